@@ -1,0 +1,46 @@
+# Front end for the README's commands. Everything goes through CMake presets.
+PRESET ?= release
+BUILD_DIR := build/$(PRESET)
+JOBS ?= 2
+
+.PHONY: all deps deps-test build demo test test-unit asan bench format format-check clean
+
+all: build
+
+deps:
+	scripts/install-deps
+
+deps-test:
+	scripts/install-deps --test
+
+build:
+	cmake --preset $(PRESET) >/dev/null
+	cmake --build --preset $(PRESET) -j $(JOBS)
+
+## The demo: install, build, run the pipeline on embedded defaults.
+demo: deps
+	$(MAKE) build PRESET=release
+	scripts/demo $(DEMO_ARGS)
+
+## Every test: install (test servers and peers too), build, run CTest.
+test: deps-test
+	$(MAKE) build PRESET=$(PRESET)
+	ctest --preset $(PRESET)
+
+test-unit: build
+	ctest --preset $(PRESET) -L unit
+
+asan:
+	$(MAKE) test PRESET=asan
+
+bench: build
+	scripts/bench
+
+format:
+	git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+format-check:
+	git ls-files '*.h' '*.cc' | xargs clang-format --dry-run -Werror
+
+clean:
+	rm -rf build

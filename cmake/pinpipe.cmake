@@ -1,0 +1,55 @@
+# Helpers shared by every module's CMakeLists.txt.
+
+set(PINPIPE_WARNINGS -Wall -Wextra -Wno-missing-field-initializers)
+if(PINPIPE_WERROR)
+  list(APPEND PINPIPE_WARNINGS -Werror)
+endif()
+
+# pinpipe_module(NAME [DEPS lib...])
+# Builds src/pinpipe/NAME/*.cc (without *_test.cc) into the library
+# pinpipe_NAME (alias pinpipe::NAME) and every NAME/*_test.cc into one
+# GoogleTest binary NAME_test labelled `unit`.
+function(pinpipe_module name)
+  cmake_parse_arguments(ARG "" "" "DEPS;TEST_DEPS" ${ARGN})
+  file(GLOB srcs CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*.cc")
+  file(GLOB tests CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*_test.cc")
+  if(tests)
+    list(REMOVE_ITEM srcs ${tests})
+  endif()
+  set(lib pinpipe_${name})
+  if(srcs)
+    add_library(${lib} STATIC ${srcs})
+    target_include_directories(${lib} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_compile_options(${lib} PRIVATE ${PINPIPE_WARNINGS})
+    target_link_libraries(${lib} PUBLIC ${ARG_DEPS})
+  else()
+    add_library(${lib} INTERFACE)
+    target_include_directories(${lib} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${lib} INTERFACE ${ARG_DEPS})
+  endif()
+  add_library(pinpipe::${name} ALIAS ${lib})
+  if(PINPIPE_BUILD_TESTS AND tests)
+    add_executable(${name}_test ${tests})
+    target_compile_options(${name}_test PRIVATE ${PINPIPE_WARNINGS})
+    target_link_libraries(${name}_test PRIVATE ${lib} ${ARG_TEST_DEPS} GTest::gmock GTest::gtest_main)
+    gtest_discover_tests(${name}_test
+      PROPERTIES LABELS unit ENVIRONMENT "PINPIPE_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+      DISCOVERY_TIMEOUT 60)
+  endif()
+endfunction()
+
+# pinpipe_test(NAME SOURCES file... DEPS lib... LABELS label... [TIMEOUT s])
+# An integration or end-to-end GoogleTest binary under tests/.
+function(pinpipe_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE ${PINPIPE_WARNINGS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  gtest_discover_tests(${name}
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+    ENVIRONMENT "PINPIPE_SOURCE_DIR=${PROJECT_SOURCE_DIR};PINPIPE_BINARY=$<TARGET_FILE:pinpipe>;PINPIPE_PEERS_DIR=${PROJECT_SOURCE_DIR}/tests/peers"
+    DISCOVERY_TIMEOUT 60)
+endfunction()
