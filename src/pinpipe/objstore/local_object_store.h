@@ -1,0 +1,56 @@
+// LocalObjectStore: an ObjectStore backed by a folder on the local disk.
+//
+// Object "a/b/c.json" is the file <root>/a/b/c.json, so other tools (DuckDB,
+// Spark, `cat`) read the lake directly. Writes go to a temporary file under
+// <root>/.pinpipe-tmp/, are fsynced, then renamed into place (or linked, for
+// put-if-absent, which is atomic: link() fails if the name exists), and the
+// parent directory is fsynced. Readers therefore see a whole object or none.
+// Keys are validated (see key.h) so nothing escapes the root.
+//
+// Thread-safety: all methods are safe to call concurrently, also from several
+// processes on the same root.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "pinpipe/objstore/object_store.h"
+
+namespace pinpipe::objstore {
+
+class LocalObjectStore final : public ObjectStore {
+ public:
+  // Creates `root` if missing. Fails when it cannot be created.
+  static Result<std::unique_ptr<LocalObjectStore>> Open(const std::filesystem::path& root);
+
+  // When false, skips fsync (for tests and benchmarks that measure the rest).
+  void set_sync(bool sync) { sync_ = sync; }
+
+  std::string Url() const override;
+  Status Put(std::string_view key, std::string_view data, const PutOptions& options) override;
+  Result<std::string> Get(std::string_view key,
+                          std::optional<ByteRange> range = std::nullopt) override;
+  Result<ObjectInfo> Head(std::string_view key) override;
+  Status Delete(std::string_view key) override;
+  Result<ListPage> List(std::string_view prefix, std::string_view continuation_token,
+                        int max_keys = 1000) override;
+  Result<std::unique_ptr<Upload>> StartUpload(std::string_view key,
+                                              const PutOptions& options) override;
+
+  const std::filesystem::path& root() const { return root_; }
+
+  // Internal: moves a finished temporary file to `key`. Used by Put and uploads.
+  Status Publish(const std::string& tmp_path, std::string_view key, const PutOptions& options);
+  // Internal: creates a new temporary file; returns its fd and path.
+  Result<std::pair<int, std::string>> CreateTemp();
+  bool sync() const { return sync_; }
+
+ private:
+  explicit LocalObjectStore(std::filesystem::path root) : root_(std::move(root)) {}
+
+  std::filesystem::path root_;
+  bool sync_ = true;
+};
+
+}  // namespace pinpipe::objstore

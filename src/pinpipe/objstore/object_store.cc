@@ -1,0 +1,41 @@
+#include "pinpipe/objstore/object_store.h"
+
+#include "pinpipe/base/config.h"
+#include "pinpipe/objstore/local_object_store.h"
+
+namespace pinpipe::objstore {
+
+Result<std::vector<ObjectInfo>> ObjectStore::ListAll(std::string_view prefix) {
+  std::vector<ObjectInfo> all;
+  std::string token;
+  while (true) {
+    PINPIPE_ASSIGN_OR_RETURN(ListPage page, List(prefix, token, 1000));
+    for (auto& object : page.objects) all.push_back(std::move(object));
+    if (page.next_token.empty()) break;
+    if (page.next_token == token) return InternalError("listing did not advance");
+    token = std::move(page.next_token);
+  }
+  return all;
+}
+
+Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view url, const Config& config) {
+  if (url.empty()) return InvalidArgumentError("object store URL is empty");
+  if (url.starts_with("s3://")) {
+    (void)config;
+    return UnimplementedError("s3:// stores are not built yet");
+  }
+  std::string path;
+  if (url.starts_with("file://")) {
+    path = std::string(url.substr(7));
+    if (path.empty()) return InvalidArgumentError("file:// URL without a path");
+  } else if (url.find("://") != std::string_view::npos) {
+    return InvalidArgumentError("unsupported object store URL '" + std::string(url) +
+                                "' (use file:///path or s3://bucket/prefix)");
+  } else {
+    path = std::string(url);
+  }
+  PINPIPE_ASSIGN_OR_RETURN(auto store, LocalObjectStore::Open(path));
+  return std::unique_ptr<ObjectStore>(std::move(store));
+}
+
+}  // namespace pinpipe::objstore
