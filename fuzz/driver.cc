@@ -19,8 +19,10 @@ int main(int argc, char** argv) {
   double seconds = 5;
   std::string corpus_dir;
   for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--seconds=", 10) == 0) seconds = std::atof(argv[i] + 10);
-    else corpus_dir = argv[i];
+    if (std::strncmp(argv[i], "--seconds=", 10) == 0)
+      seconds = std::atof(argv[i] + 10);
+    else
+      corpus_dir = argv[i];
   }
   if (corpus_dir.empty()) {
     std::string name = std::filesystem::path(argv[0]).filename().string();
@@ -40,8 +42,8 @@ int main(int argc, char** argv) {
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
   }
   std::mt19937_64 rng(12345);
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
   uint64_t runs = 0;
   std::string input;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -51,10 +53,18 @@ int main(int argc, char** argv) {
       for (int m = 0; m < mutations && !input.empty(); ++m) {
         const size_t pos = rng() % input.size();
         switch (rng() % 4) {
-          case 0: input[pos] = static_cast<char>(rng()); break;
-          case 1: input.erase(pos, 1 + rng() % 16); break;
-          case 2: input.insert(pos, 1, static_cast<char>(rng())); break;
-          default: input.resize(pos); break;
+          case 0:
+            input[pos] = static_cast<char>(rng());
+            break;
+          case 1:
+            input.erase(pos, 1 + rng() % 16);
+            break;
+          case 2:
+            input.insert(pos, 1, static_cast<char>(rng()));
+            break;
+          default:
+            input.resize(pos);
+            break;
         }
       }
     } else {

@@ -18,8 +18,8 @@ CommandContext::CommandContext(CLI::App& root) {
   root.add_option("--log-level", log_level_, "trace, debug, info, warn, error or off");
 }
 
-CLI::Option* CommandContext::BindFlag(CLI::App* cmd, const std::string& flag,
-                                      std::string_view key, const std::string& help) {
+CLI::Option* CommandContext::BindFlag(CLI::App* cmd, const std::string& flag, std::string_view key,
+                                      const std::string& help) {
   storage_.push_back(std::make_unique<std::pair<std::string, std::string>>(std::string(key), ""));
   auto* slot = storage_.back().get();
   return cmd->add_option_function<std::string>(

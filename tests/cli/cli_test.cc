@@ -36,8 +36,9 @@ TEST(CliTest, BadConfigOverrideIsUsageError) {
 }
 
 TEST(CliTest, ConfigShowMasksSecretsAndHonoursEnv) {
-  auto r = RunCommand({PinpipeBinary(), "config", "show"}, "",
-                      {{"PINPIPE_SOURCE_PASSWORD", "s3cr3t"}, {"PINPIPE_GENERAL_PREFIX", "abc123"}});
+  auto r =
+      RunCommand({PinpipeBinary(), "config", "show"}, "",
+                 {{"PINPIPE_SOURCE_PASSWORD", "s3cr3t"}, {"PINPIPE_GENERAL_PREFIX", "abc123"}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.find("s3cr3t"), std::string::npos);
   EXPECT_NE(r.out.find("prefix = \"abc123\"  # env"), std::string::npos) << r.out;

@@ -37,11 +37,11 @@ int PickFreePort();
 bool WaitForPort(int port, std::chrono::milliseconds timeout);
 
 struct ProcessOptions {
-  std::vector<std::string> argv;        // argv[0] is looked up in PATH
+  std::vector<std::string> argv;           // argv[0] is looked up in PATH
   std::map<std::string, std::string> env;  // added to (and overriding) the inherited environment
-  std::string cwd;                       // "" = inherit
-  std::string log_file;                  // stdout+stderr go here ("" = a temp file)
-  std::string run_as;                    // run through `runuser -u <user> --` when root
+  std::string cwd;                         // "" = inherit
+  std::string log_file;                    // stdout+stderr go here ("" = a temp file)
+  std::string run_as;                      // run through `runuser -u <user> --` when root
 };
 
 // A child process in its own process group. The destructor kills the group
@@ -84,10 +84,10 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
                          std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
 // Paths given to tests by CTest (see cmake/pinpipe.cmake).
-std::string SourceDir();   // $PINPIPE_SOURCE_DIR
+std::string SourceDir();      // $PINPIPE_SOURCE_DIR
 std::string PinpipeBinary();  // $PINPIPE_BINARY
-std::string PeersDir();    // $PINPIPE_PEERS_DIR (tests/peers with node_modules)
-std::string SharedDir();   // ../shared beside the source dir (fixtures, specs)
+std::string PeersDir();       // $PINPIPE_PEERS_DIR (tests/peers with node_modules)
+std::string SharedDir();      // ../shared beside the source dir (fixtures, specs)
 
 // Reads / writes a whole file.
 std::string ReadFile(const std::string& path);

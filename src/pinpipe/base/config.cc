@@ -1,12 +1,13 @@
 #include "pinpipe/base/config.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace pinpipe {
 namespace {
@@ -29,8 +30,8 @@ bool IsSecretKey(std::string_view key) {
   std::string lower(key);
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lower.find("password") != std::string::npos ||
-         lower.find("secret") != std::string::npos || lower.find("token") != std::string::npos;
+  return lower.find("password") != std::string::npos || lower.find("secret") != std::string::npos ||
+         lower.find("token") != std::string::npos;
 }
 
 std::string_view Trim(std::string_view s) {
@@ -80,7 +81,8 @@ std::string TomlValueToString(const toml::node& node) {
 std::string EnvNameFor(std::string_view key) {
   std::string name = "PINPIPE_";
   for (char c : key) {
-    name += (c == '.' || c == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    name += (c == '.' || c == '-') ? '_'
+                                   : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
   return name;
 }
@@ -113,9 +115,8 @@ Status Config::MergeToml(std::string_view toml_text, std::string_view source_nam
     table = toml::parse(toml_text, source_name);
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
-    return InvalidArgumentError(std::string(source_name) + ":" + std::to_string(where.line) +
-                                ":" + std::to_string(where.column) + ": " +
-                                std::string(e.description()));
+    return InvalidArgumentError(std::string(source_name) + ":" + std::to_string(where.line) + ":" +
+                                std::to_string(where.column) + ": " + std::string(e.description()));
   }
   for (const auto& [section, node] : table) {
     const auto* inner = node.as_table();

@@ -41,9 +41,9 @@ TEST(ConfigTest, TomlSyntaxErrorNamesLine) {
 
 TEST(ConfigTest, KafkaSectionPassesThrough) {
   Config c;
-  ASSERT_TRUE(c.MergeToml("[kafka]\nbootstrap.servers = \"a:9092\"\n\"sasl.password\" = \"pw\"\n",
-                          "k.toml")
-                  .ok());
+  ASSERT_TRUE(
+      c.MergeToml("[kafka]\nbootstrap.servers = \"a:9092\"\n\"sasl.password\" = \"pw\"\n", "k.toml")
+          .ok());
   auto loaded = Config::Load("", {"PINPIPE_KAFKA_SECURITY_PROTOCOL=SASL_SSL"}, {});
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(loaded->Get("kafka.security.protocol"), "SASL_SSL");

@@ -18,20 +18,20 @@ namespace pinpipe {
 
 enum class StatusCode : int {
   kOk = 0,
-  kInvalidArgument,    // the caller's input is malformed; retrying will not help
-  kNotFound,           // a named thing (topic, object, row) does not exist
-  kAlreadyExists,      // create / put-if-absent lost against an existing thing
-  kFailedPrecondition, // the system is not in a state where this can run
-  kOutOfRange,         // offset or position beyond what exists
-  kResourceExhausted,  // a limit was hit (size, rate, quota)
-  kUnauthenticated,    // credentials are missing or wrong
-  kPermissionDenied,   // credentials are fine but not allowed
-  kUnavailable,        // transient: a server or disk is not reachable now
-  kDeadlineExceeded,   // a timeout elapsed
-  kAborted,            // a concurrent change won (e.g. a commit conflict)
-  kDataLoss,           // stored data is corrupt or gone
-  kUnimplemented,      // the operation is not supported by this backend
-  kInternal,           // a bug or an unexpected library failure
+  kInvalidArgument,     // the caller's input is malformed; retrying will not help
+  kNotFound,            // a named thing (topic, object, row) does not exist
+  kAlreadyExists,       // create / put-if-absent lost against an existing thing
+  kFailedPrecondition,  // the system is not in a state where this can run
+  kOutOfRange,          // offset or position beyond what exists
+  kResourceExhausted,   // a limit was hit (size, rate, quota)
+  kUnauthenticated,     // credentials are missing or wrong
+  kPermissionDenied,    // credentials are fine but not allowed
+  kUnavailable,         // transient: a server or disk is not reachable now
+  kDeadlineExceeded,    // a timeout elapsed
+  kAborted,             // a concurrent change won (e.g. a commit conflict)
+  kDataLoss,            // stored data is corrupt or gone
+  kUnimplemented,       // the operation is not supported by this backend
+  kInternal,            // a bug or an unexpected library failure
 };
 
 // The canonical name, e.g. "InvalidArgument".
@@ -83,7 +83,7 @@ Status InternalError(std::string message);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok() && "Result constructed from an OK status");
     if (std::get<Status>(v_).ok()) v_ = InternalError("Result constructed from an OK status");
@@ -115,9 +115,9 @@ class [[nodiscard]] Result {
 #define PINPIPE_CONCAT_(a, b) PINPIPE_CONCAT_INNER_(a, b)
 
 // Returns the Status from the enclosing function if `expr` is not OK.
-#define PINPIPE_RETURN_IF_ERROR(expr)                 \
-  do {                                                \
-    ::pinpipe::Status pinpipe_status_ = (expr);       \
+#define PINPIPE_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    ::pinpipe::Status pinpipe_status_ = (expr);        \
     if (!pinpipe_status_.ok()) return pinpipe_status_; \
   } while (0)
 
