@@ -1,0 +1,20 @@
+// Byte encodings shared by the wire protocols: base64 (RFC 4648, standard
+// alphabet with padding, as Kinesis and Kafka REST use) and lowercase hex.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pinpipe {
+
+std::string Base64Encode(std::string_view data);
+void AppendBase64(std::string& out, std::string_view data);
+// nullopt for text that is not canonical padded base64. Whitespace is not allowed.
+std::optional<std::string> Base64Decode(std::string_view text);
+
+std::string HexEncode(std::string_view data);
+
+}  // namespace pinpipe
