@@ -1,0 +1,531 @@
+#include "pinpipe/clean/cleaner.h"
+
+#include <simdjson.h>
+
+#include <cstring>
+
+#include "pinpipe/clean/rules.h"
+#include "pinpipe/frame/ops.h"
+
+namespace pinpipe::clean {
+namespace {
+
+using frame::Column;
+using frame::DataType;
+
+// How a JSON value arrived, before coercion.
+enum class Kind { kMissing, kNull, kString, kNumber, kBool, kComposite };
+
+struct Val {
+  Kind kind = Kind::kMissing;
+  std::string_view text;  // string contents, number token, or "true"/"false"
+};
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// Reads a value's kind and text. Strings are unescaped into the parser's buffer.
+simdjson::error_code ReadVal(simdjson::ondemand::value value, Val* out) {
+  simdjson::ondemand::json_type type;
+  if (auto err = value.type().get(type)) return err;
+  switch (type) {
+    case simdjson::ondemand::json_type::string:
+      out->kind = Kind::kString;
+      return value.get_string().get(out->text);
+    case simdjson::ondemand::json_type::number:
+      out->kind = Kind::kNumber;
+      out->text = Trim(value.raw_json_token());
+      return simdjson::SUCCESS;
+    case simdjson::ondemand::json_type::boolean: {
+      bool b = false;
+      if (auto err = value.get_bool().get(b)) return err;
+      out->kind = Kind::kBool;
+      out->text = b ? "true" : "false";
+      return simdjson::SUCCESS;
+    }
+    case simdjson::ondemand::json_type::null:
+      out->kind = Kind::kNull;
+      return value.is_null().error();
+    default:
+      out->kind = Kind::kComposite;
+      return simdjson::SUCCESS;  // skipped by the object iterator
+  }
+}
+
+std::string_view KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kMissing:
+      return "missing";
+    case Kind::kNull:
+      return "null";
+    case Kind::kString:
+      return "a string";
+    case Kind::kNumber:
+      return "a number";
+    case Kind::kBool:
+      return "a boolean";
+    case Kind::kComposite:
+      return "an object or array";
+  }
+  return "?";
+}
+
+Status WrongKind(std::string_view field, const Val& v, std::string_view wanted) {
+  return InvalidArgumentError("field '" + std::string(field) + "' is " +
+                              std::string(KindName(v.kind)) + ", not " + std::string(wanted));
+}
+
+Status NotA(std::string_view field, const Val& v, std::string_view wanted) {
+  std::string shown(v.text.substr(0, 40));
+  return InvalidArgumentError("field '" + std::string(field) + "' is not " + std::string(wanted) +
+                              ": \"" + shown + "\"");
+}
+
+// A text column: missing/null/empty/placeholder -> null; numbers and booleans
+// are kept as their JSON text; objects and arrays cannot be coerced.
+Status TextField(std::string_view field, const Val& v, std::optional<std::string_view>* out) {
+  out->reset();
+  switch (v.kind) {
+    case Kind::kMissing:
+    case Kind::kNull:
+      return Status::Ok();
+    case Kind::kComposite:
+      return WrongKind(field, v, "text");
+    default:
+      if (v.text.empty() || IsPlaceholder(field, v.text)) return Status::Ok();
+      *out = v.text;
+      return Status::Ok();
+  }
+}
+
+// An integer column; `required` fields reject when missing or null.
+Status IntField(std::string_view field, const Val& v, bool required, std::optional<int64_t>* out) {
+  out->reset();
+  switch (v.kind) {
+    case Kind::kMissing:
+    case Kind::kNull:
+      if (required) return InvalidArgumentError("missing field '" + std::string(field) + "'");
+      return Status::Ok();
+    case Kind::kString:
+    case Kind::kNumber: {
+      *out = ParseInteger(v.text);
+      if (!*out) return NotA(field, v, "an integer");
+      return Status::Ok();
+    }
+    default:
+      return WrongKind(field, v, "an integer");
+  }
+}
+
+Status DoubleField(std::string_view field, const Val& v, std::optional<double>* out) {
+  out->reset();
+  switch (v.kind) {
+    case Kind::kMissing:
+    case Kind::kNull:
+      return Status::Ok();
+    case Kind::kString:
+    case Kind::kNumber:
+      *out = ParseDouble(v.text);
+      if (!*out) return NotA(field, v, "a number");
+      return Status::Ok();
+    default:
+      return WrongKind(field, v, "a number");
+  }
+}
+
+Status TimestampField(std::string_view field, const Val& v, std::optional<int64_t>* out) {
+  out->reset();
+  switch (v.kind) {
+    case Kind::kMissing:
+    case Kind::kNull:
+      return Status::Ok();
+    case Kind::kString:
+      if (v.text.empty()) return Status::Ok();
+      *out = ParseTimestampMicros(v.text);
+      if (!*out) return NotA(field, v, "a timestamp");
+      return Status::Ok();
+    default:
+      return WrongKind(field, v, "a timestamp string");
+  }
+}
+
+constexpr std::string_view kPinFields[] = {
+    "index",    "unique_id",         "title",     "description", "poster_name",   "follower_count",
+    "tag_list", "is_image_or_video", "image_src", "downloaded",  "save_location", "category"};
+enum PinField {
+  kIndex,
+  kUniqueId,
+  kTitle,
+  kDescription,
+  kPosterName,
+  kFollowerCount,
+  kTagList,
+  kIsImageOrVideo,
+  kImageSrc,
+  kDownloaded,
+  kSaveLocation,
+  kCategory
+};
+constexpr std::string_view kGeoFields[] = {"ind", "timestamp", "latitude", "longitude", "country"};
+enum GeoField { kGeoInd, kTimestamp, kLatitude, kLongitude, kCountry };
+constexpr std::string_view kUserFields[] = {"ind", "first_name", "last_name", "age", "date_joined"};
+enum UserField { kUserInd, kFirstName, kLastName, kAge, kDateJoined };
+
+}  // namespace
+
+std::string_view TableKindName(TableKind kind) {
+  switch (kind) {
+    case TableKind::kPin:
+      return "pin";
+    case TableKind::kGeo:
+      return "geo";
+    case TableKind::kUser:
+      return "user";
+  }
+  return "?";
+}
+
+struct RecordCleaner::Impl {
+  simdjson::ondemand::parser parser;
+  std::string padded;
+  std::string name_buffer;
+  Val vals[12];
+
+  // Parses `json` as an object and fills vals[] for the fields in `names`.
+  template <size_t N>
+  Status Parse(std::string_view json, size_t readable, const std::string_view (&names)[N]) {
+    for (auto& v : vals) v = Val{};
+    const char* data = json.data();
+    size_t capacity = readable;
+    if (capacity < json.size() + simdjson::SIMDJSON_PADDING) {
+      padded.assign(json.data(), json.size());
+      padded.resize(json.size() + simdjson::SIMDJSON_PADDING, '\0');
+      data = padded.data();
+      capacity = padded.size();
+    }
+    simdjson::ondemand::document doc;
+    if (parser.iterate(data, json.size(), capacity).get(doc)) {
+      return InvalidArgumentError("not valid JSON");
+    }
+    simdjson::ondemand::object object;
+    if (doc.get_object().get(object)) return InvalidArgumentError("not a JSON object");
+    for (auto field : object) {
+      std::string_view key;
+      if (field.unescaped_key().get(key)) return InvalidArgumentError("not valid JSON");
+      for (size_t i = 0; i < N; ++i) {
+        if (key == names[i]) {
+          if (ReadVal(field.value(), &vals[i])) return InvalidArgumentError("not valid JSON");
+          break;
+        }
+      }
+    }
+    return Status::Ok();
+  }
+};
+
+RecordCleaner::RecordCleaner() : impl_(std::make_unique<Impl>()) {}
+RecordCleaner::~RecordCleaner() = default;
+
+Status RecordCleaner::CleanPin(std::string_view json, PinRow* row, size_t readable) {
+  PINPIPE_RETURN_IF_ERROR(impl_->Parse(json, readable, kPinFields));
+  const Val* v = impl_->vals;
+  std::optional<int64_t> ind, downloaded;
+  PINPIPE_RETURN_IF_ERROR(IntField("index", v[kIndex], true, &ind));
+  row->ind = *ind;
+  PINPIPE_RETURN_IF_ERROR(IntField("downloaded", v[kDownloaded], false, &downloaded));
+  PINPIPE_RETURN_IF_ERROR(TextField("unique_id", v[kUniqueId], &row->unique_id));
+  PINPIPE_RETURN_IF_ERROR(TextField("title", v[kTitle], &row->title));
+  PINPIPE_RETURN_IF_ERROR(TextField("description", v[kDescription], &row->description));
+  PINPIPE_RETURN_IF_ERROR(TextField("poster_name", v[kPosterName], &row->poster_name));
+  PINPIPE_RETURN_IF_ERROR(TextField("tag_list", v[kTagList], &row->tag_list));
+  PINPIPE_RETURN_IF_ERROR(
+      TextField("is_image_or_video", v[kIsImageOrVideo], &row->is_image_or_video));
+  PINPIPE_RETURN_IF_ERROR(TextField("image_src", v[kImageSrc], &row->image_src));
+  PINPIPE_RETURN_IF_ERROR(TextField("save_location", v[kSaveLocation], &row->save_location));
+  if (row->save_location) {
+    std::string_view path = SaveLocationPath(*row->save_location);
+    row->save_location = path.empty() ? std::nullopt : std::optional(path);
+  }
+  PINPIPE_RETURN_IF_ERROR(TextField("category", v[kCategory], &row->category));
+  // follower_count never rejects the row: a bad value is a field-level rejection.
+  row->follower_count.reset();
+  row->follower_count_rejected = false;
+  const Val& fc = v[kFollowerCount];
+  if (fc.kind == Kind::kString || fc.kind == Kind::kNumber) {
+    if (!fc.text.empty() && !IsPlaceholder("follower_count", fc.text)) {
+      row->follower_count = ParseFollowerCount(fc.text);
+      row->follower_count_rejected = !row->follower_count;
+    }
+  } else if (fc.kind == Kind::kBool || fc.kind == Kind::kComposite) {
+    row->follower_count_rejected = true;
+  }
+  return Status::Ok();
+}
+
+Status RecordCleaner::CleanGeo(std::string_view json, GeoRow* row, size_t readable) {
+  PINPIPE_RETURN_IF_ERROR(impl_->Parse(json, readable, kGeoFields));
+  const Val* v = impl_->vals;
+  std::optional<int64_t> ind;
+  PINPIPE_RETURN_IF_ERROR(IntField("ind", v[kGeoInd], true, &ind));
+  row->ind = *ind;
+  PINPIPE_RETURN_IF_ERROR(TextField("country", v[kCountry], &row->country));
+  PINPIPE_RETURN_IF_ERROR(DoubleField("latitude", v[kLatitude], &row->latitude));
+  PINPIPE_RETURN_IF_ERROR(DoubleField("longitude", v[kLongitude], &row->longitude));
+  PINPIPE_RETURN_IF_ERROR(TimestampField("timestamp", v[kTimestamp], &row->timestamp));
+  return Status::Ok();
+}
+
+Status RecordCleaner::CleanUser(std::string_view json, UserRow* row, size_t readable) {
+  PINPIPE_RETURN_IF_ERROR(impl_->Parse(json, readable, kUserFields));
+  const Val* v = impl_->vals;
+  std::optional<int64_t> ind;
+  PINPIPE_RETURN_IF_ERROR(IntField("ind", v[kUserInd], true, &ind));
+  row->ind = *ind;
+  std::optional<std::string_view> first, last;
+  PINPIPE_RETURN_IF_ERROR(TextField("first_name", v[kFirstName], &first));
+  PINPIPE_RETURN_IF_ERROR(TextField("last_name", v[kLastName], &last));
+  row->user_name = UserName(first, last, &impl_->name_buffer);
+  PINPIPE_RETURN_IF_ERROR(IntField("age", v[kAge], false, &row->age));
+  PINPIPE_RETURN_IF_ERROR(TimestampField("date_joined", v[kDateJoined], &row->date_joined));
+  return Status::Ok();
+}
+
+std::vector<std::string> OutputColumns(TableKind kind, ColumnSet set) {
+  bool all = set == ColumnSet::kAll;
+  switch (kind) {
+    case TableKind::kPin:
+      if (!all) return {"ind", "follower_count", "poster_name", "category"};
+      return {"ind",           "unique_id",         "title",
+              "description",   "follower_count",    "poster_name",
+              "tag_list",      "is_image_or_video", "image_src",
+              "save_location", "category"};
+    case TableKind::kGeo:
+      if (!all) return {"ind", "country", "timestamp"};
+      return {"ind", "country", "coordinates", "timestamp"};
+    case TableKind::kUser:
+      if (!all) return {"ind", "age", "date_joined"};
+      return {"ind", "user_name", "age", "date_joined"};
+  }
+  return {};
+}
+
+namespace {
+
+DataType TypeOf(std::string_view column) {
+  if (column == "ind" || column == "follower_count" || column == "age") return DataType::kInt64;
+  if (column == "timestamp" || column == "date_joined") return DataType::kTimestamp;
+  if (column == "coordinates") return DataType::kListDouble;
+  // Repetitive strings pay for a dictionary.
+  if (column == "poster_name" || column == "category" || column == "country" ||
+      column == "is_image_or_video" || column == "save_location") {
+    return DataType::kDict;
+  }
+  return DataType::kString;
+}
+
+void PutText(frame::Table& t, int index, const std::optional<std::string_view>& v) {
+  if (index < 0) return;
+  Column& c = t.mutable_column(index);
+  if (v) {
+    c.AppendString(*v);
+  } else {
+    c.AppendNull();
+  }
+}
+
+void PutInt(frame::Table& t, int index, const std::optional<int64_t>& v) {
+  if (index < 0) return;
+  Column& c = t.mutable_column(index);
+  if (v) {
+    c.AppendInt64(*v);
+  } else {
+    c.AppendNull();
+  }
+}
+
+}  // namespace
+
+frame::Table EmptyTable(TableKind kind, ColumnSet set) {
+  frame::Table table;
+  for (auto& name : OutputColumns(kind, set)) {
+    DataType type = TypeOf(name);
+    table.AddColumn(std::move(name), Column(type));
+  }
+  return table;
+}
+
+BatchCleaner::BatchCleaner(ColumnSet set) : set_(set) {
+  for (TableKind kind : kAllTables) batch_.tables[static_cast<int>(kind)] = EmptyTable(kind, set);
+}
+
+void BatchCleaner::AddRecord(TableKind kind, std::string_view json, std::string_view source,
+                             int64_t position) {
+  Add(kind, json, 0, source, position);
+}
+
+void BatchCleaner::AddLines(TableKind kind, const char* data, size_t size, size_t capacity,
+                            std::string_view source) {
+  size_t pos = 0;
+  int64_t line = 0;
+  while (pos < size) {
+    const char* nl = static_cast<const char*>(std::memchr(data + pos, '\n', size - pos));
+    size_t end = nl ? static_cast<size_t>(nl - data) : size;
+    ++line;
+    std::string_view text(data + pos, end - pos);
+    bool blank = true;
+    for (char c : text) {
+      if (c != ' ' && c != '\t' && c != '\r') {
+        blank = false;
+        break;
+      }
+    }
+    if (!blank) Add(kind, text, capacity - pos, source, line);
+    pos = end + 1;
+  }
+}
+
+void BatchCleaner::AddReject(TableKind kind, std::string_view json, std::string_view source,
+                             int64_t position, std::string reason, bool row_kept) {
+  Reject r;
+  r.table = kind;
+  r.source = std::string(source);
+  r.position = position;
+  r.reason = std::move(reason);
+  size_t cut = std::min<size_t>(json.size(), 1000);
+  // Do not split a UTF-8 sequence.
+  while (cut < json.size() && cut > 0 && (static_cast<unsigned char>(json[cut]) & 0xC0) == 0x80) {
+    --cut;
+  }
+  r.record = std::string(json.substr(0, cut));
+  r.row_kept = row_kept;
+  batch_.rejects.push_back(std::move(r));
+}
+
+void BatchCleaner::Add(TableKind kind, std::string_view json, size_t readable,
+                       std::string_view source, int64_t position) {
+  int k = static_cast<int>(kind);
+  ++batch_.records[k];
+  frame::Table& t = batch_.tables[k];
+  Status status;
+  switch (kind) {
+    case TableKind::kPin: {
+      PinRow row;
+      status = cleaner_.CleanPin(json, &row, readable);
+      if (!status.ok()) break;
+      if (row.follower_count_rejected) {
+        ++batch_.follower_count_rejected;
+        AddReject(kind, json, source, position, "field 'follower_count' is not a follower count",
+                  true);
+      }
+      bool all = set_ == ColumnSet::kAll;
+      t.mutable_column(0).AppendInt64(row.ind);
+      if (all) {
+        PutText(t, 1, row.unique_id);
+        PutText(t, 2, row.title);
+        PutText(t, 3, row.description);
+        PutInt(t, 4, row.follower_count);
+        PutText(t, 5, row.poster_name);
+        PutText(t, 6, row.tag_list);
+        PutText(t, 7, row.is_image_or_video);
+        PutText(t, 8, row.image_src);
+        PutText(t, 9, row.save_location);
+        PutText(t, 10, row.category);
+      } else {
+        PutInt(t, 1, row.follower_count);
+        PutText(t, 2, row.poster_name);
+        PutText(t, 3, row.category);
+      }
+      break;
+    }
+    case TableKind::kGeo: {
+      GeoRow row;
+      status = cleaner_.CleanGeo(json, &row, readable);
+      if (!status.ok()) break;
+      t.mutable_column(0).AppendInt64(row.ind);
+      PutText(t, 1, row.country);
+      if (set_ == ColumnSet::kAll) {
+        Column& c = t.mutable_column(2);
+        if (row.has_coordinates()) {
+          double values[2] = {row.latitude.value_or(0), row.longitude.value_or(0)};
+          bool valid[2] = {row.latitude.has_value(), row.longitude.has_value()};
+          c.AppendList(values, valid);
+        } else {
+          c.AppendNull();
+        }
+        PutInt(t, 3, row.timestamp);
+      } else {
+        PutInt(t, 2, row.timestamp);
+      }
+      break;
+    }
+    case TableKind::kUser: {
+      UserRow row;
+      status = cleaner_.CleanUser(json, &row, readable);
+      if (!status.ok()) break;
+      t.mutable_column(0).AppendInt64(row.ind);
+      if (set_ == ColumnSet::kAll) {
+        PutText(t, 1, row.user_name);
+        PutInt(t, 2, row.age);
+        PutInt(t, 3, row.date_joined);
+      } else {
+        PutInt(t, 1, row.age);
+        PutInt(t, 2, row.date_joined);
+      }
+      break;
+    }
+  }
+  if (!status.ok()) {
+    ++batch_.rejected[k];
+    AddReject(kind, json, source, position, status.message(), false);
+  }
+}
+
+CleanedBatch BatchCleaner::Take() {
+  CleanedBatch out = std::move(batch_);
+  batch_ = CleanedBatch();
+  for (TableKind kind : kAllTables) batch_.tables[static_cast<int>(kind)] = EmptyTable(kind, set_);
+  return out;
+}
+
+int64_t DropDuplicates(frame::Table* table) {
+  int index = table->Find("ind");
+  if (index < 0 || table->num_rows() == 0) return 0;
+  const Column& ind = table->column(index);
+  size_t n = ind.size();
+  std::vector<uint32_t> keep;
+  keep.reserve(n);
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (size_t r = 0; r < n; ++r) {
+    if (ind.IsNull(r)) continue;
+    lo = std::min(lo, ind.Int64At(r));
+    hi = std::max(hi, ind.Int64At(r));
+  }
+  // Dense keys (the usual 0..rows-1) use a bitmap; sparse keys a hash set.
+  if (lo <= hi && static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo) < 8 * n + 4096) {
+    std::vector<bool> seen(static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo) + 1);
+    for (size_t r = 0; r < n; ++r) {
+      if (ind.IsNull(r)) continue;
+      uint64_t k = static_cast<uint64_t>(ind.Int64At(r)) - static_cast<uint64_t>(lo);
+      if (!seen[k]) {
+        seen[k] = true;
+        keep.push_back(static_cast<uint32_t>(r));
+      }
+    }
+  } else {
+    Deduper dedup;
+    for (size_t r = 0; r < n; ++r) {
+      if (!ind.IsNull(r) && dedup.FirstTime(ind.Int64At(r)))
+        keep.push_back(static_cast<uint32_t>(r));
+    }
+  }
+  int64_t dropped = static_cast<int64_t>(n - keep.size());
+  if (dropped > 0) *table = frame::TakeRows(*table, keep);
+  return dropped;
+}
+
+}  // namespace pinpipe::clean
