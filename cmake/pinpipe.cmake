@@ -50,6 +50,6 @@ function(pinpipe_test name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
   gtest_discover_tests(${name}
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
-    ENVIRONMENT "PINPIPE_SOURCE_DIR=${PROJECT_SOURCE_DIR};PINPIPE_BINARY=$<TARGET_FILE:pinpipe>;PINPIPE_PEERS_DIR=${PROJECT_SOURCE_DIR}/tests/peers"
+    ENVIRONMENT "PINPIPE_SOURCE_DIR=${PROJECT_SOURCE_DIR};PINPIPE_BINARY=${PROJECT_BINARY_DIR}/pinpipe;PINPIPE_PEERS_DIR=${PROJECT_SOURCE_DIR}/tests/peers"
     DISCOVERY_TIMEOUT 60)
 endfunction()
