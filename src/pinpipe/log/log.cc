@@ -1,0 +1,378 @@
+#include "pinpipe/log/log.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace pinpipe::log {
+namespace {
+
+namespace fs = std::filesystem;
+
+Status SyncPath(const fs::path& p, bool dir) {
+  int fd = ::open(p.c_str(), (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) return UnavailableError("open " + p.string() + ": " + std::strerror(errno));
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return UnavailableError("fsync " + p.string() + ": " + std::strerror(err));
+  return Status::Ok();
+}
+
+Status FsError(std::string_view what, const fs::path& p, const std::error_code& ec) {
+  return UnavailableError(std::string(what) + " " + p.string() + ": " + ec.message());
+}
+
+std::string SettingsJson(const TopicSettings& s) {
+  nlohmann::json j = {{"version", 1},
+                      {"partitions", s.partitions},
+                      {"fsync", s.fsync},
+                      {"retention_ms", s.retention_ms},
+                      {"retention_bytes", s.retention_bytes},
+                      {"segment_bytes", s.segment_bytes},
+                      {"segment_ms", s.segment_ms}};
+  return j.dump(2) + "\n";
+}
+
+Result<TopicSettings> ParseSettings(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return DataLossError("topic.json is not a JSON object");
+  TopicSettings s;
+  auto get_int = [&](const char* key, int64_t* out) -> Status {
+    auto it = j.find(key);
+    if (it == j.end()) return Status::Ok();
+    if (!it->is_number_integer()) return DataLossError(std::string("topic.json: bad ") + key);
+    *out = it->get<int64_t>();
+    return Status::Ok();
+  };
+  int64_t partitions = 0;
+  PINPIPE_RETURN_IF_ERROR(get_int("partitions", &partitions));
+  if (partitions < 1 || partitions > 10000) return DataLossError("topic.json: bad partitions");
+  s.partitions = static_cast<int32_t>(partitions);
+  PINPIPE_RETURN_IF_ERROR(get_int("retention_ms", &s.retention_ms));
+  PINPIPE_RETURN_IF_ERROR(get_int("retention_bytes", &s.retention_bytes));
+  PINPIPE_RETURN_IF_ERROR(get_int("segment_bytes", &s.segment_bytes));
+  PINPIPE_RETURN_IF_ERROR(get_int("segment_ms", &s.segment_ms));
+  if (auto it = j.find("fsync"); it != j.end() && it->is_string()) s.fsync = it->get<std::string>();
+  return s;
+}
+
+}  // namespace
+
+Status ValidateTopicName(std::string_view name) {
+  if (name.empty()) return InvalidArgumentError("topic name is empty");
+  if (name.size() > 249) {
+    return InvalidArgumentError("topic name is longer than 249 characters");
+  }
+  if (name == "." || name == "..") {
+    return InvalidArgumentError("topic name cannot be '.' or '..'");
+  }
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      std::string shown = (c >= 0x20 && c < 0x7f) ? std::string(1, c) : "\\x" + [&] {
+        char b[3];
+        std::snprintf(b, sizeof(b), "%02x", static_cast<unsigned char>(c));
+        return std::string(b);
+      }();
+      return InvalidArgumentError("topic name '" + std::string(name.substr(0, 64)) +
+                                  "' contains '" + shown +
+                                  "'; only ASCII letters, digits, '.', '_' and '-' are allowed");
+    }
+  }
+  return Status::Ok();
+}
+
+Log::Log(LogOptions options)
+    : options_(std::move(options)), clock_(options_.clock ? options_.clock : &Clock::Real()) {}
+
+Result<std::unique_ptr<Log>> Log::Open(LogOptions options) {
+  if (options.dir.empty()) return InvalidArgumentError("log directory is empty");
+  std::unique_ptr<Log> log(new Log(std::move(options)));
+  const fs::path& dir = log->options_.dir;
+  std::error_code ec;
+  fs::create_directories(dir / "topics", ec);
+  if (ec) return FsError("create", dir / "topics", ec);
+  fs::remove_all(dir / "tmp", ec);
+  fs::create_directories(dir / "tmp", ec);
+  if (ec) return FsError("create", dir / "tmp", ec);
+  const fs::path lock_path = dir / "LOCK";
+  log->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (log->lock_fd_ < 0) {
+    return UnavailableError("open " + lock_path.string() + ": " + std::strerror(errno));
+  }
+  if (::flock(log->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return UnavailableError("the log in " + dir.string() +
+                            " is in use by another process (LOCK is held)");
+  }
+  PINPIPE_ASSIGN_OR_RETURN(log->offsets_, OffsetStore::Open(dir / "consumer_offsets.log"));
+  PINPIPE_RETURN_IF_ERROR(log->OpenExisting());
+  log->flusher_ = std::thread([l = log.get()] { l->FlusherLoop(); });
+  return log;
+}
+
+Log::~Log() {
+  {
+    std::lock_guard lock(flush_mu_);
+    stop_ = true;
+  }
+  flush_cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics;
+  {
+    std::lock_guard lock(mu_);
+    topics.swap(topics_);
+  }
+  for (auto& [name, topic] : topics) {
+    for (auto& p : topic->partitions_) {
+      if (Status s = p->Close(); !s.ok()) spdlog::error("log: close {}: {}", name, s.ToString());
+    }
+  }
+  offsets_.reset();
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
+
+Result<PartitionOptions> Log::Resolve(const TopicSettings& s) const {
+  PartitionOptions o;
+  if (s.fsync.empty()) {
+    o.fsync = options_.fsync;
+  } else {
+    PINPIPE_ASSIGN_OR_RETURN(o.fsync, FsyncPolicy::Parse(s.fsync));
+  }
+  if (s.segment_bytes < 0 || s.segment_ms < 0) {
+    return InvalidArgumentError("segment_bytes and segment_ms must not be negative");
+  }
+  if (s.retention_ms < -1 || s.retention_bytes < -1) {
+    return InvalidArgumentError("retention must be positive, or -1 for no limit");
+  }
+  o.segment_bytes = s.segment_bytes > 0 ? s.segment_bytes : options_.segment_bytes;
+  o.segment_ms = s.segment_ms > 0 ? s.segment_ms : options_.segment_ms;
+  o.retention_ms = s.retention_ms != 0 ? s.retention_ms : options_.retention_ms;
+  o.retention_bytes = s.retention_bytes != 0 ? s.retention_bytes : options_.retention_bytes;
+  o.index_interval_bytes = options_.index_interval_bytes;
+  return o;
+}
+
+Result<std::shared_ptr<Topic>> Log::OpenTopic(const std::string& name, const TopicSettings& s) {
+  auto topic = std::make_shared<Topic>();
+  topic->name_ = name;
+  topic->settings_ = s;
+  PINPIPE_ASSIGN_OR_RETURN(topic->effective_, Resolve(s));
+  const fs::path dir = options_.dir / "topics" / name;
+  for (int32_t p = 0; p < s.partitions; ++p) {
+    std::function<void()> on_dirty;
+    if (topic->effective_.fsync.mode == FsyncMode::kInterval) on_dirty = [this] { MarkDirty(); };
+    PINPIPE_ASSIGN_OR_RETURN(auto part,
+                             Partition::Open(dir / std::to_string(p), p, topic->effective_, clock_,
+                                             &notifier_, std::move(on_dirty)));
+    topic->partitions_.push_back(std::move(part));
+  }
+  return topic;
+}
+
+Status Log::OpenExisting() {
+  std::error_code ec;
+  const fs::path topics_dir = options_.dir / "topics";
+  for (const auto& entry : fs::directory_iterator(topics_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_directory() || !ValidateTopicName(name).ok()) {
+      spdlog::warn("log: ignoring {} (not a topic)", entry.path().string());
+      continue;
+    }
+    std::ifstream in(entry.path() / "topic.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    auto settings = ParseSettings(text.str());
+    if (!settings.ok()) {
+      return settings.status().WithContext("topic " + name + " in " + entry.path().string());
+    }
+    PINPIPE_ASSIGN_OR_RETURN(auto topic, OpenTopic(name, *settings));
+    topics_.emplace(name, std::move(topic));
+  }
+  if (ec) return FsError("list", topics_dir, ec);
+  return Status::Ok();
+}
+
+Status Log::CreateTopic(std::string_view name, const TopicSettings& settings) {
+  PINPIPE_RETURN_IF_ERROR(ValidateTopicName(name));
+  if (settings.partitions < 1 || settings.partitions > 10000) {
+    return InvalidArgumentError("partitions must be 1..10000, got " +
+                                std::to_string(settings.partitions));
+  }
+  PINPIPE_RETURN_IF_ERROR(Resolve(settings).status());
+  std::lock_guard create_lock(create_mu_);
+  const std::string key(name);
+  {
+    std::lock_guard lock(mu_);
+    if (topics_.count(key)) return AlreadyExistsError("topic '" + key + "' already exists");
+  }
+  const fs::path final_dir = options_.dir / "topics" / key;
+  const fs::path tmp_dir = options_.dir / "tmp" / key;
+  std::error_code ec;
+  if (fs::exists(final_dir, ec)) {
+    return AlreadyExistsError("topic folder " + final_dir.string() + " already exists");
+  }
+  // Build the whole topic in tmp/ and rename it into place, so a crash never
+  // leaves a half-created topic.
+  fs::remove_all(tmp_dir, ec);
+  fs::create_directories(tmp_dir, ec);
+  if (ec) return FsError("create", tmp_dir, ec);
+  {
+    std::ofstream out(tmp_dir / "topic.json", std::ios::trunc);
+    out << SettingsJson(settings);
+    out.close();
+    if (!out) return UnavailableError("write " + (tmp_dir / "topic.json").string());
+  }
+  PINPIPE_RETURN_IF_ERROR(SyncPath(tmp_dir / "topic.json", false));
+  for (int32_t p = 0; p < settings.partitions; ++p) {
+    fs::create_directory(tmp_dir / std::to_string(p), ec);
+    if (ec) return FsError("create", tmp_dir / std::to_string(p), ec);
+  }
+  PINPIPE_RETURN_IF_ERROR(SyncPath(tmp_dir, true));
+  fs::rename(tmp_dir, final_dir, ec);
+  if (ec) return FsError("rename to", final_dir, ec);
+  PINPIPE_RETURN_IF_ERROR(SyncPath(options_.dir / "topics", true));
+  PINPIPE_ASSIGN_OR_RETURN(auto topic, OpenTopic(key, settings));
+  {
+    std::lock_guard lock(mu_);
+    topics_.emplace(key, std::move(topic));
+  }
+  topics_version_.fetch_add(1);
+  notifier_.Notify();
+  return Status::Ok();
+}
+
+Status Log::DeleteTopic(std::string_view name) {
+  std::lock_guard create_lock(create_mu_);
+  std::shared_ptr<Topic> topic;
+  {
+    std::lock_guard lock(mu_);
+    auto it = topics_.find(name);
+    if (it == topics_.end()) return NotFoundError("topic '" + std::string(name) + "' not found");
+    topic = it->second;
+    topics_.erase(it);
+  }
+  topic->deleted_ = true;
+  for (auto& p : topic->partitions_) (void)p->Close();
+  const fs::path dir = options_.dir / "topics" / topic->name_;
+  const fs::path trash = options_.dir / "tmp" / (topic->name_ + ".deleted");
+  std::error_code ec;
+  fs::remove_all(trash, ec);
+  fs::rename(dir, trash, ec);
+  if (ec) return FsError("rename", dir, ec);
+  PINPIPE_RETURN_IF_ERROR(SyncPath(options_.dir / "topics", true));
+  fs::remove_all(trash, ec);
+  topics_version_.fetch_add(1);
+  notifier_.Notify();
+  return offsets_->RemoveTopic(topic->name_);
+}
+
+std::vector<std::string> Log::ListTopics() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, t] : topics_) names.push_back(name);
+  return names;
+}
+
+Result<std::shared_ptr<Topic>> Log::GetTopic(std::string_view name) const {
+  std::lock_guard lock(mu_);
+  auto it = topics_.find(name);
+  if (it == topics_.end()) return NotFoundError("topic '" + std::string(name) + "' not found");
+  return it->second;
+}
+
+int Log::RunRetention() {
+  std::vector<std::shared_ptr<Topic>> topics;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [n, t] : topics_) topics.push_back(t);
+  }
+  int deleted = 0;
+  for (const auto& t : topics) {
+    for (const auto& p : t->partitions_) {
+      auto r = p->ApplyRetention();
+      if (!r.ok()) {
+        spdlog::error("log: retention of {}/{}: {}", t->name_, p->id(), r.status().ToString());
+      } else {
+        deleted += *r;
+      }
+    }
+  }
+  return deleted;
+}
+
+std::vector<std::string> Log::RecoveryLosses() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [name, t] : topics_) {
+    for (const auto& p : t->partitions_) {
+      for (const auto& l : p->recovery().losses) {
+        out.push_back(name + "/" + std::to_string(p->id()) + ": " + l);
+      }
+    }
+  }
+  return out;
+}
+
+void Log::MarkDirty() {
+  {
+    std::lock_guard lock(flush_mu_);
+    dirty_ = true;
+  }
+  flush_cv_.notify_one();
+}
+
+void Log::FlusherLoop() {
+  using std::chrono::microseconds;
+  using std::chrono::steady_clock;
+  auto next_retention =
+      steady_clock::now() + std::chrono::milliseconds(options_.retention_check_ms);
+  auto next_wake = steady_clock::now() + std::chrono::seconds(1);
+  while (true) {
+    {
+      std::unique_lock lock(flush_mu_);
+      flush_cv_.wait_until(lock, std::min(next_wake, next_retention),
+                           [&] { return stop_ || dirty_; });
+      if (stop_) return;
+      dirty_ = false;
+    }
+    std::vector<std::shared_ptr<Partition>> parts;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [n, t] : topics_) {
+        if (t->effective_.fsync.mode != FsyncMode::kInterval) continue;
+        for (const auto& p : t->partitions_) parts.push_back(p);
+      }
+    }
+    const int64_t now = Clock::Real().MonotonicMicros();
+    int64_t next_due = now + 1'000'000;
+    for (const auto& p : parts) {
+      if (!p->Dirty()) continue;
+      const int64_t due = p->last_sync_micros() + p->options().fsync.interval_ms * 1000;
+      if (now >= due) {
+        if (Status s = p->Sync(); !s.ok()) {
+          spdlog::error("log: group commit fsync failed: {}", s.ToString());
+          next_due = std::min(next_due, now + 100'000);  // retry later
+        }
+        if (p->Dirty()) next_due = std::min(next_due, now);
+      } else {
+        next_due = std::min(next_due, due);
+      }
+    }
+    next_wake = steady_clock::now() + microseconds(std::max<int64_t>(0, next_due - now));
+    if (steady_clock::now() >= next_retention) {
+      RunRetention();
+      next_retention = steady_clock::now() + std::chrono::milliseconds(options_.retention_check_ms);
+    }
+  }
+}
+
+}  // namespace pinpipe::log

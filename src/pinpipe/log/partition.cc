@@ -1,0 +1,421 @@
+#include "pinpipe/log/partition.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace pinpipe::log {
+namespace {
+
+int64_t RealMonoMicros() { return Clock::Real().MonotonicMicros(); }
+
+Status SyncDir(const std::filesystem::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return UnavailableError("open dir " + dir.string() + ": " + std::strerror(errno));
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return UnavailableError("fsync dir " + dir.string() + ": " + std::strerror(err));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<FsyncPolicy> FsyncPolicy::Parse(std::string_view text) {
+  FsyncPolicy p;
+  if (text == "always") {
+    p.mode = FsyncMode::kAlways;
+    p.interval_ms = 0;
+    return p;
+  }
+  if (text == "never") {
+    p.mode = FsyncMode::kNever;
+    p.interval_ms = 0;
+    return p;
+  }
+  if (text == "interval") return p;
+  if (text.starts_with("interval:")) {
+    std::string_view ms = text.substr(9);
+    int64_t v = 0;
+    if (ms.empty() || ms.size() > 6) {
+      return InvalidArgumentError("bad fsync interval in '" + std::string(text) + "'");
+    }
+    for (char c : ms) {
+      if (c < '0' || c > '9') {
+        return InvalidArgumentError("bad fsync interval in '" + std::string(text) + "'");
+      }
+      v = v * 10 + (c - '0');
+    }
+    if (v < 1 || v > 60000) {
+      return InvalidArgumentError("fsync interval must be 1..60000 ms, got '" + std::string(text) +
+                                  "'");
+    }
+    p.interval_ms = v;
+    return p;
+  }
+  return InvalidArgumentError("fsync must be always, interval:<ms> or never, got '" +
+                              std::string(text) + "'");
+}
+
+std::string FsyncPolicy::ToString() const {
+  switch (mode) {
+    case FsyncMode::kAlways:
+      return "always";
+    case FsyncMode::kNever:
+      return "never";
+    case FsyncMode::kInterval:
+      break;
+  }
+  return "interval:" + std::to_string(interval_ms);
+}
+
+uint64_t DataNotifier::sequence() {
+  std::lock_guard lock(mu_);
+  return seq_;
+}
+
+void DataNotifier::Notify() {
+  {
+    std::lock_guard lock(mu_);
+    ++seq_;
+  }
+  cv_.notify_all();
+}
+
+bool DataNotifier::WaitChange(uint64_t seen, std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_until(lock, deadline, [&] { return seq_ != seen; });
+}
+
+Partition::Partition(std::filesystem::path dir, int32_t id, PartitionOptions options, Clock* clock,
+                     DataNotifier* notifier, std::function<void()> on_dirty)
+    : dir_(std::move(dir)),
+      id_(id),
+      options_(options),
+      clock_(clock),
+      notifier_(notifier),
+      on_dirty_(std::move(on_dirty)) {}
+
+Partition::~Partition() { (void)Close(); }
+
+Result<std::shared_ptr<Partition>> Partition::Open(std::filesystem::path dir, int32_t id,
+                                                   PartitionOptions options, Clock* clock,
+                                                   DataNotifier* notifier,
+                                                   std::function<void()> on_dirty) {
+  std::shared_ptr<Partition> p(
+      new Partition(std::move(dir), id, options, clock, notifier, std::move(on_dirty)));
+  PINPIPE_RETURN_IF_ERROR(p->Recover());
+  return p;
+}
+
+Status Partition::Recover() {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return UnavailableError("create " + dir_.string() + ": " + ec.message());
+  std::vector<int64_t> bases;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    if (auto base = Segment::ParseFileName(entry.path().filename().string())) {
+      bases.push_back(*base);
+    }
+  }
+  if (ec) return UnavailableError("list " + dir_.string() + ": " + ec.message());
+  std::sort(bases.begin(), bases.end());
+  std::vector<std::shared_ptr<Segment>> segs;
+  for (size_t i = 0; i < bases.size(); ++i) {
+    SegmentScan scan;
+    PINPIPE_ASSIGN_OR_RETURN(
+        auto seg, Segment::Open(dir_ / Segment::FileName(bases[i]), bases[i], i + 1 == bases.size(),
+                                options_.index_interval_bytes, &scan));
+    recovery_.truncated_bytes += scan.truncated_bytes;
+    for (auto& l : scan.losses) recovery_.losses.push_back(std::move(l));
+    if (scan.truncated_bytes > 0) {
+      spdlog::warn("log: {}: cut a torn tail of {} bytes at position {}", seg->path().string(),
+                   scan.truncated_bytes, scan.truncated_at);
+    }
+    if (!segs.empty()) {
+      const auto& prev = segs.back();
+      if (prev->next_offset() < seg->base_offset() && prev->lost_ranges().empty()) {
+        recovery_.losses.push_back(dir_.string() + ": offsets " +
+                                   std::to_string(prev->next_offset()) + ".." +
+                                   std::to_string(seg->base_offset() - 1) + " are missing");
+      }
+    }
+    segs.push_back(std::move(seg));
+  }
+  for (const auto& l : recovery_.losses) spdlog::error("log: data loss: {}", l);
+  if (segs.empty()) {
+    PINPIPE_ASSIGN_OR_RETURN(auto seg, Segment::Create(dir_, 0, options_.index_interval_bytes));
+    PINPIPE_RETURN_IF_ERROR(SyncDir(dir_));
+    segs.push_back(std::move(seg));
+  }
+  active_ = segs.back();
+  active_created_ms_ = clock_->NowMillis();
+  const int64_t end = std::max(active_->next_offset(), active_->base_offset());
+  written_end_ = end;
+  durable_end_ = end;
+  high_watermark_ = end;
+  {
+    std::unique_lock lock(segments_mu_);
+    segments_ = std::move(segs);
+  }
+  return Status::Ok();
+}
+
+std::vector<std::shared_ptr<Segment>> Partition::Snapshot() const {
+  std::shared_lock lock(segments_mu_);
+  return segments_;
+}
+
+Result<AppendInfo> Partition::Append(std::span<const RecordView> records) {
+  if (records.empty()) return InvalidArgumentError("append of no records");
+  std::lock_guard lock(append_mu_);
+  if (closed_) return FailedPreconditionError("partition " + dir_.string() + " is closed");
+  const int64_t base = written_end_.load(std::memory_order_relaxed);
+  encode_buf_.clear();
+  std::vector<BatchHeader> headers;
+  size_t first = 0;
+  size_t batch_bytes = kBatchHeaderSize;
+  int64_t next = base;
+  auto flush = [&](size_t end) {
+    const size_t start = encode_buf_.size();
+    EncodeBatch(next, records.subspan(first, end - first), &encode_buf_);
+    headers.push_back(*DecodeBatchHeader(std::string_view(encode_buf_).substr(start)));
+    next += static_cast<int64_t>(end - first);
+    first = end;
+    batch_bytes = kBatchHeaderSize;
+  };
+  for (size_t i = 0; i < records.size(); ++i) {
+    const size_t n = EncodedRecordSize(records[i]);
+    if (n + kBatchHeaderSize > kMaxBatchBytes) {
+      return InvalidArgumentError("record of " + std::to_string(n) + " bytes exceeds the " +
+                                  std::to_string(kMaxBatchBytes) + "-byte limit");
+    }
+    if (i > first && batch_bytes + n > static_cast<size_t>(options_.max_batch_bytes)) flush(i);
+    batch_bytes += n;
+  }
+  flush(records.size());
+  const int64_t active_size = active_->size();
+  if (active_size > 0 &&
+      (active_size + static_cast<int64_t>(encode_buf_.size()) > options_.segment_bytes ||
+       clock_->NowMillis() - active_created_ms_ >= options_.segment_ms)) {
+    PINPIPE_RETURN_IF_ERROR(RollLocked());
+  }
+  PINPIPE_RETURN_IF_ERROR(active_->AppendMany(encode_buf_, headers));
+  written_end_.store(next, std::memory_order_release);
+  if (encode_buf_.capacity() > (8u << 20)) std::string().swap(encode_buf_);
+  if (options_.fsync.mode == FsyncMode::kNever) {
+    high_watermark_.store(next, std::memory_order_release);
+    notifier_->Notify();
+  } else if (options_.fsync.mode == FsyncMode::kInterval && on_dirty_ &&
+             !dirty_flag_.exchange(true)) {
+    on_dirty_();  // only on the clean -> dirty transition, to spare the flusher
+  }
+  return AppendInfo{base, next};
+}
+
+Status Partition::RollLocked() {
+  const int64_t end = written_end_.load(std::memory_order_relaxed);
+  if (options_.fsync.mode != FsyncMode::kNever) {
+    // The durable end may only pass into the new segment once the old one is
+    // on disk, so the old one is synced here rather than by the flusher.
+    PINPIPE_RETURN_IF_ERROR(active_->Sync());
+  }
+  PINPIPE_ASSIGN_OR_RETURN(auto seg, Segment::Create(dir_, end, options_.index_interval_bytes));
+  if (options_.fsync.mode != FsyncMode::kNever) {
+    PINPIPE_RETURN_IF_ERROR(SyncDir(dir_));
+    AdvanceDurable(end);
+  }
+  {
+    std::unique_lock lock(segments_mu_);
+    segments_.push_back(seg);
+  }
+  active_ = std::move(seg);
+  active_created_ms_ = clock_->NowMillis();
+  return Status::Ok();
+}
+
+void Partition::AdvanceDurable(int64_t offset) {
+  {
+    std::lock_guard lock(durable_mu_);
+    if (offset <= durable_end_) return;
+    durable_end_ = offset;
+    if (options_.fsync.mode != FsyncMode::kNever) {
+      high_watermark_.store(offset, std::memory_order_release);
+    }
+  }
+  durable_cv_.notify_all();
+  if (options_.fsync.mode != FsyncMode::kNever) notifier_->Notify();
+}
+
+bool Partition::Dirty() const {
+  std::lock_guard lock(durable_mu_);
+  return written_end_.load(std::memory_order_acquire) > durable_end_;
+}
+
+Status Partition::Sync() {
+  std::lock_guard sync_lock(sync_mu_);
+  std::shared_ptr<Segment> seg;
+  int64_t target = 0;
+  dirty_flag_.store(false);  // appends after the capture below mark it again
+  {
+    std::lock_guard lock(append_mu_);
+    seg = active_;
+    target = written_end_.load(std::memory_order_relaxed);
+  }
+  {
+    std::lock_guard lock(durable_mu_);
+    if (target <= durable_end_) return Status::Ok();
+  }
+  last_sync_micros_ = RealMonoMicros();
+  PINPIPE_RETURN_IF_ERROR(seg->Sync());
+  AdvanceDurable(target);
+  return Status::Ok();
+}
+
+Status Partition::WaitDurable(int64_t next_offset) {
+  switch (options_.fsync.mode) {
+    case FsyncMode::kNever:
+      return Status::Ok();
+    case FsyncMode::kAlways: {
+      {
+        std::lock_guard lock(durable_mu_);
+        if (durable_end_ >= next_offset) return Status::Ok();
+      }
+      return Sync();
+    }
+    case FsyncMode::kInterval:
+      break;
+  }
+  std::unique_lock lock(durable_mu_);
+  durable_cv_.wait(lock, [&] { return durable_end_ >= next_offset || released_; });
+  if (durable_end_ >= next_offset) return Status::Ok();
+  return UnavailableError("partition " + dir_.string() + " closed before the append was durable");
+}
+
+Result<AppendInfo> Partition::AppendAndWait(std::span<const RecordView> records) {
+  PINPIPE_ASSIGN_OR_RETURN(AppendInfo info, Append(records));
+  PINPIPE_RETURN_IF_ERROR(WaitDurable(info.next_offset));
+  return info;
+}
+
+Result<std::vector<LogRecord>> Partition::Read(int64_t offset, size_t max_records,
+                                               int64_t max_bytes) {
+  const int64_t hw = high_watermark();
+  auto segs = Snapshot();
+  const int64_t start = segs.front()->base_offset();
+  if (offset < start || offset > hw) {
+    return OutOfRangeError("offset " + std::to_string(offset) + " is outside [" +
+                           std::to_string(start) + ", " + std::to_string(hw) + "]");
+  }
+  std::vector<LogRecord> out;
+  if (offset == hw || max_records == 0) return out;
+  auto it = std::upper_bound(segs.begin(), segs.end(), offset,
+                             [](int64_t o, const auto& s) { return o < s->base_offset(); });
+  size_t i = static_cast<size_t>(std::prev(it) - segs.begin());
+  int64_t cur = offset;
+  int64_t bytes = 0;
+  while (i < segs.size() && cur < hw) {
+    const auto& seg = segs[i];
+    if (cur < seg->next_offset()) {
+      const size_t before = out.size();
+      Status s = seg->Read(cur, hw, max_records, max_bytes, &out, &bytes);
+      if (!s.ok()) {
+        if (out.empty()) return s;
+        break;
+      }
+      if (out.size() == before) break;
+      cur = out.back().offset + 1;
+      if (out.size() >= max_records || bytes >= max_bytes) break;
+      if (cur < seg->next_offset()) break;
+    }
+    if (i + 1 >= segs.size()) break;
+    const int64_t next_base = segs[i + 1]->base_offset();
+    if (cur < next_base) {
+      if (!out.empty()) break;
+      std::string why = "segment data missing";
+      for (const auto& l : seg->lost_ranges()) why = l.reason;
+      return DataLossError("offsets " + std::to_string(cur) + ".." + std::to_string(next_base - 1) +
+                           " of " + dir_.string() + " are lost: " + why);
+    }
+    ++i;
+  }
+  return out;
+}
+
+Result<int64_t> Partition::OffsetForTimestamp(int64_t ts) {
+  const int64_t hw = high_watermark();
+  for (const auto& seg : Snapshot()) {
+    if (seg->max_timestamp() < ts) continue;
+    PINPIPE_ASSIGN_OR_RETURN(auto found, seg->FindTimestamp(ts, hw));
+    if (found) return *found;
+  }
+  return hw;
+}
+
+int64_t Partition::log_start_offset() const {
+  std::shared_lock lock(segments_mu_);
+  return segments_.front()->base_offset();
+}
+
+int64_t Partition::size_bytes() const {
+  std::shared_lock lock(segments_mu_);
+  int64_t total = 0;
+  for (const auto& s : segments_) total += s->size();
+  return total;
+}
+
+size_t Partition::segment_count() const {
+  std::shared_lock lock(segments_mu_);
+  return segments_.size();
+}
+
+Result<int> Partition::ApplyRetention() {
+  std::lock_guard lock(append_mu_);
+  const int64_t now = clock_->NowMillis();
+  int deleted = 0;
+  while (true) {
+    std::shared_ptr<Segment> front;
+    int64_t total = 0;
+    {
+      std::shared_lock rl(segments_mu_);
+      if (segments_.size() <= 1) break;
+      front = segments_.front();
+      for (const auto& s : segments_) total += s->size();
+    }
+    const int64_t max_ts = front->max_timestamp();
+    const bool expired =
+        options_.retention_ms >= 0 && (max_ts == INT64_MIN || max_ts < now - options_.retention_ms);
+    const bool over =
+        options_.retention_bytes >= 0 && total - front->size() >= options_.retention_bytes;
+    if (!expired && !over) break;
+    {
+      std::unique_lock wl(segments_mu_);
+      segments_.erase(segments_.begin());
+    }
+    PINPIPE_RETURN_IF_ERROR(front->Remove());
+    ++deleted;
+  }
+  return deleted;
+}
+
+Status Partition::Close() {
+  Status status;
+  {
+    std::lock_guard lock(append_mu_);
+    if (closed_) return Status::Ok();
+    closed_ = true;
+  }
+  if (options_.fsync.mode != FsyncMode::kNever) status = Sync();
+  {
+    std::lock_guard lock(durable_mu_);
+    released_ = true;
+  }
+  durable_cv_.notify_all();
+  return status;
+}
+
+}  // namespace pinpipe::log

@@ -1,0 +1,179 @@
+// Partition: one partition of a topic, a folder of segments with dense
+// offsets from 0, and the durability machinery around appends.
+//
+// Appends to one partition are serialised by its append lock; different
+// partitions proceed in parallel. The visible end (high watermark) is the
+// durable end under fsync=always|interval and the written end under
+// fsync=never, so a reader never sees a record that a crash could take back
+// and that was not acknowledged.
+//
+// Durability (see FsyncPolicy):
+//   always   - WaitDurable fsyncs at once; concurrent appenders share one
+//              fdatasync (group commit without a timer).
+//   interval - a background flusher (owned by Log) calls Sync at most every
+//              interval ms while the partition is dirty; WaitDurable blocks
+//              until a sync covers the append.
+//   never    - WaitDurable returns at once; data is in the page cache.
+//
+// Ownership: owned by its Topic (shared_ptr); readers may hold it after the
+// topic is deleted. Thread-safety: all methods are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pinpipe/base/clock.h"
+#include "pinpipe/base/status.h"
+#include "pinpipe/log/record_batch.h"
+#include "pinpipe/log/segment.h"
+
+namespace pinpipe::log {
+
+enum class FsyncMode { kAlways, kInterval, kNever };
+
+struct FsyncPolicy {
+  FsyncMode mode = FsyncMode::kInterval;
+  int64_t interval_ms = 5;
+  // "always", "never", "interval" (5 ms) or "interval:<ms>" with ms in 1..60000.
+  static Result<FsyncPolicy> Parse(std::string_view text);
+  std::string ToString() const;
+};
+
+struct PartitionOptions {
+  FsyncPolicy fsync;
+  int64_t segment_bytes = 128 << 20;
+  int64_t segment_ms = 7LL * 24 * 3600 * 1000;
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // -1: forever
+  int64_t retention_bytes = -1;                   // -1: unlimited
+  int64_t index_interval_bytes = 4096;
+  // Encoded batches are cut at about this size so one Produce of many
+  // records never builds a single huge batch.
+  int64_t max_batch_bytes = 1 << 20;
+};
+
+// Wakes long-polling readers when any partition's high watermark moves.
+class DataNotifier {
+ public:
+  uint64_t sequence();
+  void Notify();
+  // Blocks until the sequence differs from `seen` or `deadline` passes.
+  // Returns true if it changed.
+  bool WaitChange(uint64_t seen, std::chrono::steady_clock::time_point deadline);
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t seq_ = 0;
+};
+
+// What Open's recovery found.
+struct RecoveryReport {
+  int64_t truncated_bytes = 0;      // torn tail cut from the last segment
+  std::vector<std::string> losses;  // mid-log corruption and gaps (DataLoss)
+  bool clean() const { return truncated_bytes == 0 && losses.empty(); }
+};
+
+struct AppendInfo {
+  int64_t base_offset = 0;
+  int64_t next_offset = 0;  // one past the last appended record
+};
+
+class Partition {
+ public:
+  // Opens (creating when empty) the partition in `dir` and runs recovery.
+  // `notifier` and `clock` must outlive the partition. `on_dirty` (may be
+  // empty) is called after an append under fsync=interval.
+  static Result<std::shared_ptr<Partition>> Open(std::filesystem::path dir, int32_t id,
+                                                 PartitionOptions options, Clock* clock,
+                                                 DataNotifier* notifier,
+                                                 std::function<void()> on_dirty = {});
+  ~Partition();
+
+  int32_t id() const { return id_; }
+  const PartitionOptions& options() const { return options_; }
+  const RecoveryReport& recovery() const { return recovery_; }
+
+  // Writes `records` (non-empty) as one or more batches without waiting for
+  // durability. InvalidArgument for a record larger than the batch bound,
+  // FailedPrecondition after Close, Unavailable/ResourceExhausted on IO errors
+  // (nothing of this call is stored then).
+  Result<AppendInfo> Append(std::span<const RecordView> records);
+  // Blocks until every offset < next_offset is durable under the policy.
+  Status WaitDurable(int64_t next_offset);
+  // Append + WaitDurable.
+  Result<AppendInfo> AppendAndWait(std::span<const RecordView> records);
+
+  // fdatasyncs what has been written and advances the durable end.
+  Status Sync();
+  // True when written data awaits a Sync.
+  bool Dirty() const;
+  int64_t last_sync_micros() const { return last_sync_micros_.load(); }
+
+  // Records from `offset`: at most max_records, about max_bytes (at least one
+  // record when any is available). OutOfRange outside [log start, high
+  // watermark]; DataLoss when `offset` lies in corrupt or missing data.
+  Result<std::vector<LogRecord>> Read(int64_t offset, size_t max_records, int64_t max_bytes);
+
+  // First offset with timestamp >= ts, or the high watermark.
+  Result<int64_t> OffsetForTimestamp(int64_t ts);
+
+  int64_t high_watermark() const { return high_watermark_.load(std::memory_order_acquire); }
+  int64_t log_start_offset() const;
+  int64_t size_bytes() const;
+  size_t segment_count() const;
+
+  // Deletes whole non-active segments past retention (time: max timestamp
+  // older than now - retention_ms; size: while the rest still exceeds
+  // retention_bytes). Returns how many were deleted.
+  Result<int> ApplyRetention();
+
+  // Syncs and refuses further appends; waiters are released.
+  Status Close();
+
+ private:
+  Partition(std::filesystem::path dir, int32_t id, PartitionOptions options, Clock* clock,
+            DataNotifier* notifier, std::function<void()> on_dirty);
+  Status Recover();
+  Status RollLocked();  // caller holds append_mu_
+  void AdvanceDurable(int64_t offset);
+  std::vector<std::shared_ptr<Segment>> Snapshot() const;
+
+  const std::filesystem::path dir_;
+  const int32_t id_;
+  const PartitionOptions options_;
+  Clock* clock_;
+  DataNotifier* notifier_;
+  std::function<void()> on_dirty_;
+  RecoveryReport recovery_;
+
+  std::mutex append_mu_;  // serialises appends, rolls and retention
+  std::shared_ptr<Segment> active_;
+  std::string encode_buf_;
+  bool closed_ = false;
+  std::atomic<int64_t> written_end_{0};
+  int64_t active_created_ms_ = 0;
+
+  mutable std::shared_mutex segments_mu_;  // guards segments_
+  std::vector<std::shared_ptr<Segment>> segments_;
+
+  std::mutex sync_mu_;  // one fdatasync at a time
+  mutable std::mutex durable_mu_;
+  std::condition_variable durable_cv_;
+  int64_t durable_end_ = 0;  // guarded by durable_mu_
+  bool released_ = false;    // Close: waiters return
+  std::atomic<int64_t> high_watermark_{0};
+  std::atomic<int64_t> last_sync_micros_{0};
+  std::atomic<bool> dirty_flag_{false};  // set by Append, cleared by Sync
+};
+
+}  // namespace pinpipe::log

@@ -1,0 +1,190 @@
+#include "pinpipe/log/record_batch.h"
+
+#include <cstring>
+
+#include "pinpipe/log/crc32c.h"
+
+namespace pinpipe::log {
+namespace {
+
+template <typename T>
+void Put(std::string* out, T v) {
+  char buf[sizeof(T)];
+  std::memcpy(buf, &v, sizeof(T));  // little-endian hosts only (x86-64, arm64)
+  out->append(buf, sizeof(T));
+}
+
+template <typename T>
+void PutAt(char* p, T v) {
+  std::memcpy(p, &v, sizeof(T));
+}
+
+template <typename T>
+T GetAt(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+// Bounds-checked cursor over one record's bytes.
+class Reader {
+ public:
+  explicit Reader(std::string_view d) : d_(d) {}
+  template <typename T>
+  bool Get(T* v) {
+    if (d_.size() - pos_ < sizeof(T)) return false;
+    *v = GetAt<T>(d_.data() + pos_);
+    pos_ += sizeof(T);
+    return true;
+  }
+  bool Bytes(size_t n, std::string_view* v) {
+    if (d_.size() - pos_ < n) return false;
+    *v = d_.substr(pos_, n);
+    pos_ += n;
+    return true;
+  }
+  size_t pos() const { return pos_; }
+  size_t remaining() const { return d_.size() - pos_; }
+
+ private:
+  std::string_view d_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+size_t EncodedRecordSize(const RecordView& r) {
+  size_t n = 4 + 8 + 4 + 4 + 4;
+  if (r.key) n += r.key->size();
+  if (r.value) n += r.value->size();
+  for (const auto& [k, v] : r.headers) n += 8 + k.size() + v.size();
+  return n;
+}
+
+void EncodeBatch(int64_t base_offset, std::span<const RecordView> records, std::string* out) {
+  const size_t start = out->size();
+  out->resize(start + kBatchHeaderSize);
+  int64_t first_ts = records.empty() ? 0 : records[0].timestamp_ms;
+  int64_t max_ts = first_ts;
+  for (const RecordView& r : records) {
+    if (r.timestamp_ms > max_ts) max_ts = r.timestamp_ms;
+    Put<uint32_t>(out, static_cast<uint32_t>(EncodedRecordSize(r) - 4));
+    Put<int64_t>(out, r.timestamp_ms);
+    Put<int32_t>(out, r.key ? static_cast<int32_t>(r.key->size()) : -1);
+    if (r.key) out->append(*r.key);
+    Put<int32_t>(out, r.value ? static_cast<int32_t>(r.value->size()) : -1);
+    if (r.value) out->append(*r.value);
+    Put<uint32_t>(out, static_cast<uint32_t>(r.headers.size()));
+    for (const auto& [k, v] : r.headers) {
+      Put<uint32_t>(out, static_cast<uint32_t>(k.size()));
+      out->append(k);
+      Put<uint32_t>(out, static_cast<uint32_t>(v.size()));
+      out->append(v);
+    }
+  }
+  char* h = out->data() + start;
+  const size_t total = out->size() - start;
+  PutAt<int64_t>(h + 0, base_offset);
+  PutAt<uint32_t>(h + 8, static_cast<uint32_t>(total - kBatchLengthFieldEnd));
+  h[16] = static_cast<char>(kBatchMagic);
+  h[17] = 0;
+  PutAt<uint16_t>(h + 18, 0);
+  PutAt<uint32_t>(h + 20, static_cast<uint32_t>(records.size()));
+  PutAt<int64_t>(h + 24, first_ts);
+  PutAt<int64_t>(h + 32, max_ts);
+  PutAt<uint32_t>(h + 12, Crc32cExtend(0, h + 16, total - 16));
+}
+
+Result<BatchHeader> DecodeBatchHeader(std::string_view data) {
+  if (data.size() < kBatchHeaderSize) return DataLossError("short batch header");
+  const char* h = data.data();
+  BatchHeader b;
+  b.base_offset = GetAt<int64_t>(h);
+  b.batch_length = GetAt<uint32_t>(h + 8);
+  b.crc = GetAt<uint32_t>(h + 12);
+  const auto magic = static_cast<uint8_t>(h[16]);
+  b.record_count = GetAt<uint32_t>(h + 20);
+  b.first_timestamp = GetAt<int64_t>(h + 24);
+  b.max_timestamp = GetAt<int64_t>(h + 32);
+  if (magic != kBatchMagic) {
+    return DataLossError("bad batch magic " + std::to_string(magic));
+  }
+  if (b.batch_length < kBatchHeaderSize - kBatchLengthFieldEnd || b.batch_length > kMaxBatchBytes) {
+    return DataLossError("batch length " + std::to_string(b.batch_length) + " out of bounds");
+  }
+  if (b.record_count == 0 || b.record_count > b.batch_length / 24) {
+    return DataLossError("batch record count " + std::to_string(b.record_count) + " invalid");
+  }
+  if (b.base_offset < 0 || b.base_offset > (int64_t{1} << 62)) {
+    return DataLossError("batch base offset " + std::to_string(b.base_offset) + " invalid");
+  }
+  return b;
+}
+
+Status VerifyBatchCrc(std::string_view batch, const BatchHeader& header) {
+  if (batch.size() != header.TotalSize()) return DataLossError("batch size mismatch");
+  const uint32_t crc = Crc32cExtend(0, batch.data() + 16, batch.size() - 16);
+  if (crc != header.crc) {
+    return DataLossError("batch at offset " + std::to_string(header.base_offset) +
+                         " fails its CRC32C check");
+  }
+  return Status::Ok();
+}
+
+Status DecodeBatch(std::string_view batch, const BatchHeader& header, int64_t min_offset,
+                   std::vector<LogRecord>* out) {
+  PINPIPE_RETURN_IF_ERROR(VerifyBatchCrc(batch, header));
+  const size_t first_new = out->size();
+  Reader rd(batch.substr(kBatchHeaderSize));
+  auto fail = [&](const char* what) {
+    out->resize(first_new);
+    return DataLossError("batch at offset " + std::to_string(header.base_offset) + ": " + what);
+  };
+  for (uint32_t i = 0; i < header.record_count; ++i) {
+    uint32_t len = 0;
+    if (!rd.Get(&len) || len > rd.remaining()) return fail("record length out of bounds");
+    std::string_view body;
+    (void)rd.Bytes(len, &body);
+    const int64_t offset = header.base_offset + i;
+    if (offset < min_offset) continue;
+    Reader r(body);
+    LogRecord rec;
+    rec.offset = offset;
+    int32_t klen = 0;
+    int32_t vlen = 0;
+    std::string_view bytes;
+    if (!r.Get(&rec.timestamp_ms) || !r.Get(&klen)) return fail("truncated record");
+    if (klen >= 0) {
+      if (!r.Bytes(static_cast<size_t>(klen), &bytes)) return fail("key out of bounds");
+      rec.key.emplace(bytes);
+    } else if (klen != -1) {
+      return fail("bad key length");
+    }
+    if (!r.Get(&vlen)) return fail("truncated record");
+    if (vlen >= 0) {
+      if (!r.Bytes(static_cast<size_t>(vlen), &bytes)) return fail("value out of bounds");
+      rec.value.emplace(bytes);
+    } else if (vlen != -1) {
+      return fail("bad value length");
+    }
+    uint32_t nh = 0;
+    if (!r.Get(&nh) || nh > r.remaining() / 8) return fail("bad header count");
+    rec.headers.reserve(nh);
+    for (uint32_t h = 0; h < nh; ++h) {
+      uint32_t hk = 0;
+      uint32_t hv = 0;
+      std::string_view kb;
+      std::string_view vb;
+      if (!r.Get(&hk) || !r.Bytes(hk, &kb) || !r.Get(&hv) || !r.Bytes(hv, &vb)) {
+        return fail("header out of bounds");
+      }
+      rec.headers.emplace_back(std::string(kb), std::string(vb));
+    }
+    if (r.remaining() != 0) return fail("trailing bytes in record");
+    out->push_back(std::move(rec));
+  }
+  if (rd.remaining() != 0) return fail("trailing bytes after records");
+  return Status::Ok();
+}
+
+}  // namespace pinpipe::log

@@ -1,0 +1,142 @@
+// Segment: one file of a partition's log, `<base_offset:020>.log`, holding
+// record batches with consecutive offsets starting at base_offset, plus its
+// in-memory sparse offset index and time index.
+//
+// The indexes are rebuilt by Open's scan (which also verifies every batch's
+// CRC), so they never disagree with the data. Open is also where recovery
+// happens: a torn or corrupt tail of the partition's last segment is cut off;
+// a corrupt batch elsewhere is recorded as a lost offset range that reads
+// report as DataLoss, while everything before it stays readable.
+//
+// Ownership: held by shared_ptr from its Partition and from readers in
+// flight, so a segment deleted by retention stays readable until they finish.
+// Thread-safety: one writer (the partition's append lock holder) and any
+// number of concurrent readers.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pinpipe/base/status.h"
+#include "pinpipe/log/record_batch.h"
+
+namespace pinpipe::log {
+
+// What recovery found in one segment.
+struct SegmentScan {
+  int64_t truncated_bytes = 0;      // torn tail cut off (last segment only)
+  int64_t truncated_at = -1;        // file position of the cut
+  std::vector<std::string> losses;  // mid-log corruption, one message per lost range
+};
+
+// Offsets [from, to) of a segment that cannot be read back (to == -1: until
+// the end of the segment).
+struct LostRange {
+  int64_t from = 0;
+  int64_t to = -1;
+  int64_t position = 0;  // file position of the first bad byte
+  std::string reason;
+};
+
+class Segment {
+ public:
+  ~Segment();
+  Segment(const Segment&) = delete;
+  Segment& operator=(const Segment&) = delete;
+
+  // The file name of the segment starting at base_offset.
+  static std::string FileName(int64_t base_offset);
+  // Parses a FileName; nullopt for other names.
+  static std::optional<int64_t> ParseFileName(const std::string& name);
+
+  // Creates a new empty segment file (fails if it exists).
+  static Result<std::shared_ptr<Segment>> Create(const std::filesystem::path& dir,
+                                                 int64_t base_offset, int64_t index_interval_bytes);
+
+  // Opens an existing segment and scans it (see the class comment). When
+  // `is_last`, a bad tail is truncated (reported in `scan`); otherwise it is
+  // recorded as a LostRange. IO errors are returned as Status.
+  static Result<std::shared_ptr<Segment>> Open(const std::filesystem::path& path,
+                                               int64_t base_offset, bool is_last,
+                                               int64_t index_interval_bytes, SegmentScan* scan);
+
+  int64_t base_offset() const { return base_offset_; }
+  // The offset after the last complete batch.
+  int64_t next_offset() const { return next_offset_.load(std::memory_order_acquire); }
+  int64_t size() const { return size_.load(std::memory_order_acquire); }
+  // Largest record timestamp, or INT64_MIN when empty.
+  int64_t max_timestamp() const { return max_timestamp_.load(std::memory_order_acquire); }
+  // first_timestamp of the first batch, or nullopt when empty.
+  std::optional<int64_t> first_timestamp() const;
+  const std::filesystem::path& path() const { return path_; }
+  std::vector<LostRange> lost_ranges() const;
+
+  // Appends one encoded batch (writer only). On a write error the file is cut
+  // back to its previous size and the error returned.
+  Status Append(std::string_view bytes, const BatchHeader& header);
+  // Appends several encoded batches with one write(2).
+  Status AppendMany(std::string_view bytes, const std::vector<BatchHeader>& headers);
+
+  // fdatasync.
+  Status Sync();
+
+  // Appends to `out` the records with offset >= `offset` and < `end_offset`,
+  // stopping after `max_records` records or once `*bytes` (batch bytes read so
+  // far, updated) reaches max_bytes with at least one record returned
+  // overall. DataLoss when the range holds corrupt data and nothing could be
+  // returned before it.
+  Status Read(int64_t offset, int64_t end_offset, size_t max_records, int64_t max_bytes,
+              std::vector<LogRecord>* out, int64_t* bytes) const;
+
+  // The first offset < end_offset whose record has timestamp >= ts, if any.
+  Result<std::optional<int64_t>> FindTimestamp(int64_t ts, int64_t end_offset) const;
+
+  // Unlinks the file (the open descriptor stays readable).
+  Status Remove();
+
+  // Number of sparse index entries (for tests).
+  size_t IndexEntries() const;
+
+ private:
+  struct IndexEntry {
+    int64_t offset;
+    int64_t position;
+  };
+  struct TimeEntry {
+    int64_t max_timestamp;  // running maximum up to and including this batch
+    int64_t offset;         // base offset of the batch
+    int64_t position;
+  };
+
+  Segment(std::filesystem::path path, int fd, int64_t base_offset, int64_t index_interval);
+  Status Scan(bool is_last, SegmentScan* scan);
+  void Track(const BatchHeader& h, int64_t position);  // index + counters (writer)
+  Status ReadAt(int64_t pos, size_t n, std::string* buf) const;
+  // Position to start scanning for `offset` (from the sparse index).
+  int64_t SeekPosition(int64_t offset) const;
+  const LostRange* FindLoss(int64_t offset) const;  // caller holds mu_
+
+  std::filesystem::path path_;
+  int fd_ = -1;
+  const int64_t base_offset_;
+  const int64_t index_interval_;
+  std::atomic<int64_t> next_offset_;
+  std::atomic<int64_t> size_{0};
+  std::atomic<int64_t> max_timestamp_;
+
+  mutable std::mutex mu_;  // guards the indexes and lost ranges
+  std::vector<IndexEntry> index_;
+  std::vector<TimeEntry> time_index_;
+  std::vector<LostRange> lost_;
+  std::optional<int64_t> first_timestamp_;
+  int64_t last_index_pos_ = -1;
+  int64_t last_time_pos_ = -1;
+};
+
+}  // namespace pinpipe::log
