@@ -51,6 +51,8 @@ const std::vector<ConfigKey>& KnownConfigKeys() {
       {"s3.path_style", "false", "Use path-style addressing (bucket in the path)."},
       {"s3.access_key", "", "Access key (else $AWS_ACCESS_KEY_ID or ~/.aws/credentials)."},
       {"s3.secret_key", "", "Secret key (else $AWS_SECRET_ACCESS_KEY).", true},
+      {"s3.conditional_put", "header",
+       "Put-if-absent: header (If-None-Match: *) or check (HEAD first; servers without it)."},
       // sink
       {"sink.enabled", "true", "Run the object-store sink inside `pinpipe up`."},
       {"sink.config", "", "Path of a connector .properties file; else the keys below."},

@@ -2,6 +2,7 @@
 
 #include "pinpipe/base/config.h"
 #include "pinpipe/objstore/local_object_store.h"
+#include "pinpipe/objstore/s3_object_store.h"
 
 namespace pinpipe::objstore {
 
@@ -21,8 +22,9 @@ Result<std::vector<ObjectInfo>> ObjectStore::ListAll(std::string_view prefix) {
 Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view url, const Config& config) {
   if (url.empty()) return InvalidArgumentError("object store URL is empty");
   if (url.starts_with("s3://")) {
-    (void)config;
-    return UnimplementedError("s3:// stores are not built yet");
+    PINPIPE_ASSIGN_OR_RETURN(S3Options options, S3OptionsFromConfig(url, config));
+    PINPIPE_ASSIGN_OR_RETURN(auto store, S3ObjectStore::Open(std::move(options)));
+    return std::unique_ptr<ObjectStore>(std::move(store));
   }
   std::string path;
   if (url.starts_with("file://")) {
