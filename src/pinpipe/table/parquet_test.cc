@@ -1,0 +1,253 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "pinpipe/table/encoding.h"
+#include "pinpipe/table/parquet_reader.h"
+#include "pinpipe/table/parquet_writer.h"
+
+namespace pinpipe::table {
+namespace {
+
+Schema AllTypes() {
+  return Schema{{{"b", ColumnType::kBoolean, true},
+                 {"i", ColumnType::kInt32, true},
+                 {"l", ColumnType::kInt64, false},
+                 {"d", ColumnType::kDouble, true},
+                 {"s", ColumnType::kString, true},
+                 {"ts", ColumnType::kTimestampMicros, true},
+                 {"coords", ColumnType::kDoubleList, true}}};
+}
+
+RecordBatch MakeBatch(size_t rows, uint32_t seed) {
+  std::mt19937 rng(seed);
+  RecordBatch b(AllTypes());
+  const char* cats[] = {"art", "beauty", "diy", "travel", ""};
+  for (size_t r = 0; r < rows; ++r) {
+    auto null = [&] { return rng() % 5 == 0; };
+    null() ? b.columns[0].AppendNull() : b.columns[0].AppendBool(rng() % 2);
+    null() ? b.columns[1].AppendNull() : b.columns[1].AppendInt32(static_cast<int32_t>(rng()));
+    b.columns[2].AppendInt64(static_cast<int64_t>(r) * 1'000'003 - 77);
+    null() ? b.columns[3].AppendNull() : b.columns[3].AppendDouble((rng() % 20000) / 7.0 - 900);
+    if (null()) {
+      b.columns[4].AppendNull();
+    } else {
+      b.columns[4].AppendString(cats[rng() % 5]);
+    }
+    null() ? b.columns[5].AppendNull()
+           : b.columns[5].AppendInt64(1'600'000'000'000'000 + static_cast<int64_t>(rng()));
+    switch (rng() % 4) {
+      case 0:
+        b.columns[6].AppendNull();
+        break;
+      case 1:
+        b.columns[6].AppendList({});
+        break;
+      case 2: {
+        std::vector<std::optional<double>> v = {1.5, std::nullopt, -3.25};
+        b.columns[6].AppendListWithNulls(v);
+        break;
+      }
+      default: {
+        double v[] = {static_cast<double>(r), -static_cast<double>(r) / 3};
+        b.columns[6].AppendList(v);
+      }
+    }
+  }
+  return b;
+}
+
+void ExpectSame(const RecordBatch& a, const RecordBatch& b) {
+  ASSERT_EQ(a.schema, b.schema);
+  ASSERT_EQ(a.num_rows(), b.num_rows());
+  for (size_t c = 0; c < a.columns.size(); ++c) {
+    const Column& x = a.columns[c];
+    const Column& y = b.columns[c];
+    for (size_t r = 0; r < a.num_rows(); ++r) {
+      ASSERT_EQ(x.IsNull(r), y.IsNull(r)) << "col " << c << " row " << r;
+      if (x.IsNull(r)) continue;
+      switch (x.type()) {
+        case ColumnType::kBoolean:
+          ASSERT_EQ(x.GetBool(r), y.GetBool(r));
+          break;
+        case ColumnType::kInt32:
+          ASSERT_EQ(x.GetInt32(r), y.GetInt32(r));
+          break;
+        case ColumnType::kInt64:
+        case ColumnType::kTimestampMicros:
+          ASSERT_EQ(x.GetInt64(r), y.GetInt64(r));
+          break;
+        case ColumnType::kDouble:
+          ASSERT_EQ(x.GetDouble(r), y.GetDouble(r));
+          break;
+        case ColumnType::kString:
+          ASSERT_EQ(x.GetString(r), y.GetString(r));
+          break;
+        case ColumnType::kDoubleList:
+          ASSERT_EQ(x.ListEnd(r) - x.ListBegin(r), y.ListEnd(r) - y.ListBegin(r)) << r;
+          for (size_t k = 0; k < x.ListEnd(r) - x.ListBegin(r); ++k) {
+            ASSERT_EQ(x.ListValueIsNull(x.ListBegin(r) + k), y.ListValueIsNull(y.ListBegin(r) + k));
+            if (!x.ListValueIsNull(x.ListBegin(r) + k)) {
+              ASSERT_EQ(x.ListValue(x.ListBegin(r) + k), y.ListValue(y.ListBegin(r) + k));
+            }
+          }
+          break;
+      }
+    }
+  }
+}
+
+TEST(RleTest, RoundTripsMixedRunsAndLiterals) {
+  std::mt19937 rng(7);
+  for (int bw : {1, 2, 3, 7, 13}) {
+    std::vector<uint32_t> v;
+    for (int i = 0; i < 5000; ++i) {
+      uint32_t x = rng() & ((1u << bw) - 1);
+      size_t rep = rng() % 3 == 0 ? rng() % 40 : 1;
+      v.insert(v.end(), rep, x);
+    }
+    std::string enc;
+    RleEncode(v.data(), v.size(), bw, &enc);
+    std::vector<uint32_t> dec(v.size());
+    ASSERT_TRUE(RleDecode(enc, bw, v.size(), dec.data()).ok());
+    EXPECT_EQ(v, dec) << bw;
+  }
+}
+
+TEST(ParquetWriterTest, RoundTripsEveryTypeAndCodec) {
+  RecordBatch batch = MakeBatch(3000, 1);
+  for (Codec codec : {Codec::kUncompressed, Codec::kSnappy, Codec::kZstd}) {
+    WriterOptions o;
+    o.codec = codec;
+    o.page_bytes = 4096;         // many pages
+    o.row_group_bytes = 40'000;  // several row groups
+    auto file = WriteParquet(batch, o);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    auto f = ParquetFile::Open(*file);
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    EXPECT_GT(f->num_row_groups(), 1);
+    EXPECT_EQ(f->num_rows(), 3000);
+    auto back = f->ReadAll();
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    ExpectSame(batch, *back);
+  }
+}
+
+TEST(ParquetWriterTest, DictionaryForRepetitiveStringsPlainForUnique) {
+  RecordBatch b(Schema{{{"cat", ColumnType::kString}, {"id", ColumnType::kString}}});
+  for (int i = 0; i < 5000; ++i) {
+    b.columns[0].AppendString(i % 3 ? "travel" : "art");
+    b.columns[1].AppendString("id-" + std::to_string(i));
+  }
+  auto file = WriteParquet(b);
+  ASSERT_TRUE(file.ok());
+  auto f = ParquetFile::Open(*file);
+  ASSERT_TRUE(f.ok());
+  const auto& cols = f->metadata().row_groups[0].columns;
+  EXPECT_GE(cols[0].meta_data.dictionary_page_offset, 4);
+  EXPECT_LT(cols[1].meta_data.dictionary_page_offset, 0);
+  EXPECT_EQ(cols[0].meta_data.statistics.min_value, "art");
+  EXPECT_EQ(cols[0].meta_data.statistics.max_value, "travel");
+  EXPECT_EQ(cols[1].meta_data.statistics.null_count, 0);
+  auto back = f->ReadAll();
+  ASSERT_TRUE(back.ok());
+  ExpectSame(b, *back);
+}
+
+TEST(ParquetWriterTest, StatisticsAndColumnStats) {
+  RecordBatch b(Schema{{{"x", ColumnType::kInt64}, {"d", ColumnType::kDouble}}});
+  b.columns[0].AppendInt64(5);
+  b.columns[0].AppendNull();
+  b.columns[0].AppendInt64(-9);
+  b.columns[1].AppendDouble(std::nan(""));
+  b.columns[1].AppendDouble(0.0);
+  b.columns[1].AppendDouble(2.5);
+  auto w = ParquetWriter::Create(b.schema);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->Write(b).ok());
+  auto file = (*w)->Finish();
+  ASSERT_TRUE(file.ok());
+  const auto& st = (*w)->column_stats();
+  EXPECT_EQ(st[0].null_count, 1);
+  EXPECT_EQ(st[0].min_int, -9);
+  EXPECT_EQ(st[0].max_int, 5);
+  EXPECT_EQ(st[1].min_double, 0.0);
+  EXPECT_TRUE(std::signbit(st[1].min_double));  // -0.0 per parquet-format
+  EXPECT_EQ(st[1].max_double, 2.5);
+}
+
+TEST(ParquetWriterTest, RejectsNullInRequiredColumnAndBadSchema) {
+  RecordBatch b(Schema{{{"x", ColumnType::kInt64, false}}});
+  b.columns[0].AppendNull();
+  EXPECT_EQ(WriteParquet(b).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(ParquetWriter::Create(Schema{}).ok());
+  EXPECT_FALSE(
+      ParquetWriter::Create(Schema{{{"a", ColumnType::kInt64}, {"a", ColumnType::kInt64}}}).ok());
+}
+
+TEST(ParquetReaderTest, CorruptInputIsDataLossNotACrash) {
+  auto file = WriteParquet(MakeBatch(200, 3));
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(ParquetFile::Open("nope").status().code(), StatusCode::kDataLoss);
+  std::mt19937 rng(11);
+  for (int i = 0; i < 300; ++i) {
+    std::string bad = *file;
+    for (int k = 0; k < 4; ++k) bad[rng() % bad.size()] ^= static_cast<char>(1 + rng() % 255);
+    auto f = ParquetFile::Open(bad);
+    if (f.ok()) (void)f->ReadAll();  // must not crash
+    auto t = ParquetFile::Open(bad.substr(0, rng() % bad.size()));
+    EXPECT_FALSE(t.ok() && t->ReadAll().ok() && t->num_rows() != 200);
+  }
+}
+
+TEST(NestedParquetTest, JsonRowsRoundTrip) {
+  std::vector<NestedField> fields = {
+      NestedField::Struct("txn", {NestedField::String("appId"), NestedField::Int64("version")}),
+      NestedField::Struct("add", {NestedField::String("path"), NestedField::StringMap("pv"),
+                                  NestedField::Int64("size"), NestedField::Bool("dataChange")}),
+      NestedField::Struct("meta",
+                          {NestedField::StringList("cols"),
+                           NestedField::Struct("format", {NestedField::String("provider"),
+                                                          NestedField::StringMap("opts")})}),
+      NestedField::Int32("n")};
+  std::vector<nlohmann::json> rows = {
+      {{"txn", {{"appId", "q1"}, {"version", 7}}}},
+      {{"add",
+        {{"path", "a.parquet"},
+         {"pv", {{"k", "v"}, {"k2", nullptr}}},
+         {"size", 10},
+         {"dataChange", true}}}},
+      {{"add",
+        {{"path", "b.parquet"},
+         {"pv", nlohmann::json::object()},
+         {"size", 11},
+         {"dataChange", false}}}},
+      {{"meta",
+        {{"cols", {"x", "y"}}, {"format", {{"provider", "parquet"}, {"opts", {{"a", "1"}}}}}}},
+       {"n", 3}},
+      {{"meta", {{"cols", nlohmann::json::array()}, {"format", nullptr}}}},
+  };
+  auto file = WriteNestedParquet(fields, rows);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  auto f = ParquetFile::Open(*file);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  auto back = f->ReadJsonRows();
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->size(), rows.size());
+  EXPECT_EQ((*back)[0]["txn"]["appId"], "q1");
+  EXPECT_EQ((*back)[0]["txn"]["version"], 7);
+  EXPECT_TRUE((*back)[0]["add"].is_null());
+  EXPECT_EQ((*back)[1]["add"]["pv"], (nlohmann::json{{"k", "v"}, {"k2", nullptr}}));
+  EXPECT_EQ((*back)[1]["add"]["dataChange"], true);
+  EXPECT_EQ((*back)[2]["add"]["pv"], nlohmann::json::object());
+  EXPECT_EQ((*back)[3]["meta"]["cols"], (nlohmann::json{"x", "y"}));
+  EXPECT_EQ((*back)[3]["meta"]["format"]["opts"]["a"], "1");
+  EXPECT_EQ((*back)[3]["n"], 3);
+  EXPECT_EQ((*back)[4]["meta"]["cols"], nlohmann::json::array());
+  EXPECT_TRUE((*back)[4]["meta"]["format"].is_null());
+  EXPECT_TRUE((*back)[4]["n"].is_null());
+}
+
+}  // namespace
+}  // namespace pinpipe::table

@@ -1,0 +1,122 @@
+// ParquetWriter: writes a RecordBatch stream as one Parquet file (format
+// version 1 metadata, data page v1) that DuckDB, Spark and parquetjs read.
+//
+// Column mapping: kBoolean BOOLEAN; kInt32 INT32; kInt64 INT64; kDouble DOUBLE;
+// kString BYTE_ARRAY STRING (UTF8); kTimestampMicros INT64
+// TIMESTAMP(isAdjustedToUTC=true, MICROS) + converted TIMESTAMP_MICROS;
+// kDoubleList `optional group (LIST) { repeated group list { optional double
+// element } }`. Nullable fields are OPTIONAL with RLE definition levels.
+// Strings use RLE_DICTIONARY when repetitive (else PLAIN); every chunk carries
+// min/max/null_count statistics. Rows are buffered and cut into row groups of
+// about `row_group_bytes` of in-memory data.
+//
+// Also: WriteNestedParquet, a slower generic writer of JSON rows against a
+// nested schema (structs, lists, string maps), used for Delta checkpoints.
+//
+// Thread-safety: a writer is used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "pinpipe/base/status.h"
+#include "pinpipe/table/column_batch.h"
+#include "pinpipe/table/parquet_format.h"
+
+namespace pinpipe::table {
+
+enum class Codec { kUncompressed, kSnappy, kZstd };
+
+// "uncompressed" | "snappy" | "zstd" (case-insensitive); InvalidArgument otherwise.
+Result<Codec> ParseCodec(std::string_view name);
+std::string_view CodecName(Codec codec);
+
+struct WriterOptions {
+  Codec codec = Codec::kSnappy;
+  int zstd_level = 3;                       // DuckDB's and zstd's default
+  int64_t row_group_bytes = 128ll << 20;    // in-memory bytes buffered per row group
+  int64_t page_bytes = 1 << 20;             // target uncompressed data page size
+  bool dictionary = true;                   // RLE_DICTIONARY for repetitive strings
+  int64_t dictionary_page_bytes = 1 << 20;  // above this a chunk falls back to PLAIN
+  // Label dictionary-encoded data pages PLAIN_DICTIONARY (format 1.0 style,
+  // identical bytes) instead of RLE_DICTIONARY, for old readers such as
+  // parquetjs-lite.
+  bool legacy_dictionary_encoding = false;
+  std::string created_by = "pinpipe version 0.1.0";
+};
+
+// Min/max/null count of one top-level column over the whole file. For
+// kDoubleList, null_count counts null lists and min/max are absent.
+struct ColumnStats {
+  int64_t null_count = 0;
+  bool has_min_max = false;
+  int64_t min_int = 0, max_int = 0;  // kBoolean, kInt32, kInt64, kTimestampMicros
+  double min_double = 0, max_double = 0;
+  std::string min_string, max_string;
+};
+
+class ParquetWriter {
+ public:
+  // InvalidArgument for an empty schema or duplicate/empty names.
+  static Result<std::unique_ptr<ParquetWriter>> Create(Schema schema, WriterOptions options = {});
+
+  // Buffers the rows of `batch` (validated against the schema); writes a row
+  // group whenever the buffer reaches options.row_group_bytes.
+  Status Write(const RecordBatch& batch);
+  // Writes the last row group and the footer; returns the whole file. The
+  // writer is finished afterwards.
+  Result<std::string> Finish();
+
+  int64_t num_rows() const { return num_rows_; }
+  const Schema& schema() const { return schema_; }
+  // Per top-level column, valid after Finish.
+  const std::vector<ColumnStats>& column_stats() const { return stats_; }
+
+ private:
+  ParquetWriter(Schema schema, WriterOptions options);
+  Status FlushRowGroup();
+
+  Schema schema_;
+  WriterOptions options_;
+  RecordBatch pending_;
+  std::string out_;
+  parquet::FileMetaData meta_;
+  std::vector<ColumnStats> stats_;
+  int64_t num_rows_ = 0;
+  bool finished_ = false;
+};
+
+// Writes `batch` to one Parquet file in memory.
+Result<std::string> WriteParquet(const RecordBatch& batch, const WriterOptions& options = {});
+
+// A node of a nested Parquet schema for WriteNestedParquet.
+struct NestedField {
+  std::string name;
+  parquet::Repetition repetition = parquet::kOptional;
+  int32_t physical = -1;  // PhysicalType for leaves, -1 for groups
+  int32_t converted = parquet::kNoConverted;
+  int32_t logical = parquet::kNoLogical;
+  std::vector<NestedField> children;
+
+  static NestedField String(std::string name, bool required = false);
+  static NestedField Int64(std::string name, bool required = false);
+  static NestedField Int32(std::string name, bool required = false);
+  static NestedField Bool(std::string name, bool required = false);
+  static NestedField Struct(std::string name, std::vector<NestedField> children);
+  // map<string,string>: MAP { repeated key_value { required key; optional value } }
+  static NestedField StringMap(std::string name);
+  // array<string>: LIST { repeated list { optional element } }
+  static NestedField StringList(std::string name);
+};
+
+// Writes rows (JSON objects keyed by field name; missing = null) as a
+// single-row-group Parquet file. Lists are JSON arrays, maps JSON objects.
+// InvalidArgument when a value does not fit its field.
+Result<std::string> WriteNestedParquet(const std::vector<NestedField>& fields,
+                                       const std::vector<nlohmann::json>& rows,
+                                       const WriterOptions& options = {});
+
+}  // namespace pinpipe::table
