@@ -485,6 +485,14 @@ void BatchCleaner::Add(TableKind kind, std::string_view json, size_t readable,
   }
 }
 
+void BatchCleaner::RejectUnreadable(TableKind kind, std::string_view source, int64_t position,
+                                    std::string reason) {
+  int k = static_cast<int>(kind);
+  ++batch_.records[k];
+  ++batch_.rejected[k];
+  AddReject(kind, std::string_view(), source, position, std::move(reason), false);
+}
+
 CleanedBatch BatchCleaner::Take() {
   CleanedBatch out = std::move(batch_);
   batch_ = CleanedBatch();

@@ -116,6 +116,11 @@ class BatchCleaner {
   void AddLines(TableKind kind, const char* data, size_t size, size_t capacity,
                 std::string_view source);
 
+  // Counts a record of `kind` that could not even be read (e.g. a corrupt
+  // compressed object) as rejected, with `reason`.
+  void RejectUnreadable(TableKind kind, std::string_view source, int64_t position,
+                        std::string reason);
+
   // The tables and rejects so far; the cleaner starts over empty.
   CleanedBatch Take();
 

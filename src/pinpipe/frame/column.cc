@@ -159,8 +159,7 @@ Column Column::Take(std::span<const uint32_t> rows) const {
 
 void Column::AppendColumn(const Column& other) {
   assert(other.type_ == type_);
-  size_t n = other.size();
-  Reserve(size() + n);
+  size_t n = other.size();  // no Reserve here: repeated appends rely on geometric growth
   switch (type_) {
     case DataType::kInt64:
     case DataType::kTimestamp:

@@ -1,0 +1,355 @@
+#include "pinpipe/batch/job.h"
+
+#include <zlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "pinpipe/batch/render.h"
+
+namespace pinpipe::batch {
+namespace {
+
+using clean::TableKind;
+
+constexpr size_t kPadding = 64;  // simdjson::SIMDJSON_PADDING
+constexpr int64_t kGroupBytes = 8 << 20;
+constexpr size_t kGroupObjects = 512;
+constexpr size_t kMaxGroupsAhead = 6;
+
+struct Item {
+  TableKind kind;
+  objstore::ObjectInfo info;
+};
+
+struct GroupResult {
+  Status status;
+  clean::CleanedBatch batch;
+};
+
+bool IsDataKey(std::string_view key) { return key.ends_with(".json") || key.ends_with(".json.gz"); }
+
+double MillisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+// Cleans the objects items[first, last) with `cleaner`.
+Status CleanGroup(objstore::ObjectStore& store, const std::vector<Item>& items, size_t first,
+                  size_t last, clean::BatchCleaner* cleaner) {
+  for (size_t i = first; i < last; ++i) {
+    const Item& item = items[i];
+    auto got = store.Get(item.info.key);
+    if (!got.ok()) return got.status().WithContext("reading " + item.info.key);
+    std::string data = std::move(got).value();
+    if (item.info.key.ends_with(".gz")) {
+      auto plain = Gunzip(data);
+      if (!plain.ok()) {
+        // A corrupt object is bad input: reject it whole and go on.
+        cleaner->RejectUnreadable(item.kind, item.info.key, 0,
+                                  "unreadable object: " + plain.status().message());
+        continue;
+      }
+      data = std::move(plain).value();
+    }
+    size_t size = data.size();
+    data.resize(size + kPadding, '\0');
+    cleaner->AddLines(item.kind, data.data(), size, data.size(), item.info.key);
+  }
+  return Status::Ok();
+}
+
+void AppendTable(frame::Table* into, const frame::Table& from) {
+  for (size_t c = 0; c < into->num_columns(); ++c) {
+    into->mutable_column(c).AppendColumn(from.column(c));
+  }
+}
+
+std::string SummaryJson(const objstore::ObjectStore& store, const JobOptions& options,
+                        const JobReport& report) {
+  std::ostringstream j;
+  j << "{\n  \"store\": " << JsonQuote(store.Url())
+    << ",\n  \"prefix\": " << JsonQuote(options.load.prefix) << ",\n  \"tables\": {";
+  for (TableKind kind : clean::kAllTables) {
+    const TableStats& s = report.loaded.stats[static_cast<int>(kind)];
+    j << (kind == TableKind::kPin ? "\n" : ",\n") << "    " << JsonQuote(clean::TableKindName(kind))
+      << ": {\"objects\": " << s.objects << ", \"bytes\": " << s.bytes
+      << ", \"records\": " << s.records << ", \"rejected\": " << s.rejected
+      << ", \"duplicates_dropped\": " << s.duplicates << ", \"rows\": " << s.rows << "}";
+  }
+  int64_t rejected = 0, duplicates = 0, records = 0;
+  for (const auto& s : report.loaded.stats) {
+    rejected += s.rejected;
+    duplicates += s.duplicates;
+    records += s.records;
+  }
+  j << "\n  },\n  \"records\": " << records << ",\n  \"rejected\": " << rejected
+    << ",\n  \"duplicates_dropped\": " << duplicates
+    << ",\n  \"follower_count_rejected\": " << report.loaded.follower_count_rejected
+    << ",\n  \"questions\": {";
+  for (size_t i = 0; i < report.results.size(); ++i) {
+    j << (i ? ", " : "") << JsonQuote(report.results[i].first) << ": "
+      << report.results[i].second.num_rows();
+  }
+  j << "},\n  \"timings_ms\": {";
+  for (size_t i = 0; i < report.timings_ms.size(); ++i) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.1f", report.timings_ms[i].second);
+    j << (i ? ", " : "") << JsonQuote(report.timings_ms[i].first) << ": " << buf;
+  }
+  j << "},\n  \"peak_rss_bytes\": " << report.peak_rss_bytes << "\n}\n";
+  return j.str();
+}
+
+Status WriteFile(const std::filesystem::path& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << data;
+  out.close();
+  if (!out) return UnavailableError("cannot write " + path.string());
+  return Status::Ok();
+}
+
+template <typename Fn>
+Status WriteWith(const std::filesystem::path& path, Fn fn) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return UnavailableError("cannot create " + path.string());
+  fn(out);
+  out.close();
+  if (!out) return UnavailableError("cannot write " + path.string());
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::string> Gunzip(std::string_view compressed) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 32) != Z_OK) return InternalError("zlib init failed");
+  std::string out;
+  out.resize(std::max<size_t>(compressed.size() * 4, 4096));
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
+  zs.avail_in = static_cast<uInt>(compressed.size());
+  size_t produced = 0;
+  while (true) {
+    if (produced == out.size()) out.resize(out.size() * 2);
+    zs.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
+    zs.avail_out = static_cast<uInt>(std::min<size_t>(out.size() - produced, 1u << 30));
+    uInt before = zs.avail_out;
+    int rc = inflate(&zs, Z_NO_FLUSH);
+    produced += before - zs.avail_out;
+    if (rc == Z_STREAM_END) {
+      if (zs.avail_in == 0) break;
+      inflateReset(&zs);  // another gzip member follows
+      continue;
+    }
+    if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      inflateEnd(&zs);
+      return DataLossError(std::string("corrupt gzip data: ") + (zs.msg ? zs.msg : "?"));
+    }
+    if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
+      inflateEnd(&zs);
+      return DataLossError("truncated gzip data");
+    }
+  }
+  inflateEnd(&zs);
+  out.resize(produced);
+  return out;
+}
+
+Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& options) {
+  std::vector<Item> items;
+  Loaded loaded;
+  for (TableKind kind : clean::kAllTables) {
+    std::string prefix = options.topics_dir + "/" + options.prefix + "." +
+                         std::string(clean::TableKindName(kind)) + "/";
+    auto listed = store.ListAll(prefix);
+    if (!listed.ok()) {
+      return listed.status().WithContext("listing " + prefix + " in " + store.Url());
+    }
+    for (auto& info : *listed) {
+      if (!IsDataKey(info.key)) continue;
+      TableStats& s = loaded.stats[static_cast<int>(kind)];
+      ++s.objects;
+      s.bytes += info.size;
+      items.push_back({kind, std::move(info)});
+    }
+  }
+  if (items.empty()) {
+    return NotFoundError("no data: no .json or .json.gz objects under " + options.topics_dir + "/" +
+                         options.prefix + ".{pin,geo,user}/ in " + store.Url());
+  }
+  // Groups of consecutive objects, bounded by bytes and count.
+  std::vector<std::pair<size_t, size_t>> groups;
+  for (size_t i = 0; i < items.size();) {
+    size_t j = i;
+    int64_t bytes = 0;
+    while (j < items.size() && (j == i || (bytes < kGroupBytes && j - i < kGroupObjects &&
+                                           items[j].kind == items[i].kind))) {
+      bytes += items[j].info.size;
+      ++j;
+    }
+    groups.emplace_back(i, j);
+    i = j;
+  }
+
+  loaded.tables.pin = clean::EmptyTable(TableKind::kPin, options.columns);
+  loaded.tables.geo = clean::EmptyTable(TableKind::kGeo, options.columns);
+  loaded.tables.user = clean::EmptyTable(TableKind::kUser, options.columns);
+  frame::Table* finals[3] = {&loaded.tables.pin, &loaded.tables.geo, &loaded.tables.user};
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::optional<GroupResult>> results(groups.size());
+  size_t merged = 0;
+  bool stop = false;
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    clean::BatchCleaner cleaner(options.columns);
+    while (true) {
+      size_t g = next.fetch_add(1);
+      if (g >= groups.size()) return;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return stop || g < merged + kMaxGroupsAhead; });
+        if (stop) return;
+      }
+      GroupResult result;
+      result.status = CleanGroup(store, items, groups[g].first, groups[g].second, &cleaner);
+      result.batch = cleaner.Take();
+      std::lock_guard lock(mu);
+      results[g] = std::move(result);
+      cv.notify_all();
+    }
+  };
+  int threads = std::max(1, options.threads);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+  Status failure;
+  int64_t objects_done = 0;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    GroupResult result;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return results[g].has_value(); });
+      result = std::move(*results[g]);
+      results[g].reset();
+    }
+    if (!result.status.ok()) {
+      failure = result.status;
+      break;
+    }
+    for (int k = 0; k < 3; ++k) {
+      AppendTable(finals[k], result.batch.tables[k]);
+      loaded.stats[k].records += result.batch.records[k];
+      loaded.stats[k].rejected += result.batch.rejected[k];
+    }
+    loaded.follower_count_rejected += result.batch.follower_count_rejected;
+    for (auto& r : result.batch.rejects) loaded.rejects.push_back(std::move(r));
+    objects_done += static_cast<int64_t>(groups[g].second - groups[g].first);
+    {
+      std::lock_guard lock(mu);
+      merged = g + 1;
+      cv.notify_all();
+    }
+    if (options.progress) options.progress(objects_done, static_cast<int64_t>(items.size()));
+  }
+  {
+    std::lock_guard lock(mu);
+    stop = true;
+    cv.notify_all();
+  }
+  for (auto& t : pool) t.join();
+  if (!failure.ok()) return failure;
+  for (int k = 0; k < 3; ++k) {
+    loaded.stats[k].duplicates = clean::DropDuplicates(finals[k]);
+    loaded.stats[k].rows = static_cast<int64_t>(finals[k]->num_rows());
+  }
+  return loaded;
+}
+
+int64_t PeakRssBytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("VmHWM:")) return std::stoll(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+Result<JobReport> RunBatchJob(objstore::ObjectStore& store, const JobOptions& options) {
+  JobReport report;
+  std::vector<std::string> ids = options.questions;
+  if (ids.empty()) {
+    for (const auto& q : Questions()) ids.emplace_back(q.id);
+  }
+  auto start = std::chrono::steady_clock::now();
+  PINPIPE_ASSIGN_OR_RETURN(report.loaded, LoadCleanTables(store, options.load));
+  report.timings_ms.emplace_back("read_and_clean", MillisSince(start));
+  for (const auto& id : ids) {
+    auto q_start = std::chrono::steady_clock::now();
+    PINPIPE_ASSIGN_OR_RETURN(frame::Table result, RunQuestion(id, report.loaded.tables));
+    report.timings_ms.emplace_back(id, MillisSince(q_start));
+    report.results.emplace_back(id, std::move(result));
+  }
+  if (options.terminal) {
+    std::ostream& out = *options.terminal;
+    for (const auto& [id, table] : report.results) {
+      std::string_view title;
+      for (const auto& q : Questions()) {
+        if (q.id == id) title = q.title;
+      }
+      out << "\n" << id << ": " << title << "\n";
+      WriteTextTable(table, out);
+    }
+  }
+  if (!options.out_dir.empty()) {
+    auto w_start = std::chrono::steady_clock::now();
+    namespace fs = std::filesystem;
+    fs::path dir(options.out_dir);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return UnavailableError("cannot create " + dir.string() + ": " + ec.message());
+    for (const auto& [id, table] : report.results) {
+      PINPIPE_RETURN_IF_ERROR(
+          WriteWith(dir / (id + ".csv"), [&](std::ostream& o) { WriteCsv(table, o); }));
+      PINPIPE_RETURN_IF_ERROR(
+          WriteWith(dir / (id + ".json"), [&](std::ostream& o) { WriteJson(table, o); }));
+    }
+    if (options.write_tables) {
+      const frame::Table* tables[3] = {&report.loaded.tables.pin, &report.loaded.tables.geo,
+                                       &report.loaded.tables.user};
+      for (TableKind kind : clean::kAllTables) {
+        std::string name =
+            options.load.prefix + "_" + std::string(clean::TableKindName(kind)) + "_table.csv";
+        PINPIPE_RETURN_IF_ERROR(WriteWith(
+            dir / name, [&](std::ostream& o) { WriteCsv(*tables[static_cast<int>(kind)], o); }));
+      }
+    }
+    PINPIPE_RETURN_IF_ERROR(WriteWith(dir / "rejects.jsonl", [&](std::ostream& o) {
+      for (const auto& r : report.loaded.rejects) {
+        o << "{\"table\": " << JsonQuote(clean::TableKindName(r.table))
+          << ", \"source\": " << JsonQuote(r.source) << ", \"position\": " << r.position
+          << ", \"reason\": " << JsonQuote(r.reason)
+          << ", \"row_kept\": " << (r.row_kept ? "true" : "false")
+          << ", \"record\": " << JsonQuote(r.record) << "}\n";
+      }
+    }));
+    report.timings_ms.emplace_back("write", MillisSince(w_start));
+  }
+  report.timings_ms.emplace_back("total", MillisSince(start));
+  report.peak_rss_bytes = PeakRssBytes();
+  report.summary_json = SummaryJson(store, options, report);
+  if (!options.out_dir.empty()) {
+    PINPIPE_RETURN_IF_ERROR(
+        WriteFile(std::filesystem::path(options.out_dir) / "summary.json", report.summary_json));
+  }
+  return report;
+}
+
+}  // namespace pinpipe::batch

@@ -1,0 +1,239 @@
+#include "pinpipe/batch/job.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+namespace pinpipe::batch {
+namespace {
+
+// An in-memory ObjectStore; List can be made to fail to emulate an outage.
+class FakeStore : public objstore::ObjectStore {
+ public:
+  std::string Url() const override { return "fake://"; }
+  Status Put(std::string_view key, std::string_view data, const objstore::PutOptions&) override {
+    std::lock_guard lock(mu_);
+    objects_[std::string(key)] = std::string(data);
+    return Status::Ok();
+  }
+  Result<std::string> Get(std::string_view key, std::optional<objstore::ByteRange>) override {
+    std::lock_guard lock(mu_);
+    auto it = objects_.find(std::string(key));
+    if (it == objects_.end()) return NotFoundError("no such object");
+    return it->second;
+  }
+  Result<objstore::ObjectInfo> Head(std::string_view) override { return UnimplementedError("x"); }
+  Status Delete(std::string_view) override { return UnimplementedError("x"); }
+  Result<objstore::ListPage> List(std::string_view prefix, std::string_view token,
+                                  int max_keys) override {
+    std::lock_guard lock(mu_);
+    if (down_) return UnavailableError("connection refused");
+    objstore::ListPage page;
+    auto it = token.empty() ? objects_.lower_bound(std::string(prefix))
+                            : objects_.upper_bound(std::string(token));
+    for (; it != objects_.end() && it->first.starts_with(prefix); ++it) {
+      if (static_cast<int>(page.objects.size()) == max_keys) {
+        page.next_token = page.objects.back().key;
+        break;
+      }
+      page.objects.push_back({it->first, static_cast<int64_t>(it->second.size()), 0, ""});
+    }
+    return page;
+  }
+  Result<std::unique_ptr<objstore::Upload>> StartUpload(std::string_view,
+                                                        const objstore::PutOptions&) override {
+    return UnimplementedError("x");
+  }
+  void Add(const std::string& key, const std::string& data) {
+    (void)Put(key, data, objstore::PutOptions{});
+  }
+  bool down_ = false;
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::string> objects_;
+};
+
+std::string Gzip(const std::string& plain) {
+  z_stream zs{};
+  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&zs, plain.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
+  zs.avail_in = static_cast<uInt>(plain.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+std::string Key(const std::string& topic, int partition, int offset, const char* ext = ".json") {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%010d", offset);
+  return "topics/" + topic + "/partition=" + std::to_string(partition) + "/" + topic + "+" +
+         std::to_string(partition) + "+" + buf + ext;
+}
+
+TEST(GunzipTest, RoundTripsConcatenatedMembersAndRejectsCorruption) {
+  std::string a = "{\"ind\": 1}\n", b = "{\"ind\": 2}\n";
+  auto plain = Gunzip(Gzip(a) + Gzip(b));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(*plain, a + b);
+  std::string big(1 << 20, 'x');
+  EXPECT_EQ(*Gunzip(Gzip(big)), big);
+  std::string bad = Gzip(a);
+  bad[bad.size() / 2] ^= 0x55;
+  EXPECT_FALSE(Gunzip(bad).ok());
+  EXPECT_EQ(Gunzip(Gzip(a).substr(0, 8)).status().code(), StatusCode::kDataLoss);
+}
+
+TEST(LoadTest, ReadsPlainAndGzipInKeyOrderAndKeepsFirstArrival) {
+  FakeStore store;
+  // Offsets 0 and 2 of partition 0: offset 0 arrives first, whatever the write order.
+  store.Add(Key("p.user", 0, 2), "{\"ind\": 1, \"first_name\": \"Second\", \"age\": 40}\n");
+  store.Add(Key("p.user", 0, 0, ".json.gz"),
+            Gzip("{\"ind\": 1, \"first_name\": \"First\", \"age\": 30}\n"
+                 "{\"ind\": 2, \"first_name\": \"Two\", \"age\": \"old\"}\n"));
+  store.Add(Key("p.user", 0, 5, ".json.gz"), "this is not gzip");
+  store.Add(Key("p.user", 0, 9, ".txt"), "ignored: not a data object");
+  store.Add(Key("other.user", 0, 0), "{\"ind\": 99}\n");  // another prefix
+  store.Add(Key("p.pin", 0, 0), "{\"index\": 1, \"follower_count\": \"2x\"}\n");
+  LoadOptions options;
+  options.prefix = "p";
+  options.threads = 2;
+  auto loaded = LoadCleanTables(store, options);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  const frame::Table& user = loaded->tables.user;
+  ASSERT_EQ(user.num_rows(), 1u);
+  EXPECT_EQ(user.Get("user_name").StringAt(0), "First");
+  EXPECT_EQ(user.Get("age").Int64At(0), 30);
+  const TableStats& us = loaded->stats[2];
+  EXPECT_EQ(us.objects, 3);
+  EXPECT_EQ(us.records, 4);   // 3 lines + 1 unreadable object
+  EXPECT_EQ(us.rejected, 2);  // age "old", the corrupt gzip
+  EXPECT_EQ(us.duplicates, 1);
+  EXPECT_EQ(loaded->stats[1].objects, 0);
+  EXPECT_EQ(loaded->follower_count_rejected, 1);
+  ASSERT_EQ(loaded->rejects.size(), 3u);
+  // Rejects come in arrival order with their source position.
+  EXPECT_EQ(loaded->rejects[0].table, clean::TableKind::kPin);
+  EXPECT_TRUE(loaded->rejects[0].row_kept);
+  EXPECT_EQ(loaded->rejects[1].source, Key("p.user", 0, 0, ".json.gz"));
+  EXPECT_EQ(loaded->rejects[1].position, 2);
+  EXPECT_EQ(loaded->rejects[2].source, Key("p.user", 0, 5, ".json.gz"));
+  EXPECT_NE(loaded->rejects[2].reason.find("unreadable object"), std::string::npos);
+}
+
+TEST(LoadTest, ManyObjectsAcrossGroupsEqualOneThread) {
+  FakeStore store;
+  // 1,500 one-record objects (the seed's flush.size=1 layout) over 3 partitions.
+  for (int i = 0; i < 1500; ++i) {
+    std::string rec = "{\"index\": " + std::to_string(i % 700) + ", \"category\": \"c" +
+                      std::to_string(i % 13) + "\", \"follower_count\": \"" + std::to_string(i) +
+                      "k\"}\n";
+    store.Add(Key("p.pin", i % 3, i), rec);
+  }
+  LoadOptions one, two;
+  one.prefix = two.prefix = "p";
+  one.threads = 1;
+  two.threads = 2;
+  auto a = LoadCleanTables(store, one);
+  auto b = LoadCleanTables(store, two);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(a->tables.pin.num_rows(), 700u);
+  ASSERT_EQ(b->tables.pin.num_rows(), 700u);
+  EXPECT_EQ(a->stats[0].duplicates, 800);
+  for (size_t r = 0; r < 700; ++r) {
+    EXPECT_EQ(a->tables.pin.Get("ind").Int64At(r), b->tables.pin.Get("ind").Int64At(r));
+    EXPECT_EQ(a->tables.pin.Get("follower_count").Int64At(r),
+              b->tables.pin.Get("follower_count").Int64At(r));
+    EXPECT_EQ(a->tables.pin.Get("category").StringAt(r), b->tables.pin.Get("category").StringAt(r));
+  }
+}
+
+TEST(LoadTest, NoDataAndUnreachableStoreAreClearErrors) {
+  FakeStore store;
+  store.Add(Key("other.pin", 0, 0), "{\"index\": 1}\n");
+  LoadOptions options;
+  options.prefix = "p";
+  auto none = LoadCleanTables(store, options);
+  EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(none.status().message().find("p.{pin,geo,user}"), std::string::npos);
+  store.down_ = true;
+  auto down = LoadCleanTables(store, options);
+  EXPECT_EQ(down.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(down.status().message().find("connection refused"), std::string::npos);
+}
+
+TEST(RunBatchJobTest, WritesResultsTablesRejectsAndSummary) {
+  FakeStore store;
+  store.Add(Key("p.pin", 0, 0),
+            "{\"index\": 1, \"category\": \"art\", \"poster_name\": \"A, \\\"B\\\"\", "
+            "\"follower_count\": \"5k\", \"title\": \"\"}\n{\"index\": 1}\nnope\n");
+  store.Add(Key("p.geo", 0, 0),
+            "{\"ind\": 1, \"country\": \"Chad\", \"timestamp\": \"2019-01-01 00:00:00\", "
+            "\"latitude\": 1.25, \"longitude\": -3}\n");
+  store.Add(Key("p.user", 0, 0),
+            "{\"ind\": 1, \"first_name\": \"A\", \"age\": 22, \"date_joined\": "
+            "\"2016-01-01T00:00:00\"}\n");
+  auto dir =
+      std::filesystem::temp_directory_path() / ("batch_job_test_" + std::to_string(::getpid()));
+  JobOptions options;
+  options.load.prefix = "p";
+  options.out_dir = dir.string();
+  std::ostringstream terminal;
+  options.terminal = &terminal;
+  auto report = RunBatchJob(store, options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->results.size(), 9u);
+  auto read = [&](const std::string& name) {
+    std::ifstream in(dir / name);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  EXPECT_EQ(read("q1.csv"), "country,category,category_count\nChad,art,1\n");
+  EXPECT_EQ(read("q1.json"),
+            "[\n {\"country\": \"Chad\", \"category\": \"art\", \"category_count\": 1}\n]\n");
+  EXPECT_EQ(read("q3a.csv"), "country,poster_name,follower_count\nChad,\"A, \"\"B\"\"\",5000\n");
+  EXPECT_EQ(read("q6.csv"), "post_year,number_users_joined\n2016,1\n");
+  EXPECT_EQ(read("p_geo_table.csv"),
+            "ind,country,coordinates,timestamp\n1,Chad,\"[1.25, -3]\",2019-01-01 00:00:00\n");
+  std::string pin = read("p_pin_table.csv");
+  EXPECT_EQ(pin.substr(0, pin.find('\n')),
+            "ind,unique_id,title,description,follower_count,poster_name,tag_list,"
+            "is_image_or_video,image_src,save_location,category");
+  std::string rejects = read("rejects.jsonl");
+  EXPECT_NE(rejects.find("\"position\": 3, \"reason\": \"not a JSON object\""), std::string::npos);
+  std::string summary = read("summary.json");
+  EXPECT_NE(summary.find("\"pin\": {\"objects\": 1, \"bytes\": "), std::string::npos);
+  EXPECT_NE(summary.find("\"records\": 3, \"rejected\": 1, \"duplicates_dropped\": 1, \"rows\": 1"),
+            std::string::npos);
+  EXPECT_NE(summary.find("\"peak_rss_bytes\": "), std::string::npos);
+  EXPECT_NE(terminal.str().find("| Chad    | art      |              1 |"), std::string::npos)
+      << terminal.str();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RunBatchJobTest, OneQuestionOnly) {
+  FakeStore store;
+  store.Add(Key("p.user", 0, 0), "{\"ind\": 1, \"date_joined\": \"2015-05-05 05:05:05\"}\n");
+  JobOptions options;
+  options.load.prefix = "p";
+  options.questions = {"q6"};
+  auto report = RunBatchJob(store, options);
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->results.size(), 1u);
+  EXPECT_EQ(report->results[0].first, "q6");
+  EXPECT_EQ(report->results[0].second.num_rows(), 1u);
+}
+
+}  // namespace
+}  // namespace pinpipe::batch
