@@ -1,0 +1,309 @@
+#include "pinpipe/sink/partitioner.h"
+
+#include <simdjson.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "pinpipe/objstore/key.h"
+
+namespace pinpipe::sink {
+namespace {
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+std::string Pad(int64_t v, int width) {
+  std::string s = std::to_string(v < 0 ? -v : v);
+  if (static_cast<int>(s.size()) < width) s.insert(0, static_cast<size_t>(width) - s.size(), '0');
+  return v < 0 ? "-" + s : s;
+}
+
+// Days since 1970-01-01 -> civil date (Howard Hinnant's algorithm).
+void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+}
+
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+// Finds a (possibly dotted) field in an object.
+Result<simdjson::dom::element> FindField(const simdjson::dom::element& value,
+                                         std::string_view path) {
+  simdjson::dom::element current = value;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t dot = path.find('.', start);
+    if (dot == std::string_view::npos) dot = path.size();
+    std::string_view name = path.substr(start, dot - start);
+    simdjson::dom::object object;
+    if (current.get_object().get(object) != simdjson::SUCCESS) {
+      return InvalidArgumentError("record value is not a JSON object (looking for '" +
+                                  std::string(path) + "')");
+    }
+    if (object[name].get(current) != simdjson::SUCCESS) {
+      return InvalidArgumentError("record value has no field '" + std::string(path) + "'");
+    }
+    start = dot + 1;
+  }
+  return current;
+}
+
+}  // namespace
+
+Result<PathFormat> PathFormat::Compile(std::string_view pattern) {
+  PathFormat f;
+  size_t i = 0;
+  while (i < pattern.size()) {
+    char c = pattern[i];
+    if (c == '\'') {
+      // Quoted literal; '' is a single quote.
+      size_t j = i + 1;
+      std::string lit;
+      if (j < pattern.size() && pattern[j] == '\'') {
+        f.tokens_.push_back({0, 0, "'"});
+        i = j + 1;
+        continue;
+      }
+      while (true) {
+        if (j >= pattern.size()) return InvalidArgumentError("path.format: unterminated quote");
+        if (pattern[j] == '\'') {
+          if (j + 1 < pattern.size() && pattern[j + 1] == '\'') {
+            lit.push_back('\'');
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        lit.push_back(pattern[j++]);
+      }
+      f.tokens_.push_back({0, 0, lit});
+      i = j + 1;
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+      size_t j = i;
+      while (j < pattern.size() && pattern[j] == c) ++j;
+      char field = c == 'Y' ? 'y' : c;
+      if (std::string_view("yMdHmsSD").find(field) == std::string_view::npos) {
+        return InvalidArgumentError(std::string("path.format: unsupported pattern letter '") + c +
+                                    "' (use quotes for literal text)");
+      }
+      f.tokens_.push_back({field, static_cast<int>(j - i), ""});
+      i = j;
+    } else {
+      f.tokens_.push_back({0, 0, std::string(1, c)});
+      ++i;
+    }
+  }
+  return f;
+}
+
+std::string PathFormat::Format(int64_t epoch_ms, int64_t offset_ms) const {
+  int64_t local = epoch_ms + offset_ms;
+  int64_t days = FloorDiv(local, 86'400'000);
+  int64_t ms_of_day = local - days * 86'400'000;
+  int64_t y;
+  unsigned m, d;
+  CivilFromDays(days, y, m, d);
+  std::string out;
+  for (const Token& t : tokens_) {
+    switch (t.field) {
+      case 0:
+        out += t.literal;
+        break;
+      case 'y':
+        out += t.width == 2 ? Pad(((y % 100) + 100) % 100, 2) : Pad(y, t.width);
+        break;
+      case 'M':
+        out += Pad(m, t.width);
+        break;
+      case 'd':
+        out += Pad(d, t.width);
+        break;
+      case 'D':
+        out += Pad(days - DaysFromCivil(y, 1, 1) + 1, t.width);
+        break;
+      case 'H':
+        out += Pad(ms_of_day / 3'600'000, t.width);
+        break;
+      case 'm':
+        out += Pad((ms_of_day / 60'000) % 60, t.width);
+        break;
+      case 's':
+        out += Pad((ms_of_day / 1000) % 60, t.width);
+        break;
+      case 'S':
+        out += Pad(ms_of_day % 1000, t.width);
+        break;
+    }
+  }
+  return out;
+}
+
+Result<int64_t> ParseTimestampText(std::string_view text) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  char sep = 0;
+  int consumed = 0;
+  std::string str(text);
+  if (std::sscanf(str.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi, &s,
+                  &consumed) != 7 ||
+      (sep != 'T' && sep != ' ')) {
+    int only_date = 0;
+    if (std::sscanf(str.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &only_date) == 3 &&
+        only_date == static_cast<int>(str.size())) {
+      consumed = only_date;
+    } else {
+      return InvalidArgumentError("not a timestamp: '" + str + "'");
+    }
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
+    return InvalidArgumentError("timestamp out of range: '" + str + "'");
+  }
+  std::string_view rest = std::string_view(str).substr(static_cast<size_t>(consumed));
+  int64_t ms = 0;
+  if (!rest.empty() && rest[0] == '.') {
+    size_t i = 1;
+    int64_t scale = 100;
+    while (i < rest.size() && rest[i] >= '0' && rest[i] <= '9') {
+      ms += (rest[i] - '0') * scale;
+      scale /= 10;
+      ++i;
+    }
+    rest.remove_prefix(i);
+  }
+  int64_t offset_ms = 0;
+  if (rest == "Z" || rest.empty()) {
+    offset_ms = 0;
+  } else {
+    auto off = ParseTimezoneOffsetMs(rest);
+    if (!off.ok()) return InvalidArgumentError("bad timestamp offset in '" + str + "'");
+    offset_ms = *off;
+  }
+  int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  return days * 86'400'000 + (h * 3600 + mi * 60 + s) * 1000LL + ms - offset_ms;
+}
+
+Result<std::unique_ptr<Partitioner>> Partitioner::Create(const SinkConfig& config) {
+  std::unique_ptr<Partitioner> p(new Partitioner(config));
+  if (config.partitioner == PartitionerKind::kTimeBased) {
+    PINPIPE_ASSIGN_OR_RETURN(PathFormat f, PathFormat::Compile(config.path_format));
+    p->format_ = std::move(f);
+  }
+  return p;
+}
+
+Result<int64_t> Partitioner::ExtractTimestamp(const broker::StoredRecord& record,
+                                              const simdjson::dom::element* value,
+                                              int64_t now_ms) const {
+  switch (config_.timestamp_extractor) {
+    case TimestampExtractorKind::kWallclock:
+      return now_ms;
+    case TimestampExtractorKind::kRecord:
+      return record.timestamp_ms;
+    case TimestampExtractorKind::kRecordField: {
+      if (value == nullptr) return InvalidArgumentError("null record has no timestamp field");
+      PINPIPE_ASSIGN_OR_RETURN(simdjson::dom::element field,
+                               FindField(*value, config_.timestamp_field));
+      int64_t i;
+      double dbl;
+      uint64_t u;
+      std::string_view s;
+      if (field.get_int64().get(i) == simdjson::SUCCESS) return i;
+      if (field.get_uint64().get(u) == simdjson::SUCCESS) return static_cast<int64_t>(u);
+      if (field.get_double().get(dbl) == simdjson::SUCCESS) return static_cast<int64_t>(dbl);
+      if (field.get_string().get(s) == simdjson::SUCCESS) return ParseTimestampText(s);
+      return InvalidArgumentError("timestamp field '" + config_.timestamp_field +
+                                  "' is neither a number nor a timestamp string");
+    }
+  }
+  return InternalError("unknown timestamp extractor");
+}
+
+Result<std::string> Partitioner::Encode(const broker::StoredRecord& record,
+                                        const simdjson::dom::element* value, int64_t now_ms) const {
+  switch (config_.partitioner) {
+    case PartitionerKind::kDefault:
+      return "partition=" + std::to_string(record.partition);
+    case PartitionerKind::kField: {
+      if (value == nullptr) return InvalidArgumentError("null record cannot be field-partitioned");
+      std::string out;
+      for (const auto& name : config_.partition_fields) {
+        PINPIPE_ASSIGN_OR_RETURN(simdjson::dom::element field, FindField(*value, name));
+        std::string text;
+        std::string_view s;
+        int64_t i;
+        uint64_t u;
+        bool b;
+        if (field.get_string().get(s) == simdjson::SUCCESS) {
+          text = std::string(s);
+        } else if (field.get_int64().get(i) == simdjson::SUCCESS) {
+          text = std::to_string(i);
+        } else if (field.get_uint64().get(u) == simdjson::SUCCESS) {
+          text = std::to_string(u);
+        } else if (field.get_bool().get(b) == simdjson::SUCCESS) {
+          text = b ? "true" : "false";
+        } else {
+          return InvalidArgumentError("partition field '" + name +
+                                      "' must be a string, integer or boolean");
+        }
+        if (!out.empty()) out += "/";
+        out += name + "=" + text;
+      }
+      // The value becomes part of an object key: it must not escape or be ambiguous.
+      if (!objstore::ValidateKey(out).ok()) {
+        return InvalidArgumentError("partition field value makes an invalid path: " + out);
+      }
+      return out;
+    }
+    case PartitionerKind::kTimeBased: {
+      PINPIPE_ASSIGN_OR_RETURN(int64_t ts, ExtractTimestamp(record, value, now_ms));
+      const int64_t dur = config_.partition_duration_ms;
+      const int64_t tz = config_.timezone_offset_ms;
+      int64_t bucket = FloorDiv(ts + tz, dur) * dur - tz;
+      return format_->Format(bucket, tz);
+    }
+  }
+  return InternalError("unknown partitioner");
+}
+
+std::string ObjectKey(const SinkConfig& config, std::string_view topic, int32_t partition,
+                      std::string_view encoded_partition, int64_t start_offset) {
+  std::string offset = std::to_string(start_offset);
+  if (static_cast<int>(offset.size()) < config.offset_zero_pad_width) {
+    offset.insert(0, static_cast<size_t>(config.offset_zero_pad_width) - offset.size(), '0');
+  }
+  std::string key;
+  key.reserve(config.topics_dir.size() + 2 * topic.size() + encoded_partition.size() + 40);
+  key += config.topics_dir;
+  key += '/';
+  key += topic;
+  key += '/';
+  key += encoded_partition;
+  key += '/';
+  key += topic;
+  key += '+';
+  key += std::to_string(partition);
+  key += '+';
+  key += offset;
+  key += config.extension();
+  return key;
+}
+
+}  // namespace pinpipe::sink

@@ -1,0 +1,563 @@
+#include "pinpipe/sink/sink.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+namespace pinpipe::sink {
+namespace {
+
+using broker::StoredRecord;
+
+constexpr int64_t kRetryBackoffMicros = 500'000;
+
+std::string EscapeRegex(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (std::string_view(".^$|()[]{}*+?\\/").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+std::string Where(const StoredRecord& r) {
+  return r.topic + "[" + std::to_string(r.partition) + "]@" + std::to_string(r.offset);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- status ---
+
+std::string SinkStatus::ToJson() const {
+  nlohmann::json j;
+  j["name"] = name;
+  j["group"] = group;
+  j["store"] = store;
+  j["updated_ms"] = updated_ms;
+  j["partitions"] = nlohmann::json::array();
+  for (const auto& p : partitions) {
+    j["partitions"].push_back({{"topic", p.topic},
+                               {"partition", p.partition},
+                               {"committed_offset", p.committed_offset},
+                               {"high_watermark", p.high_watermark},
+                               {"lag", p.lag},
+                               {"objects", p.objects},
+                               {"bytes", p.bytes},
+                               {"records", p.records},
+                               {"dead_lettered", p.dead_lettered},
+                               {"skipped", p.skipped},
+                               {"failed", p.failed},
+                               {"last_error", p.last_error}});
+  }
+  return j.dump(2) + "\n";
+}
+
+Result<SinkStatus> SinkStatus::FromJson(std::string_view json) {
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return DataLossError("sink status is not valid JSON");
+  SinkStatus s;
+  s.name = j.value("name", "");
+  s.group = j.value("group", "");
+  s.store = j.value("store", "");
+  s.updated_ms = j.value("updated_ms", int64_t{0});
+  if (j.contains("partitions") && j["partitions"].is_array()) {
+    for (const auto& p : j["partitions"]) {
+      if (!p.is_object()) continue;
+      PartitionStatus ps;
+      ps.topic = p.value("topic", "");
+      ps.partition = p.value("partition", 0);
+      ps.committed_offset = p.value("committed_offset", int64_t{-1});
+      ps.high_watermark = p.value("high_watermark", int64_t{-1});
+      ps.lag = p.value("lag", int64_t{-1});
+      ps.objects = p.value("objects", int64_t{0});
+      ps.bytes = p.value("bytes", int64_t{0});
+      ps.records = p.value("records", int64_t{0});
+      ps.dead_lettered = p.value("dead_lettered", int64_t{0});
+      ps.skipped = p.value("skipped", int64_t{0});
+      ps.failed = p.value("failed", false);
+      ps.last_error = p.value("last_error", "");
+      s.partitions.push_back(std::move(ps));
+    }
+  }
+  return s;
+}
+
+std::string SinkStatus::ToTable() const {
+  std::string out = "sink " + name + " (group " + group + ") -> " + store + "\n";
+  char line[512];
+  std::snprintf(line, sizeof(line), "%-32s %4s %10s %10s %8s %8s %12s %6s  %s\n", "TOPIC", "PART",
+                "COMMITTED", "HIGH", "LAG", "OBJECTS", "BYTES", "DLQ", "STATE / LAST ERROR");
+  out += line;
+  for (const auto& p : partitions) {
+    std::string state =
+        p.failed ? "FAILED: " + p.last_error
+                 : (p.last_error.empty() ? "ok" : "ok (last error: " + p.last_error + ")");
+    std::snprintf(line, sizeof(line), "%-32s %4d %10lld %10lld %8lld %8lld %12lld %6lld  ",
+                  p.topic.c_str(), p.partition, static_cast<long long>(p.committed_offset),
+                  static_cast<long long>(p.high_watermark), static_cast<long long>(p.lag),
+                  static_cast<long long>(p.objects), static_cast<long long>(p.bytes),
+                  static_cast<long long>(p.dead_lettered));
+    out += line;
+    out += state + "\n";
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ sink ---
+
+Sink::Sink(SinkConfig config, broker::Broker* broker, objstore::ObjectStore* store, Clock* clock,
+           std::unique_ptr<Partitioner> partitioner)
+    : config_(std::move(config)),
+      broker_(broker),
+      store_(store),
+      clock_(clock),
+      partitioner_(std::move(partitioner)) {}
+
+Sink::~Sink() {
+  if (consumer_) (void)consumer_->Close();
+}
+
+Result<std::unique_ptr<Sink>> Sink::Create(SinkConfig config, broker::Broker* broker,
+                                           objstore::ObjectStore* store, Clock* clock) {
+  if (broker == nullptr || store == nullptr || clock == nullptr) {
+    return InvalidArgumentError("sink needs a broker, a store and a clock");
+  }
+  PINPIPE_ASSIGN_OR_RETURN(auto partitioner, Partitioner::Create(config));
+  return std::unique_ptr<Sink>(
+      new Sink(std::move(config), broker, store, clock, std::move(partitioner)));
+}
+
+Status Sink::Start() {
+  broker::ConsumerOptions options;
+  options.group = config_.group();
+  options.reset = broker::OffsetReset::kEarliest;
+  options.client_id = "pinpipe-sink-" + config_.name;
+  PINPIPE_ASSIGN_OR_RETURN(consumer_, broker_->CreateConsumer(options));
+  broker::RebalanceListener listener;
+  listener.on_revoke = [this](const std::vector<broker::TopicPartition>& tps) {
+    // Uncommitted files are dropped: the next owner consumes from the
+    // committed offset and writes the same objects.
+    for (const auto& tp : tps) states_.erase({tp.topic, tp.partition});
+  };
+  consumer_->SetRebalanceListener(std::move(listener));
+  if (!config_.topics.empty()) return consumer_->Subscribe(config_.topics, false);
+  std::string pattern = config_.topics_regex;
+  if (!config_.dead_letter_topic.empty()) {
+    // Never consume our own dead-letter topic, even when the regex matches it.
+    pattern = "(?!" + EscapeRegex(config_.dead_letter_topic) + "$)(?:" + pattern + ")";
+  }
+  return consumer_->Subscribe({pattern}, true);
+}
+
+Sink::PartitionState& Sink::StateFor(const std::string& topic, int32_t partition) {
+  auto [it, inserted] = states_.try_emplace({topic, partition});
+  if (inserted) {
+    it->second.topic = topic;
+    it->second.partition = partition;
+  }
+  return it->second;
+}
+
+PartitionStatus& Sink::StatusFor(const std::string& topic, int32_t partition) {
+  // Callers hold status_mu_.
+  auto [it, inserted] = status_.try_emplace({topic, partition});
+  if (inserted) {
+    it->second.topic = topic;
+    it->second.partition = partition;
+  }
+  return it->second;
+}
+
+Result<int64_t> Sink::Step(int64_t poll_timeout_ms) {
+  if (!consumer_) return FailedPreconditionError("sink not started");
+  for (auto& [tp, state] : states_) state.skip_rest = false;
+  auto polled = consumer_->Poll(10'000, poll_timeout_ms);
+  if (!polled.ok()) {
+    if (IsRetriable(polled.status())) {
+      spdlog::warn("sink {}: poll failed, retrying: {}", config_.name, polled.status().ToString());
+      clock_->SleepMicros(kRetryBackoffMicros);
+      return int64_t{0};
+    }
+    return polled.status();
+  }
+  bool backoff = false;
+  for (const StoredRecord& record : *polled) {
+    PartitionState& state = StateFor(record.topic, record.partition);
+    if (state.skip_rest) continue;
+    Status s = Process(record);
+    if (!s.ok()) {
+      spdlog::warn("sink {}: {}: {}; retrying from the committed offset", config_.name,
+                   Where(record), s.ToString());
+      {
+        std::lock_guard<std::mutex> lock(status_mu_);
+        StatusFor(record.topic, record.partition).last_error = s.ToString();
+      }
+      PINPIPE_RETURN_IF_ERROR(Rewind(state));
+      backoff = true;
+    }
+  }
+  ApplyWallClockRotation();
+  if (backoff) clock_->SleepMicros(kRetryBackoffMicros);
+  return static_cast<int64_t>(polled->size());
+}
+
+Status Sink::Process(const StoredRecord& record) {
+  PartitionState& st = StateFor(record.topic, record.partition);
+  {
+    std::lock_guard<std::mutex> lock(status_mu_);
+    if (StatusFor(record.topic, record.partition).failed) return Status::Ok();
+  }
+  if (st.next_offset >= 0 && record.offset < st.next_offset) return Status::Ok();  // redelivery
+  if (st.uncommitted_start < 0) st.uncommitted_start = record.offset;
+  const int64_t now = clock_->NowMillis();
+
+  if (!record.value.has_value()) {
+    if (config_.null_values == NullValues::kIgnore) {
+      {
+        std::lock_guard<std::mutex> lock(status_mu_);
+        ++StatusFor(record.topic, record.partition).skipped;
+      }
+      st.next_offset = record.offset + 1;
+      if (st.record_count == 0) return CommitOffset(st);
+      return Status::Ok();
+    }
+    return HandleBadRecord(st, record,
+                           InvalidArgumentError("null value (behavior.on.null.values=fail)"),
+                           "VALUE_CONVERTER");
+  }
+  auto parsed = encoder_.Parse(*record.value);
+  if (!parsed.ok()) return HandleBadRecord(st, record, parsed.status(), "VALUE_CONVERTER");
+  simdjson::dom::element value = *parsed;
+  auto encoded = partitioner_->Encode(record, &value, now);
+  if (!encoded.ok()) return HandleBadRecord(st, record, encoded.status(), "TASK_PUT");
+  std::optional<int64_t> ts;
+  if (config_.rotate_interval_ms > 0) {
+    auto t = partitioner_->ExtractTimestamp(record, &value, now);
+    if (!t.ok()) return HandleBadRecord(st, record, t.status(), "TASK_PUT");
+    ts = *t;
+  }
+
+  // Rotation decisions come before the record is written, as in the connector:
+  // the record that crosses a boundary starts the next file.
+  if (st.record_count > 0) {
+    const bool periodic =
+        config_.rotate_interval_ms > 0 && ts && st.base_timestamp &&
+        (*ts - *st.base_timestamp >= config_.rotate_interval_ms || *encoded != st.current_encoded);
+    const bool scheduled =
+        config_.rotate_schedule_interval_ms > 0 && now >= st.next_scheduled_rotation;
+    if (periodic || scheduled) PINPIPE_RETURN_IF_ERROR(CommitFiles(st));
+  }
+
+  OpenFile& file = st.files[*encoded];
+  if (file.records == 0) file.start_offset = record.offset;
+  encoder_.AppendLine(*record.value, file.data);
+  ++file.records;
+  if (st.record_count == 0 && config_.rotate_schedule_interval_ms > 0) {
+    const int64_t interval = config_.rotate_schedule_interval_ms;
+    const int64_t tz = config_.timezone_offset_ms;
+    st.next_scheduled_rotation = FloorDiv(now + tz, interval) * interval - tz + interval;
+  }
+  ++st.record_count;
+  st.current_encoded = *encoded;
+  if (!st.base_timestamp && ts) st.base_timestamp = ts;
+  st.next_offset = record.offset + 1;
+  if (st.record_count >= config_.flush_size) return CommitFiles(st);
+  return Status::Ok();
+}
+
+Status Sink::HandleBadRecord(PartitionState& st, const StoredRecord& record, const Status& reason,
+                             std::string_view stage) {
+  const std::string message = Where(record) + ": " + reason.message();
+  if (config_.errors_tolerance == ErrorTolerance::kNone) {
+    spdlog::error("sink {}: stopping partition {}[{}]: {} (errors.tolerance=none)", config_.name,
+                  record.topic, record.partition, message);
+    std::lock_guard<std::mutex> lock(status_mu_);
+    PartitionStatus& ps = StatusFor(record.topic, record.partition);
+    ps.failed = true;
+    ps.last_error = message;
+    // Records before the bad one stay uncommitted in the log; nothing is lost.
+    st.files.clear();
+    st.record_count = 0;
+    st.base_timestamp.reset();
+    return Status::Ok();
+  }
+  if (!config_.dead_letter_topic.empty()) {
+    if (!dlq_ready_) {
+      Status created = broker_->CreateTopic(config_.dead_letter_topic, broker::TopicConfig{});
+      if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return created;
+      dlq_ready_ = true;
+    }
+    broker::Record dead;
+    dead.key = record.key;
+    dead.value = record.value;
+    dead.timestamp_ms = record.timestamp_ms;
+    dead.headers = record.headers;
+    dead.headers.push_back({"__connect.errors.topic", record.topic});
+    dead.headers.push_back({"__connect.errors.partition", std::to_string(record.partition)});
+    dead.headers.push_back({"__connect.errors.offset", std::to_string(record.offset)});
+    dead.headers.push_back({"__connect.errors.connector.name", config_.name});
+    dead.headers.push_back({"__connect.errors.stage", std::string(stage)});
+    dead.headers.push_back(
+        {"__connect.errors.exception.class.name", "org.apache.kafka.connect.errors.DataException"});
+    dead.headers.push_back({"__connect.errors.exception.message", reason.message()});
+    PINPIPE_ASSIGN_OR_RETURN(
+        auto acks,
+        broker_->Produce(config_.dead_letter_topic, std::span<const broker::Record>(&dead, 1)));
+    if (acks.empty() || !acks[0].error.ok()) {
+      return UnavailableError("dead-letter produce failed: " +
+                              (acks.empty() ? std::string("no ack") : acks[0].error.ToString()));
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(status_mu_);
+    PartitionStatus& ps = StatusFor(record.topic, record.partition);
+    if (config_.dead_letter_topic.empty()) {
+      ++ps.skipped;
+    } else {
+      ++ps.dead_lettered;
+    }
+    ps.last_error = message;
+  }
+  spdlog::warn(
+      "sink {}: {} ({})", config_.name, message,
+      config_.dead_letter_topic.empty() ? "skipped" : "sent to " + config_.dead_letter_topic);
+  st.next_offset = record.offset + 1;
+  if (st.record_count == 0) return CommitOffset(st);
+  return Status::Ok();
+}
+
+Status Sink::WriteObject(const std::string& key, const std::string& body) {
+  objstore::PutOptions options;
+  options.if_absent = true;
+  options.content_type =
+      config_.compression == Compression::kGzip ? "application/gzip" : "application/json";
+  Status put = store_->Put(key, body, options);
+  if (put.ok()) return put;
+  if (put.code() != StatusCode::kAlreadyExists) return put;
+  // Written before a crash: identical bytes mean this object is done.
+  PINPIPE_ASSIGN_OR_RETURN(std::string existing, store_->Get(key));
+  if (existing == body) return Status::Ok();
+  // Different bytes can only come from non-deterministic rotation (wall
+  // clock). Like the connector, the newest file wins.
+  spdlog::warn("sink {}: {} exists with different content; overwriting", config_.name, key);
+  options.if_absent = false;
+  return store_->Put(key, body, options);
+}
+
+Status Sink::CommitFiles(PartitionState& st) {
+  int64_t objects = 0;
+  int64_t bytes = 0;
+  for (auto& [encoded, file] : st.files) {
+    if (file.records == 0) continue;
+    const std::string key = ObjectKey(config_, st.topic, st.partition, encoded, file.start_offset);
+    if (config_.compression == Compression::kGzip) {
+      PINPIPE_ASSIGN_OR_RETURN(std::string gz, Gzip(file.data, config_.compression_level));
+      PINPIPE_RETURN_IF_ERROR(WriteObject(key, gz));
+      bytes += static_cast<int64_t>(gz.size());
+    } else {
+      PINPIPE_RETURN_IF_ERROR(WriteObject(key, file.data));
+      bytes += static_cast<int64_t>(file.data.size());
+    }
+    ++objects;
+  }
+  const int64_t records = st.record_count;
+  st.files.clear();
+  st.record_count = 0;
+  st.base_timestamp.reset();
+  st.current_encoded.clear();
+  {
+    std::lock_guard<std::mutex> lock(status_mu_);
+    PartitionStatus& ps = StatusFor(st.topic, st.partition);
+    ps.objects += objects;
+    ps.bytes += bytes;
+    ps.records += records;
+  }
+  return CommitOffset(st);
+}
+
+Status Sink::CommitOffset(PartitionState& st) {
+  if (st.next_offset < 0) return Status::Ok();
+  PINPIPE_RETURN_IF_ERROR(consumer_->Commit({{st.topic, st.partition, st.next_offset}}));
+  st.uncommitted_start = -1;
+  std::lock_guard<std::mutex> lock(status_mu_);
+  PartitionStatus& ps = StatusFor(st.topic, st.partition);
+  ps.committed_offset = st.next_offset;
+  if (ps.high_watermark >= 0)
+    ps.lag = std::max<int64_t>(0, ps.high_watermark - ps.committed_offset);
+  return Status::Ok();
+}
+
+Status Sink::Rewind(PartitionState& st) {
+  st.files.clear();
+  st.record_count = 0;
+  st.base_timestamp.reset();
+  st.current_encoded.clear();
+  st.skip_rest = true;
+  if (st.uncommitted_start >= 0) {
+    PINPIPE_RETURN_IF_ERROR(consumer_->Seek({st.topic, st.partition}, st.uncommitted_start));
+    st.next_offset = st.uncommitted_start;
+    st.uncommitted_start = -1;
+  }
+  return Status::Ok();
+}
+
+void Sink::ApplyWallClockRotation() {
+  const int64_t now = clock_->NowMillis();
+  for (auto& [tp, st] : states_) {
+    if (st.record_count == 0 || st.skip_rest) continue;
+    const bool scheduled =
+        config_.rotate_schedule_interval_ms > 0 && now >= st.next_scheduled_rotation;
+    const bool wallclock_interval =
+        config_.rotate_interval_ms > 0 &&
+        config_.timestamp_extractor == TimestampExtractorKind::kWallclock && st.base_timestamp &&
+        now - *st.base_timestamp >= config_.rotate_interval_ms;
+    if (!scheduled && !wallclock_interval) continue;
+    Status s = CommitFiles(st);
+    if (!s.ok()) {
+      spdlog::warn("sink {}: rotating {}[{}] failed: {}", config_.name, st.topic, st.partition,
+                   s.ToString());
+      (void)Rewind(st);
+    }
+  }
+}
+
+Status Sink::FlushAll() {
+  for (auto& [tp, st] : states_) {
+    if (st.record_count == 0) continue;
+    Status s = CommitFiles(st);
+    if (!s.ok()) {
+      (void)Rewind(st);
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Status Sink::Run(const std::atomic<bool>& stop) {
+  while (!stop.load()) {
+    PINPIPE_RETURN_IF_ERROR(Step(200).status());
+  }
+  return Status::Ok();
+}
+
+std::vector<std::string> Sink::SubscribedTopics() {
+  std::vector<std::string> out;
+  auto topics = broker_->ListTopics();
+  if (!topics.ok()) return out;
+  std::optional<std::regex> re;
+  if (config_.topics.empty()) re.emplace(config_.topics_regex, std::regex::ECMAScript);
+  for (const auto& t : *topics) {
+    if (t == config_.dead_letter_topic) continue;
+    const bool wanted =
+        re ? std::regex_match(t, *re)
+           : std::find(config_.topics.begin(), config_.topics.end(), t) != config_.topics.end();
+    if (wanted) out.push_back(t);
+  }
+  return out;
+}
+
+void Sink::RefreshWatermarks(bool force) {
+  const int64_t now = clock_->MonotonicMicros() / 1000;
+  if (!force && now - watermarks_refreshed_ms_ < 1000) return;
+  watermarks_refreshed_ms_ = now;
+  for (const auto& topic : SubscribedTopics()) {
+    auto desc = broker_->DescribeTopic(topic);
+    if (!desc.ok()) continue;
+    auto committed = broker_->FetchCommittedOffsets(config_.group(), topic);
+    std::lock_guard<std::mutex> lock(status_mu_);
+    for (const auto& p : desc->partitions) {
+      PartitionStatus& ps = StatusFor(topic, p.partition);
+      ps.high_watermark = p.high_watermark;
+      if (committed.ok()) {
+        for (const auto& c : *committed) {
+          if (c.partition == p.partition) ps.committed_offset = c.offset;
+        }
+      }
+      const int64_t base = ps.committed_offset >= 0 ? ps.committed_offset : p.log_start_offset;
+      ps.lag = std::max<int64_t>(0, p.high_watermark - base);
+    }
+  }
+}
+
+Status Sink::Drain(bool flush_open_files, int64_t max_idle_ms) {
+  int64_t last_progress = clock_->MonotonicMicros() / 1000;
+  while (true) {
+    PINPIPE_ASSIGN_OR_RETURN(int64_t n, Step(100));
+    const int64_t now = clock_->MonotonicMicros() / 1000;
+    if (n > 0) {
+      last_progress = now;
+      continue;
+    }
+    // Caught up when every partition has been consumed to its high watermark.
+    bool caught_up = true;
+    for (const auto& topic : SubscribedTopics()) {
+      auto desc = broker_->DescribeTopic(topic);
+      if (!desc.ok()) continue;
+      auto committed = broker_->FetchCommittedOffsets(config_.group(), topic);
+      for (const auto& p : desc->partitions) {
+        if (p.high_watermark <= p.log_start_offset) continue;
+        int64_t position = -1;
+        auto it = states_.find({topic, p.partition});
+        if (it != states_.end()) position = it->second.next_offset;
+        if (committed.ok()) {
+          for (const auto& c : *committed) {
+            if (c.partition == p.partition) position = std::max(position, c.offset);
+          }
+        }
+        bool failed = false;
+        {
+          std::lock_guard<std::mutex> lock(status_mu_);
+          auto s = status_.find({topic, p.partition});
+          failed = s != status_.end() && s->second.failed;
+        }
+        if (!failed && position < p.high_watermark) caught_up = false;
+      }
+    }
+    if (caught_up) break;
+    if (now - last_progress > max_idle_ms) {
+      spdlog::warn("sink {}: no progress for {} ms; stopping the drain", config_.name, max_idle_ms);
+      break;
+    }
+  }
+  if (flush_open_files) PINPIPE_RETURN_IF_ERROR(FlushAll());
+  RefreshWatermarks(true);
+  std::lock_guard<std::mutex> lock(status_mu_);
+  for (const auto& [tp, ps] : status_) {
+    if (ps.failed) {
+      return FailedPreconditionError("partition " + ps.topic + "[" + std::to_string(ps.partition) +
+                                     "] stopped: " + ps.last_error);
+    }
+  }
+  return Status::Ok();
+}
+
+Status Sink::Close() {
+  if (!consumer_) return Status::Ok();
+  Status s = consumer_->Close();
+  consumer_.reset();
+  states_.clear();
+  return s;
+}
+
+SinkStatus Sink::GetStatus() {
+  RefreshWatermarks(false);
+  SinkStatus out;
+  out.name = config_.name;
+  out.group = config_.group();
+  out.store = store_->Url();
+  out.updated_ms = clock_->NowMillis();
+  std::lock_guard<std::mutex> lock(status_mu_);
+  for (const auto& [tp, ps] : status_) out.partitions.push_back(ps);
+  return out;
+}
+
+}  // namespace pinpipe::sink

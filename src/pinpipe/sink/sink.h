@@ -1,0 +1,162 @@
+// Sink: topics -> object store, with the Confluent S3 sink connector's semantics.
+//
+// Consumes `topics` / `topics.regex` as group connect-<name> and writes
+// JSON Lines objects named
+//   <topics.dir>/<topic>/<encoded partition>/<topic>+<partition>+<start offset>.json[.gz]
+// (docs/formats/sink-keys.md). A file is committed when it holds flush.size
+// records, when a record's time is rotate.interval.ms past the file's first
+// record (or its encoded partition changes), or when the wall clock passes a
+// rotate.schedule.interval.ms boundary.
+//
+// Exactly once: a partition's consumer offset is committed only after every
+// object holding its records is fully written. After a crash the sink resumes
+// from the committed offset and, because names and contents derive from
+// offsets and record data only, re-creates the same keys with the same bytes
+// (written put-if-absent; an existing object with identical bytes counts as
+// written). Wall-clock rotation and the Wallclock extractor are not
+// deterministic, exactly as in the connector.
+//
+// Bad records (invalid JSON, a missing partition field, null values with
+// behavior.on.null.values=fail): errors.tolerance=none stops that partition
+// with the error in its status (other partitions carry on);
+// errors.tolerance=all sends them to errors.deadletterqueue.topic.name (if
+// set) with the reason in __connect.errors.* headers, and carries on.
+//
+// Thread-safety: Step/Run/Drain/Close from one thread; Status() from any.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pinpipe/base/clock.h"
+#include "pinpipe/base/status.h"
+#include "pinpipe/broker/broker.h"
+#include "pinpipe/objstore/object_store.h"
+#include "pinpipe/sink/json_lines.h"
+#include "pinpipe/sink/partitioner.h"
+#include "pinpipe/sink/sink_config.h"
+
+namespace pinpipe::sink {
+
+struct PartitionStatus {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t committed_offset = -1;  // next offset to consume, as committed (-1: none)
+  int64_t high_watermark = -1;    // -1: unknown
+  int64_t lag = -1;               // high_watermark - committed_offset (-1: unknown)
+  int64_t objects = 0;            // objects written by this process
+  int64_t bytes = 0;
+  int64_t records = 0;  // records written into objects
+  int64_t dead_lettered = 0;
+  int64_t skipped = 0;  // null values ignored, bad records without a DLQ
+  bool failed = false;  // stopped by a bad record (errors.tolerance=none)
+  std::string last_error;
+};
+
+struct SinkStatus {
+  std::string name;
+  std::string group;
+  std::string store;
+  int64_t updated_ms = 0;
+  std::vector<PartitionStatus> partitions;
+
+  std::string ToJson() const;
+  static Result<SinkStatus> FromJson(std::string_view json);
+  // A fixed-width table for `pinpipe sink status`.
+  std::string ToTable() const;
+};
+
+class Sink {
+ public:
+  // `broker`, `store` and `clock` must outlive the sink.
+  static Result<std::unique_ptr<Sink>> Create(SinkConfig config, broker::Broker* broker,
+                                              objstore::ObjectStore* store, Clock* clock);
+  ~Sink();
+
+  // Joins the group and subscribes.
+  Status Start();
+
+  // Polls once (waiting up to poll_timeout_ms) and processes what came, then
+  // applies wall-clock rotation. Returns the number of records consumed.
+  // Errors are returned only when the sink cannot go on (e.g. the broker is
+  // gone); store failures are retried from the committed offset.
+  Result<int64_t> Step(int64_t poll_timeout_ms);
+
+  // Steps until `stop` becomes true.
+  Status Run(const std::atomic<bool>& stop);
+
+  // Steps until every partition of the subscribed topics is consumed up to
+  // the high watermark, then commits open files (as a scheduled rotation
+  // would) when `flush_open_files`. FailedPrecondition naming the first
+  // stopped partition if any partition failed.
+  Status Drain(bool flush_open_files, int64_t max_idle_ms = 10'000);
+
+  // Commits every open file now.
+  Status FlushAll();
+
+  // Leaves the group. Open (uncommitted) files are dropped; their records
+  // will be consumed again.
+  Status Close();
+
+  // A snapshot (thread-safe). Refreshes high watermarks at most once a second.
+  SinkStatus GetStatus();
+
+  const SinkConfig& config() const { return config_; }
+
+ private:
+  struct OpenFile {
+    int64_t start_offset = 0;
+    int64_t records = 0;
+    std::string data;
+  };
+  struct PartitionState {
+    std::string topic;
+    int32_t partition = 0;
+    std::map<std::string, OpenFile> files;  // by encoded partition
+    int64_t record_count = 0;               // records in open files
+    std::optional<int64_t> base_timestamp;  // first record time of the open files
+    std::string current_encoded;
+    int64_t next_offset = -1;  // after the last record processed
+    int64_t next_scheduled_rotation = -1;
+    int64_t uncommitted_start = -1;  // first offset processed since the last commit
+    bool skip_rest = false;          // rewound: ignore the rest of this poll
+  };
+
+  Sink(SinkConfig config, broker::Broker* broker, objstore::ObjectStore* store, Clock* clock,
+       std::unique_ptr<Partitioner> partitioner);
+
+  Status Process(const broker::StoredRecord& record);
+  Status HandleBadRecord(PartitionState& state, const broker::StoredRecord& record,
+                         const Status& reason, std::string_view stage);
+  Status CommitFiles(PartitionState& state);
+  Status CommitOffset(PartitionState& state);
+  Status WriteObject(const std::string& key, const std::string& body);
+  Status Rewind(PartitionState& state);
+  void ApplyWallClockRotation();
+  PartitionState& StateFor(const std::string& topic, int32_t partition);
+  PartitionStatus& StatusFor(const std::string& topic, int32_t partition);
+  void RefreshWatermarks(bool force);
+  std::vector<std::string> SubscribedTopics();
+
+  SinkConfig config_;
+  broker::Broker* broker_;
+  objstore::ObjectStore* store_;
+  Clock* clock_;
+  std::unique_ptr<Partitioner> partitioner_;
+  std::unique_ptr<broker::Consumer> consumer_;
+  JsonLineEncoder encoder_;
+  std::map<std::pair<std::string, int32_t>, PartitionState> states_;
+  bool dlq_ready_ = false;
+
+  std::mutex status_mu_;
+  std::map<std::pair<std::string, int32_t>, PartitionStatus> status_;
+  int64_t watermarks_refreshed_ms_ = 0;
+};
+
+}  // namespace pinpipe::sink
