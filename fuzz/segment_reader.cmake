@@ -1,0 +1,1 @@
+pinpipe_fuzz_target(segment_reader DEPS pinpipe_log)
