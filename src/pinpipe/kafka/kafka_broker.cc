@@ -414,9 +414,10 @@ class KafkaConsumer final : public broker::Consumer {
 
   Status Close() override {
     if (closed_) return Status::Ok();
-    closed_ = true;
-    // Runs the rebalance callback (on_revoke) and leaves the group.
+    // Runs the rebalance callback (on_revoke, which may still commit and read
+    // the assignment) and leaves the group.
     Status s = KafkaStatus(rd_kafka_consumer_close(rk_.get()), "consumer close");
+    closed_ = true;
     rk_.reset();
     return s;
   }
