@@ -1,0 +1,127 @@
+// Kinesis: the Kinesis Data Streams API on top of the Broker, in two dialects:
+//   - the API Gateway routes the seed set up (GET/POST/DELETE /streams/{name},
+//     PUT /streams/{name}/record(s), GET .../sharditerator, GET .../records),
+//   - the native JSON 1.1 protocol (POST / with X-Amz-Target:
+//     Kinesis_20131202.<Action>) that AWS SDKs and the AWS CLI speak.
+// A stream is a broker topic of the same name (shards = partitions) plus
+// metadata (status, shard count, creation time, retention) kept as one small
+// JSON file per stream under <data_dir>/kinesis/streams/. Shard iterators are
+// HMAC-signed tokens (key in <data_dir>/kinesis/iterator.key) that expire after
+// five minutes; forged or altered ones are rejected.
+//
+// Thread-safety: all methods are safe to call concurrently.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pinpipe/api/metrics.h"
+#include "pinpipe/api/shards.h"
+#include "pinpipe/api/sigv4.h"
+#include "pinpipe/base/clock.h"
+#include "pinpipe/base/status.h"
+#include "pinpipe/broker/broker.h"
+#include "pinpipe/http/server.h"
+
+namespace pinpipe::api {
+
+struct KinesisOptions {
+  std::string data_dir;               // "" keeps stream metadata in memory only
+  bool auto_create_streams = true;    // API Gateway routes only
+  int32_t default_shards = 1;         // shards of an auto-created stream
+  int32_t gateway_create_shards = 5;  // POST /streams/{name} without ShardCount
+  int32_t max_shards = 500;
+  int64_t iterator_ttl_ms = 5 * 60 * 1000;
+  std::string account_id = "000000000000";
+  std::string region = "us-east-1";
+  // When set, native requests must be SigV4-signed with these.
+  std::optional<SigV4Credentials> credentials;
+};
+
+struct StreamInfo {
+  std::string name;
+  int32_t shards = 1;
+  int64_t created_ms = 0;
+  std::string status = "ACTIVE";
+  int32_t retention_hours = 24;
+};
+
+class Kinesis {
+ public:
+  static constexpr size_t kMaxRecordBytes = 1 << 20;
+  static constexpr size_t kMaxPutRecords = 500;
+  static constexpr size_t kMaxPutRecordsBytes = 5 << 20;
+  static constexpr int64_t kMaxGetRecords = 10'000;
+  static constexpr int64_t kMaxGetRecordsBytes = 10 << 20;
+
+  Kinesis(broker::Broker& broker, Metrics& metrics, Clock& clock, KinesisOptions options);
+
+  // Loads stream metadata and the iterator key (creating them if needed).
+  Status Open();
+
+  // Handles /streams and /streams/... ; returns the route name for metrics,
+  // or "" when the path is not one of these routes.
+  std::string_view HandleGateway(http::Request& request, http::Response& response);
+  // Handles POST / with an X-Amz-Target header; returns the route name.
+  std::string_view HandleNative(http::Request& request, http::Response& response);
+
+  // The metadata of `name` (adopting a bare broker topic of that name).
+  Result<StreamInfo> Lookup(std::string_view name);
+  std::vector<StreamInfo> ListStreams();
+
+ private:
+  struct PutEntry {
+    std::string data;
+    std::string_view partition_key;
+    std::optional<uint128> explicit_hash_key;
+  };
+  struct IteratorState {
+    std::string stream;
+    int64_t created_ms = 0;
+    int32_t shard = 0;
+    int64_t offset = 0;
+    int64_t issued_ms = 0;
+  };
+
+  // Actions shared by both dialects; each writes the success body or error.
+  void CreateStream(std::string_view name, int64_t shards, http::Response& response);
+  void DeleteStream(std::string_view name, http::Response& response);
+  void DescribeStream(std::string_view name, bool summary, http::Response& response);
+  void ListStreamsAction(int64_t limit, std::string_view exclusive_start, http::Response& response);
+  void ListShards(std::string_view name, http::Response& response);
+  void PutRecords(std::string_view name, std::vector<PutEntry>& entries, bool single,
+                  bool auto_create, http::Response& response);
+  void GetShardIterator(std::string_view name, std::string_view shard_id, std::string_view type,
+                        std::string_view sequence_number, std::optional<double> timestamp,
+                        http::Response& response);
+  void GetRecords(std::string_view iterator, int64_t limit, http::Response& response);
+
+  void Native(std::string_view action, http::Request& request, http::Response& response);
+
+  Result<StreamInfo> LookupOrCreate(std::string_view name, bool auto_create);
+  Status CreateLocked(const StreamInfo& info);
+  Status Persist(const StreamInfo& info);
+  std::string StreamArn(std::string_view name) const;
+  std::string MakeIterator(const IteratorState& state);
+  // Fills `state`, or writes the error and returns false.
+  bool ParseIterator(std::string_view token, IteratorState& state, http::Response& response);
+
+  broker::Broker& broker_;
+  Metrics& metrics_;
+  Clock& clock_;
+  KinesisOptions options_;
+  std::string iterator_key_;
+  std::shared_mutex mu_;
+  std::map<std::string, StreamInfo, std::less<>> streams_;
+};
+
+// True for 1-128 characters of [a-zA-Z0-9_.-].
+bool ValidStreamName(std::string_view name);
+
+}  // namespace pinpipe::api
