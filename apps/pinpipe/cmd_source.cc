@@ -83,9 +83,10 @@ Status RunStats(const Config& config) {
 void RegisterSourceCommands(CLI::App& app, CommandContext& ctx) {
   auto flags = std::make_shared<SeedFlags>();
   auto* seed = app.add_subcommand(
-      "seed",
-      "Create the three source tables (pinterest_data, geolocation_data, user_data) and fill "
-      "them with deterministic generated posts.\n"
+      "seed", "Create the source tables and fill them with deterministic generated posts");
+  seed->footer(
+      "Creates pinterest_data, geolocation_data and user_data and fills them with the "
+      "generator's posts (same --seed and --rows = same data).\n"
       "Examples:\n"
       "  pinpipe seed                                  # 11,153 posts into "
       "sqlite://./data/source.db\n"

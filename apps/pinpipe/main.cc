@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   pinpipe::app::CommandContext ctx(app);
 
   pinpipe::app::RegisterConfigCommands(app, ctx);
+  pinpipe::app::RegisterEmulateCommands(app, ctx);
   pinpipe::app::RegisterSourceCommands(app, ctx);
 
   try {
