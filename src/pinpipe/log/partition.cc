@@ -290,8 +290,30 @@ Status Partition::WaitDurable(int64_t next_offset) {
     case FsyncMode::kInterval:
       break;
   }
+  // Group commit: one waiter per interval becomes the syncer for everyone
+  // waiting on this partition, so partitions sync in parallel on their own
+  // appenders' threads; the Log's flusher is the backstop for appends that
+  // nobody waits for.
   std::unique_lock lock(durable_mu_);
-  durable_cv_.wait(lock, [&] { return durable_end_ >= next_offset || released_; });
+  while (durable_end_ < next_offset && !released_) {
+    const int64_t due = last_sync_micros_.load() + options_.fsync.interval_ms * 1000;
+    const int64_t now = RealMonoMicros();
+    if (!syncing_ && now >= due) {
+      syncing_ = true;
+      lock.unlock();
+      Status s = Sync();
+      lock.lock();
+      syncing_ = false;
+      durable_cv_.notify_all();
+      if (!s.ok()) return s;
+      continue;
+    }
+    if (syncing_) {
+      durable_cv_.wait(lock);
+    } else {
+      durable_cv_.wait_for(lock, std::chrono::microseconds(due - now));
+    }
+  }
   if (durable_end_ >= next_offset) return Status::Ok();
   return UnavailableError("partition " + dir_.string() + " closed before the append was durable");
 }

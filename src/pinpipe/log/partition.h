@@ -10,9 +10,10 @@
 // Durability (see FsyncPolicy):
 //   always   - WaitDurable fsyncs at once; concurrent appenders share one
 //              fdatasync (group commit without a timer).
-//   interval - a background flusher (owned by Log) calls Sync at most every
-//              interval ms while the partition is dirty; WaitDurable blocks
-//              until a sync covers the append.
+//   interval - at most one fdatasync per interval: the first waiter after
+//              the interval has passed syncs for all waiters (and the Log's
+//              background flusher syncs data nobody waits for); WaitDurable
+//              blocks until a sync covers the append.
 //   never    - WaitDurable returns at once; data is in the page cache.
 //
 // Ownership: owned by its Topic (shared_ptr); readers may hold it after the
@@ -171,6 +172,7 @@ class Partition {
   std::condition_variable durable_cv_;
   int64_t durable_end_ = 0;  // guarded by durable_mu_
   bool released_ = false;    // Close: waiters return
+  bool syncing_ = false;     // a waiter is running Sync for the others
   std::atomic<int64_t> high_watermark_{0};
   std::atomic<int64_t> last_sync_micros_{0};
   std::atomic<bool> dirty_flag_{false};  // set by Append, cleared by Sync
