@@ -453,7 +453,7 @@ Result<std::optional<int64_t>> DeltaTable::LatestTxnVersion(const std::string& a
 
 Result<std::string> DeltaTable::WriteDataFile(const RecordBatch& batch, AddFile* add) {
   PINPIPE_ASSIGN_OR_RETURN(auto writer, ParquetWriter::Create(batch.schema, options_.parquet));
-  PINPIPE_RETURN_IF_ERROR(writer->Write(batch));
+  PINPIPE_RETURN_IF_ERROR(writer->WriteRowGroups(batch));
   PINPIPE_ASSIGN_OR_RETURN(std::string data, writer->Finish());
   std::string ext = options_.parquet.codec == Codec::kUncompressed
                         ? ""

@@ -537,7 +537,11 @@ Result<std::unique_ptr<ParquetWriter>> ParquetWriter::Create(Schema schema, Writ
   return std::unique_ptr<ParquetWriter>(new ParquetWriter(std::move(schema), std::move(options)));
 }
 
-Status ParquetWriter::Write(const RecordBatch& batch) {
+Status ParquetWriter::Write(const RecordBatch& batch) { return WriteImpl(batch, false); }
+
+Status ParquetWriter::WriteRowGroups(const RecordBatch& batch) { return WriteImpl(batch, true); }
+
+Status ParquetWriter::WriteImpl(const RecordBatch& batch, bool end_row_group) {
   if (finished_) return FailedPreconditionError("parquet: writer already finished");
   if (!(batch.schema == schema_)) return InvalidArgumentError("parquet: batch schema differs");
   PINPIPE_RETURN_IF_ERROR(batch.Validate());
@@ -546,6 +550,16 @@ Status ParquetWriter::Write(const RecordBatch& batch) {
   size_t bytes = batch.ByteSize();
   size_t per_row = std::max<size_t>(1, bytes / rows);
   size_t begin = 0;
+  if (pending_.num_rows() == 0) {
+    // Whole row groups straight from the caller's batch, without a copy.
+    size_t group_rows =
+        std::max<size_t>(1, static_cast<size_t>(options_.row_group_bytes) / per_row);
+    while (rows - begin >= group_rows || (end_row_group && begin < rows)) {
+      size_t take = std::min(group_rows, rows - begin);
+      PINPIPE_RETURN_IF_ERROR(EncodeRowGroup(batch, begin, begin + take));
+      begin += take;
+    }
+  }
   while (begin < rows) {
     size_t room = static_cast<size_t>(
         std::max<int64_t>(0, options_.row_group_bytes - static_cast<int64_t>(pending_.ByteSize())));
@@ -558,11 +572,18 @@ Status ParquetWriter::Write(const RecordBatch& batch) {
       PINPIPE_RETURN_IF_ERROR(FlushRowGroup());
     }
   }
+  if (end_row_group) PINPIPE_RETURN_IF_ERROR(FlushRowGroup());
   return Status::Ok();
 }
 
 Status ParquetWriter::FlushRowGroup() {
-  const size_t rows = pending_.num_rows();
+  PINPIPE_RETURN_IF_ERROR(EncodeRowGroup(pending_, 0, pending_.num_rows()));
+  pending_ = RecordBatch(schema_);
+  return Status::Ok();
+}
+
+Status ParquetWriter::EncodeRowGroup(const RecordBatch& src, size_t begin, size_t end) {
+  const size_t rows = end - begin;
   if (rows == 0) return Status::Ok();
   parquet::RowGroup rg;
   rg.num_rows = static_cast<int64_t>(rows);
@@ -576,65 +597,67 @@ Status ParquetWriter::FlushRowGroup() {
   std::vector<std::string_view> views;
   for (size_t c = 0; c < schema_.fields.size(); ++c) {
     const Field& f = schema_.fields[c];
-    const Column& col = pending_.columns[c];
+    const Column& col = src.columns[c];
     std::vector<SchemaElement> unused;
     LeafSpec spec;
     AppendSchemaElements(f, &unused, &spec);
     LeafInput in;
     in.num_entries = rows;
-    const bool has_nulls = col.null_count() > 0;
-    if (f.nullable) in.def = col.valid().data();  // 0/1 per row is exactly the def level
-    in.num_values = rows - col.null_count();
+    const size_t nulls = static_cast<size_t>(
+        std::count(col.valid().begin() + begin, col.valid().begin() + end, uint8_t{0}));
+    const bool has_nulls = nulls > 0;
+    if (f.nullable) in.def = col.valid().data() + begin;  // 0/1 per row is the def level
+    in.num_values = rows - nulls;
     switch (f.type) {
       case ColumnType::kBoolean:
         if (has_nulls) {
           b.clear();
-          for (size_t i = 0; i < rows; ++i) {
+          for (size_t i = begin; i < end; ++i) {
             if (!col.IsNull(i)) b.push_back(col.fixed8()[i]);
           }
           in.b = b.data();
         } else {
-          in.b = col.fixed8().data();
+          in.b = col.fixed8().data() + begin;
         }
         break;
       case ColumnType::kInt32:
         if (has_nulls) {
           i32.clear();
-          for (size_t i = 0; i < rows; ++i) {
+          for (size_t i = begin; i < end; ++i) {
             if (!col.IsNull(i)) i32.push_back(col.i32()[i]);
           }
           in.i32 = i32.data();
         } else {
-          in.i32 = col.i32().data();
+          in.i32 = col.i32().data() + begin;
         }
         break;
       case ColumnType::kInt64:
       case ColumnType::kTimestampMicros:
         if (has_nulls) {
           i64.clear();
-          for (size_t i = 0; i < rows; ++i) {
+          for (size_t i = begin; i < end; ++i) {
             if (!col.IsNull(i)) i64.push_back(col.i64()[i]);
           }
           in.i64 = i64.data();
         } else {
-          in.i64 = col.i64().data();
+          in.i64 = col.i64().data() + begin;
         }
         break;
       case ColumnType::kDouble:
         if (has_nulls) {
           f64.clear();
-          for (size_t i = 0; i < rows; ++i) {
+          for (size_t i = begin; i < end; ++i) {
             if (!col.IsNull(i)) f64.push_back(col.f64()[i]);
           }
           in.f64 = f64.data();
         } else {
-          in.f64 = col.f64().data();
+          in.f64 = col.f64().data() + begin;
         }
         break;
       case ColumnType::kString:
         views.clear();
         views.reserve(in.num_values);
-        for (size_t i = 0; i < rows; ++i) {
+        for (size_t i = begin; i < end; ++i) {
           if (!col.IsNull(i)) views.push_back(col.GetString(i));
         }
         in.str = views.data();
@@ -646,7 +669,7 @@ Status ParquetWriter::FlushRowGroup() {
         def.clear();
         rep.clear();
         f64.clear();
-        for (size_t i = 0; i < rows; ++i) {
+        for (size_t i = begin; i < end; ++i) {
           if (col.IsNull(i)) {
             def.push_back(0);
             rep.push_back(0);
@@ -681,7 +704,7 @@ Status ParquetWriter::FlushRowGroup() {
     PINPIPE_RETURN_IF_ERROR(WriteColumnChunk(spec, in, options_, &out_, &cc, &cs));
     // File-level stats for Delta: string bounds must outlive the pending batch.
     MergeStats(f.type, cs, &stats_[c]);
-    stats_[c].null_count += static_cast<int64_t>(col.null_count());
+    stats_[c].null_count += static_cast<int64_t>(nulls);
     rg.total_byte_size += cc.meta_data.total_uncompressed_size;
     rg.columns.push_back(std::move(cc));
   }
@@ -689,7 +712,6 @@ Status ParquetWriter::FlushRowGroup() {
   meta_.num_rows += rg.num_rows;
   num_rows_ += rg.num_rows;
   meta_.row_groups.push_back(std::move(rg));
-  pending_ = RecordBatch(schema_);
   return Status::Ok();
 }
 
@@ -703,7 +725,7 @@ Result<std::string> ParquetWriter::Finish() {
 
 Result<std::string> WriteParquet(const RecordBatch& batch, const WriterOptions& options) {
   PINPIPE_ASSIGN_OR_RETURN(auto writer, ParquetWriter::Create(batch.schema, options));
-  PINPIPE_RETURN_IF_ERROR(writer->Write(batch));
+  PINPIPE_RETURN_IF_ERROR(writer->WriteRowGroups(batch));
   return writer->Finish();
 }
 

@@ -66,6 +66,9 @@ class ParquetWriter {
   // Buffers the rows of `batch` (validated against the schema); writes a row
   // group whenever the buffer reaches options.row_group_bytes.
   Status Write(const RecordBatch& batch);
+  // Like Write, but ends the current row group at the end of `batch`; when
+  // nothing is buffered, encodes straight from `batch` without copying it.
+  Status WriteRowGroups(const RecordBatch& batch);
   // Writes the last row group and the footer; returns the whole file. The
   // writer is finished afterwards.
   Result<std::string> Finish();
@@ -77,7 +80,9 @@ class ParquetWriter {
 
  private:
   ParquetWriter(Schema schema, WriterOptions options);
+  Status WriteImpl(const RecordBatch& batch, bool end_row_group);
   Status FlushRowGroup();
+  Status EncodeRowGroup(const RecordBatch& src, size_t begin, size_t end);
 
   Schema schema_;
   WriterOptions options_;
