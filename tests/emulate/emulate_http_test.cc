@@ -264,8 +264,8 @@ TEST_F(EmulateTest, RateIsRoughlyHonoured) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->records_sent, 300);
-  EXPECT_GT(secs, 0.9);
-  EXPECT_LT(secs, 2.5);
+  EXPECT_GT(secs, 0.9);  // the last record may leave at 299/300 s
+  EXPECT_LT(secs, 4.0);  // generous: CI machines are shared
   EXPECT_EQ(server.connections(), 3);
 }
 
@@ -278,9 +278,9 @@ TEST_F(EmulateTest, DurationStopsTheRun) {
   auto s = emulate::Run(cache_, o, Clock::Real());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_TRUE(s.ok());
-  EXPECT_GT(s->records_sent, 100);
-  EXPECT_LT(s->records_sent, 700);
-  EXPECT_LT(secs, 1.5);
+  EXPECT_GT(s->records_sent, 0);
+  EXPECT_LE(s->records_sent, 330);  // the rate caps it at ~300 in 0.3 s
+  EXPECT_LT(secs, 3.0);
 }
 
 TEST_F(EmulateTest, RandomDrawsAreSeededWithReplacement) {
