@@ -3,7 +3,7 @@
 // caller, and kcat producing the same records in bulk as the peer. Prints
 // one JSON document for bench/ingest_kafka/run.
 //
-//   kafka_bench SECONDS_PER_CASE
+//   kafka_bench SECONDS_PER_CASE [KEY=VALUE]...   (extra librdkafka properties)
 //
 // The mock keeps everything in memory and is not a real cluster: the numbers
 // measure the client side (pinpipe + librdkafka), not Kafka.

@@ -558,6 +558,9 @@ class KafkaBroker final : public broker::Broker {
                                        {"acks", "all"},
                                        {"partitioner", "murmur2_random"},
                                        {"message.timeout.ms", "30000"},
+                                       // librdkafka batches itself; Nagle only adds
+                                       // delayed-ACK stalls to each produce request.
+                                       {"socket.nagle.disable", "true"},
                                        {"allow.auto.create.topics", "false"}},
                                       props, {});
     PINPIPE_ASSIGN_OR_RETURN(
@@ -1157,7 +1160,11 @@ Result<std::unique_ptr<broker::Broker>> NewKafkaBroker(const Properties& propert
 }
 
 Result<std::unique_ptr<broker::Broker>> NewKafkaBroker(const Config& config) {
-  return NewKafkaBroker(config.Section("kafka"));
+  Properties properties;
+  for (auto& [key, value] : config.Section("kafka")) {
+    if (!value.empty()) properties[key] = value;  // unset keys keep librdkafka's default
+  }
+  return NewKafkaBroker(properties);
 }
 
 }  // namespace pinpipe::kafka
