@@ -1,0 +1,188 @@
+// `pinpipe sink [--config sink.properties] [--once]` and `pinpipe sink status`:
+// the object-store sink with the Confluent S3 sink connector's semantics.
+// Without --once it runs until SIGINT/SIGTERM; then it leaves the group and
+// exits 0 (open, uncommitted files are consumed again by the next run). With
+// --once it drains every partition to its high watermark, commits the open
+// files and exits. Status is written to <general.data_dir>/sink/<name>.status.json.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "cli.h"
+#include "pinpipe/base/clock.h"
+#include "pinpipe/broker/embedded_broker.h"
+#include "pinpipe/kafka/kafka_broker.h"
+#include "pinpipe/objstore/object_store.h"
+#include "pinpipe/sink/sink.h"
+
+namespace pinpipe::app {
+namespace {
+namespace fs = std::filesystem;
+
+std::atomic<bool> g_sink_stop{false};
+
+void OnSinkSignal(int) { g_sink_stop.store(true); }
+
+Result<std::unique_ptr<broker::Broker>> OpenSinkBroker(const Config& config) {
+  const std::string& type = config.Get("broker.type");
+  if (type == "embedded") {
+    PINPIPE_ASSIGN_OR_RETURN(auto b, broker::EmbeddedBroker::Open(config));
+    return std::unique_ptr<broker::Broker>(std::move(b));
+  }
+  if (type == "kafka") return kafka::NewKafkaBroker(config);
+  return InvalidArgumentError("broker.type must be embedded or kafka, got '" + type + "'");
+}
+
+bool IsDefault(const Config& config, std::string_view key) {
+  auto it = config.entries().find(key);
+  return it == config.entries().end() || it->second.origin == Config::Origin::kDefault;
+}
+
+// The lake for the sink: lake.url, completed from the connector's own
+// s3.bucket.name / s3.region / store.url when lake.url is a bare "s3://".
+Result<std::unique_ptr<objstore::ObjectStore>> OpenSinkStore(const Config& config,
+                                                             const sink::SinkConfig& sc) {
+  std::string url = config.Get("lake.url");
+  Config effective = config;
+  if (url == "s3://" || url == "s3:") {
+    if (sc.s3_bucket.empty()) {
+      return InvalidArgumentError("lake.url is s3:// but the properties name no s3.bucket.name");
+    }
+    url = "s3://" + sc.s3_bucket;
+  }
+  if (url.starts_with("s3://")) {
+    if (!sc.store_url.empty() && IsDefault(config, "s3.endpoint")) {
+      PINPIPE_RETURN_IF_ERROR(effective.Set("s3.endpoint", sc.store_url));
+    }
+    if (!sc.s3_region.empty() && IsDefault(config, "s3.region")) {
+      PINPIPE_RETURN_IF_ERROR(effective.Set("s3.region", sc.s3_region));
+    }
+  }
+  return objstore::OpenObjectStore(url, effective);
+}
+
+fs::path StatusPath(const Config& config, const std::string& name) {
+  return fs::path(config.Get("general.data_dir")) / "sink" / (name + ".status.json");
+}
+
+void WriteStatusFile(const fs::path& path, const sink::SinkStatus& status) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << status.ToJson();
+    if (!out) return;
+  }
+  fs::rename(tmp, path, ec);
+}
+
+Status RunSink(const Config& config, bool once) {
+  PINPIPE_ASSIGN_OR_RETURN(sink::SinkConfig sc, sink::SinkConfig::FromPinpipeConfig(config));
+  PINPIPE_ASSIGN_OR_RETURN(auto store, OpenSinkStore(config, sc));
+  PINPIPE_ASSIGN_OR_RETURN(auto broker, OpenSinkBroker(config));
+  PINPIPE_ASSIGN_OR_RETURN(auto sink,
+                           sink::Sink::Create(sc, broker.get(), store.get(), &Clock::Real()));
+  PINPIPE_RETURN_IF_ERROR(sink->Start());
+  const fs::path status_path = StatusPath(config, sc.name);
+  spdlog::info("sink {}: group {} -> {}", sc.name, sc.group(), store->Url());
+  if (once) {
+    Status drained = sink->Drain(true);
+    WriteStatusFile(status_path, sink->GetStatus());
+    Status closed = sink->Close();
+    PINPIPE_RETURN_IF_ERROR(drained);
+    return closed;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = OnSinkSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  auto last_status = std::chrono::steady_clock::now() - std::chrono::seconds(10);
+  while (!g_sink_stop.load()) {
+    auto stepped = sink->Step(200);
+    if (!stepped.ok()) {
+      WriteStatusFile(status_path, sink->GetStatus());
+      (void)sink->Close();
+      return stepped.status();
+    }
+    if (std::chrono::steady_clock::now() - last_status > std::chrono::seconds(1)) {
+      WriteStatusFile(status_path, sink->GetStatus());
+      last_status = std::chrono::steady_clock::now();
+    }
+  }
+  spdlog::info("sink {}: stopping", sc.name);
+  WriteStatusFile(status_path, sink->GetStatus());
+  return sink->Close();
+}
+
+Status ShowStatus(const Config& config, bool json) {
+  PINPIPE_ASSIGN_OR_RETURN(sink::SinkConfig sc, sink::SinkConfig::FromPinpipeConfig(config));
+  const fs::path path = StatusPath(config, sc.name);
+  std::ifstream in(path);
+  if (!in) {
+    return NotFoundError("no status for sink " + sc.name + " (" + path.string() + "); has it run?");
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  PINPIPE_ASSIGN_OR_RETURN(sink::SinkStatus status, sink::SinkStatus::FromJson(buf.str()));
+  // Refresh committed offsets and lag from the broker when it can be opened
+  // (the embedded log is exclusive to one process: a running sink holds it).
+  auto broker = OpenSinkBroker(config);
+  if (broker.ok()) {
+    for (auto& p : status.partitions) {
+      auto desc = (*broker)->DescribeTopic(p.topic);
+      auto committed = (*broker)->FetchCommittedOffsets(sc.group(), p.topic);
+      if (!desc.ok() || !committed.ok()) continue;
+      for (const auto& d : desc->partitions) {
+        if (d.partition == p.partition) p.high_watermark = d.high_watermark;
+      }
+      for (const auto& c : *committed) {
+        if (c.partition == p.partition) p.committed_offset = c.offset;
+      }
+      if (p.high_watermark >= 0) {
+        p.lag = std::max<int64_t>(0, p.high_watermark - std::max<int64_t>(0, p.committed_offset));
+      }
+    }
+  }
+  std::cout << (json ? status.ToJson() : status.ToTable());
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterSinkCommands(CLI::App& app, CommandContext& ctx) {
+  auto* cmd = app.add_subcommand(
+      "sink",
+      "Write topics to the object store with the Confluent S3 sink connector's semantics.\n"
+      "Example: pinpipe sink --config sink.properties --once");
+  cmd->require_subcommand(0, 1);
+  ctx.BindFlag(cmd, "--config", "sink.config",
+               "Connector .properties file (topics/topics.regex, flush.size, partitioner.class, "
+               "...)");
+  ctx.BindFlag(cmd, "--store", "lake.url", "Object store URL: file:///path or s3://bucket/prefix");
+  ctx.BindFlag(cmd, "--data-dir", "general.data_dir", "Folder of the embedded log and status");
+  auto once = std::make_shared<bool>(false);
+  cmd->add_flag("--once", *once, "Drain every partition, commit open files, and exit");
+  auto* status = cmd->add_subcommand(
+      "status", "Per topic-partition committed offset, lag, objects, bytes and last error");
+  ctx.BindFlag(status, "--config", "sink.config", "Connector .properties file");
+  ctx.BindFlag(status, "--data-dir", "general.data_dir", "Folder of the embedded log and status");
+  auto json = std::make_shared<bool>(false);
+  status->add_flag("--json", *json, "Print JSON instead of a table");
+  ctx.SetAction(cmd, [once, json, status](const Config& config) -> Status {
+    if (status->parsed()) return ShowStatus(config, *json);
+    return RunSink(config, *once);
+  });
+}
+
+}  // namespace pinpipe::app
