@@ -53,5 +53,6 @@ void RegisterLakeCommands(CLI::App& app, CommandContext& ctx);
 void RegisterSinkCommands(CLI::App& app, CommandContext& ctx);
 void RegisterSourceCommands(CLI::App& app, CommandContext& ctx);
 void RegisterEmulateCommands(CLI::App& app, CommandContext& ctx);
+void RegisterTableCommands(CLI::App& app, CommandContext& ctx);
 
 }  // namespace pinpipe::app

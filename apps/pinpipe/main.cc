@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   pinpipe::app::RegisterSinkCommands(app, ctx);
   pinpipe::app::RegisterEmulateCommands(app, ctx);
   pinpipe::app::RegisterSourceCommands(app, ctx);
+  pinpipe::app::RegisterTableCommands(app, ctx);
 
   try {
     app.parse(argc, argv);
