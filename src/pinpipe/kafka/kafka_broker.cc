@@ -558,9 +558,6 @@ class KafkaBroker final : public broker::Broker {
                                        {"acks", "all"},
                                        {"partitioner", "murmur2_random"},
                                        {"message.timeout.ms", "30000"},
-                                       // librdkafka batches itself; Nagle only adds
-                                       // delayed-ACK stalls to each produce request.
-                                       {"socket.nagle.disable", "true"},
                                        {"allow.auto.create.topics", "false"}},
                                       props, {});
     PINPIPE_ASSIGN_OR_RETURN(

@@ -7,7 +7,6 @@
 // in librdkafka's CONFIGURATION.md. pinpipe adds defaults the user may override:
 //   producer  enable.idempotence=true, acks=all, partitioner=murmur2_random (the
 //             Java client's key hashing), message.timeout.ms=30000,
-//             socket.nagle.disable=true,
 //             allow.auto.create.topics=false (unknown topic -> NotFound)
 // and forces, for consumers, enable.auto.commit=false (owners commit what they
 // have finished). One key is pinpipe's own and is not passed on:
