@@ -1,7 +1,7 @@
 // kafka_bench: KafkaBroker::Produce against librdkafka's in-process mock
 // cluster (3 brokers, 6 partitions), 1/100/500 records per call from one
-// caller, and kcat producing the same records in bulk as the peer. Prints
-// one JSON document for bench/ingest_kafka/run.
+// caller (keyed over all partitions, and all to partition 0), and kcat producing the same records
+// in bulk as the peer. Prints one JSON document for bench/ingest_kafka/run.
 //
 //   kafka_bench SECONDS_PER_CASE [KEY=VALUE]...   (extra librdkafka properties)
 //
@@ -62,7 +62,9 @@ int main(int argc, char** argv) {
       "{\"mock_brokers\":3,\"partitions\":6,\"value_bytes\":" + std::to_string(PinValue(0).size()) +
       ",\"cases\":[";
   int seq = 0;
-  for (int batch : {1, 100, 500}) {
+  const std::pair<int, bool> cases[] = {
+      {1, false}, {100, false}, {500, false}, {100, true}, {500, true}};
+  for (const auto& [batch, one_partition] : cases) {
     std::vector<pinpipe::broker::Record> records(batch);
     std::vector<double> latencies_ms;
     int64_t count = 0, bytes = 0, errors = 0;
@@ -70,6 +72,7 @@ int main(int argc, char** argv) {
     while (std::chrono::duration<double>(Clock::now() - start).count() < seconds) {
       for (auto& r : records) {
         r.key = "user-" + std::to_string(seq % 1000);
+        r.partition = one_partition ? 0 : pinpipe::broker::kAnyPartition;
         r.value = PinValue(seq++);
         bytes += static_cast<int64_t>(r.key->size() + r.value->size());
       }
@@ -83,10 +86,12 @@ int main(int argc, char** argv) {
     double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     char buf[512];
     std::snprintf(buf, sizeof buf,
-                  "%s{\"records_per_call\":%d,\"calls\":%zu,\"records\":%lld,\"errors\":%lld,"
+                  "%s{\"records_per_call\":%d,\"one_partition\":%s,\"calls\":%zu,\"records\":%lld,"
+                  "\"errors\":%lld,"
                   "\"seconds\":%.3f,\"records_per_s\":%.0f,\"mb_per_s\":%.2f,\"p50_ms\":%.3f,"
                   "\"p99_ms\":%.3f}",
-                  batch == 1 ? "" : ",", batch, latencies_ms.size(), static_cast<long long>(count),
+                  out.back() == '[' ? "" : ",", batch, one_partition ? "true" : "false",
+                  latencies_ms.size(), static_cast<long long>(count),
                   static_cast<long long>(errors), elapsed, static_cast<double>(count) / elapsed,
                   static_cast<double>(bytes) / elapsed / 1e6, Percentile(latencies_ms, 0.5),
                   Percentile(latencies_ms, 0.99));
