@@ -25,9 +25,10 @@ constexpr char kBucket[] = "lake-bucket";
 // One s3rver for the whole binary.
 class S3rver {
  public:
+  // Destroyed at exit, which stops the server (Process kills its group).
   static S3rver& Get() {
-    static S3rver* instance = new S3rver();
-    return *instance;
+    static S3rver instance;
+    return instance;
   }
   int port() const { return port_; }
   bool ok() const { return ok_; }
