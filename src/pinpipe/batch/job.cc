@@ -168,11 +168,21 @@ Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& 
   for (TableKind kind : clean::kAllTables) {
     std::string prefix = options.topics_dir + "/" + options.prefix + "." +
                          std::string(clean::TableKindName(kind)) + "/";
-    auto listed = store.ListAll(prefix);
-    if (!listed.ok()) {
-      return listed.status().WithContext("listing " + prefix + " in " + store.Url());
+    // S3 pages hold at most 1,000 keys; a local folder lists in one walk, which
+    // matters with the seed's one-object-per-record layout (300,000 files).
+    const int page_keys = store.Url().starts_with("s3://") ? 1000 : (1 << 24);
+    std::vector<objstore::ObjectInfo> listed;
+    std::string token;
+    while (true) {
+      auto page = store.List(prefix, token, page_keys);
+      if (!page.ok()) {
+        return page.status().WithContext("listing " + prefix + " in " + store.Url());
+      }
+      for (auto& info : page->objects) listed.push_back(std::move(info));
+      if (page->next_token.empty() || page->next_token == token) break;
+      token = std::move(page->next_token);
     }
-    for (auto& info : *listed) {
+    for (auto& info : listed) {
       if (!IsDataKey(info.key)) continue;
       TableStats& s = loaded.stats[static_cast<int>(kind)];
       ++s.objects;
