@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -60,7 +61,8 @@ class RawClient {
   // True when the server closed the connection.
   bool Closed() {
     char c;
-    return recv(fd_, &c, 1, 0) == 0;
+    const ssize_t n = recv(fd_, &c, 1, 0);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
   }
 
  private:
@@ -167,7 +169,11 @@ TEST_F(ServerTest, StopFinishesRequestsInFlight) {
   RawClient busy(server_->port());
   RawClient idle(server_->port());
   busy.Send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Stop only once the request is in the handler (in flight).
+  for (int i = 0; i < 500 && handled_.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(handled_.load(), 1);
   std::thread stopper([&] { server_->Stop(5000); });
   std::string r = busy.ReadResponse();
   EXPECT_NE(r.find("HTTP/1.1 200"), std::string::npos) << r;
