@@ -49,6 +49,7 @@ int ReportError(const Status& status);
 
 // Command registration, one function per area (apps/pinpipe/cmd_*.cc).
 void RegisterConfigCommands(CLI::App& app, CommandContext& ctx);
+void RegisterBatchCommands(CLI::App& app, CommandContext& ctx);
 void RegisterServeCommands(CLI::App& app, CommandContext& ctx);
 void RegisterTopicCommands(CLI::App& app, CommandContext& ctx);
 void RegisterLakeCommands(CLI::App& app, CommandContext& ctx);

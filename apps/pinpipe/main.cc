@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   pinpipe::app::CommandContext ctx(app);
 
   pinpipe::app::RegisterConfigCommands(app, ctx);
+  pinpipe::app::RegisterBatchCommands(app, ctx);
   pinpipe::app::RegisterServeCommands(app, ctx);
   pinpipe::app::RegisterTopicCommands(app, ctx);
   pinpipe::app::RegisterLakeCommands(app, ctx);

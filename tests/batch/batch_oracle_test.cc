@@ -1,0 +1,182 @@
+// `pinpipe batch` against an independent oracle: DuckDB executing the shipped
+// sql/ files unchanged on the same sink objects. Results must agree row for row
+// on generated data sets (different seeds, sizes, layouts, gzip, duplicates and
+// dirt) and on the original-sample fixtures.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "harness.h"
+#include "sink_gen.h"
+
+namespace pinpipe::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kQuestions[] = {"q1", "q2", "q3a", "q3b", "q4", "q5", "q6", "q7", "q8"};
+
+bool HaveDuckDb() {
+  return fs::exists(PeersDir() + "/node_modules/@duckdb/node-api") &&
+         RunCommand({"node", "--version"}).exit_code == 0;
+}
+
+CommandResult RunOracle(const std::string& lake, const std::string& prefix, const std::string& out,
+                        bool tables) {
+  std::vector<std::string> argv = {
+      "node", SourceDir() + "/tests/batch/duckdb_oracle.cjs", SourceDir() + "/sql", lake, prefix,
+      out};
+  if (tables) argv.push_back("--tables");
+  return RunCommand(argv, "", {{"NODE_PATH", PeersDir() + "/node_modules"}},
+                    std::chrono::seconds(300));
+}
+
+CommandResult RunBatch(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {PinpipeBinary(), "batch"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, "", {}, std::chrono::seconds(300));
+}
+
+// The body lines of a CSV file, sorted (for tables whose row order is not defined).
+std::vector<std::string> SortedBody(const std::string& csv) {
+  std::vector<std::string> lines;
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) lines.push_back(line);
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+// Runs both engines on `lake` and compares every output.
+void CompareWithOracle(const std::string& lake, const std::string& prefix, bool tables) {
+  TempDir out;
+  std::string ours = out / "pinpipe", theirs = out / "duckdb";
+  std::vector<std::string> args = {"--store", "file://" + lake, "--prefix", prefix, "--out",
+                                   ours,      "--quiet"};
+  if (!tables) args.push_back("--no-tables");
+  CommandResult r = RunBatch(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  CommandResult o = RunOracle(lake, prefix, theirs, tables);
+  ASSERT_EQ(o.exit_code, 0) << o.err << o.out;
+  for (const char* q : kQuestions) {
+    std::string mine = ReadFile(ours + "/" + q + ".csv");
+    std::string oracle = ReadFile(theirs + "/" + q + ".csv");
+    EXPECT_FALSE(mine.empty()) << q;
+    EXPECT_EQ(mine, oracle) << "question " << q << " differs from DuckDB running sql/" << q
+                            << ".sql";
+  }
+  auto summary = nlohmann::json::parse(ReadFile(ours + "/summary.json"));
+  auto counts = nlohmann::json::parse(ReadFile(theirs + "/counts.json"))["counts"];
+  for (const char* t : {"pin", "geo", "user"}) {
+    EXPECT_EQ(summary["tables"][t]["rows"].get<int64_t>(),
+              counts[std::string(t) + "_rows"].get<int64_t>())
+        << t;
+    EXPECT_EQ(summary["tables"][t]["rejected"].get<int64_t>(),
+              counts[std::string(t) + "_rejected"].get<int64_t>())
+        << t;
+  }
+  EXPECT_EQ(summary["follower_count_rejected"].get<int64_t>(),
+            counts["follower_count_rejected"].get<int64_t>());
+  if (tables) {
+    for (const char* t : {"pin", "geo", "user"}) {
+      std::string name = prefix + "_" + t + "_table.csv";
+      std::string mine = ReadFile(ours + "/" + name);
+      std::string oracle = ReadFile(theirs + "/" + name);
+      EXPECT_EQ(FirstLine(mine), FirstLine(oracle)) << name;
+      auto a = SortedBody(mine), b = SortedBody(oracle);
+      EXPECT_EQ(a.size(), b.size()) << name;
+      EXPECT_TRUE(a == b) << name << " differs from DuckDB's cleaned table";
+    }
+  }
+}
+
+struct Dataset {
+  const char* name;
+  SinkGenOptions options;
+  bool tables;
+};
+
+class BatchOracleTest : public ::testing::TestWithParam<Dataset> {};
+
+TEST_P(BatchOracleTest, ResultsEqualDuckDbRowForRow) {
+  if (!HaveDuckDb()) GTEST_SKIP() << "node or @duckdb/node-api not available";
+  TempDir lake;
+  ASSERT_TRUE(GenerateSink(lake.path().string(), GetParam().options));
+  CompareWithOracle(lake.path().string(), GetParam().options.prefix, GetParam().tables);
+}
+
+SinkGenOptions Gen(uint64_t seed, int64_t records, int64_t posts, int64_t per_object,
+                   int partitions, bool gzip, double dirt, const char* prefix) {
+  SinkGenOptions o;
+  o.seed = seed;
+  o.records = records;
+  o.posts = posts;
+  o.per_object = per_object;
+  o.partitions = partitions;
+  o.gzip = gzip;
+  o.dirt = dirt;
+  o.prefix = prefix;
+  return o;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Generated, BatchOracleTest,
+    ::testing::Values(
+        Dataset{"clean_small", Gen(1, 2000, 1500, 500, 1, false, 0.0, "0a60b9a8a831"), true},
+        Dataset{"dirty_gzip_partitions", Gen(2, 6000, 2500, 1000, 3, true, 0.08, "p"), true},
+        Dataset{"very_dirty_many_dups", Gen(3, 8000, 700, 2000, 2, false, 0.3, "x1"), false},
+        Dataset{"one_object_per_record", Gen(4, 600, 500, 1, 1, false, 0.05, "seed"), true}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(BatchOracleFixtureTest, OriginalSampleEqualsDuckDb) {
+  if (!HaveDuckDb()) GTEST_SKIP() << "node or @duckdb/node-api not available";
+  TempDir lake;
+  for (const char* t : {"pin", "geo", "user"}) {
+    std::string dir = lake / ("topics/fx." + std::string(t) + "/partition=0");
+    fs::create_directories(dir);
+    WriteFile(dir + "/fx." + t + "+0+0000000000.json",
+              ReadFile(SharedDir() + "/fixtures/original-sample/" + t + ".jsonl"));
+  }
+  CompareWithOracle(lake.path().string(), "fx", true);
+}
+
+TEST(BatchCliTest, ClearErrorsForMissingStoreNoDataAndBadQuestion) {
+  TempDir dir;
+  CommandResult missing = RunBatch({"--store", "file://" + (dir / "nope"), "--prefix", "p"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("unreachable"), std::string::npos) << missing.err;
+  EXPECT_FALSE(fs::exists(dir / "nope"));  // reading never creates the lake
+  CommandResult empty = RunBatch({"--store", dir.path().string(), "--prefix", "p"});
+  EXPECT_EQ(empty.exit_code, 1);
+  EXPECT_NE(empty.err.find("no data"), std::string::npos) << empty.err;
+  CommandResult bad = RunBatch({"--store", dir.path().string(), "--prefix", "p", "--query", "9"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("unknown question"), std::string::npos) << bad.err;
+}
+
+TEST(BatchCliTest, OneQuestionPrintsItsTableAndWritesOnlyIt) {
+  TempDir lake;
+  ASSERT_TRUE(GenerateSink(lake.path().string(), Gen(5, 300, 200, 100, 1, false, 0.0, "p")));
+  TempDir out;
+  CommandResult r = RunBatch(
+      {"--store", lake.path().string(), "--prefix", "p", "--query", "3", "--out", out / "r"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("q3a: The user with the most followers in each country"), std::string::npos);
+  EXPECT_NE(r.out.find("| country"), std::string::npos);
+  EXPECT_NE(r.out.find("q3b:"), std::string::npos);
+  EXPECT_EQ(r.out.find("q1:"), std::string::npos);
+  EXPECT_TRUE(fs::exists(out / "r/q3a.csv"));
+  EXPECT_TRUE(fs::exists(out / "r/q3b.json"));
+  EXPECT_FALSE(fs::exists(out / "r/q1.csv"));
+  EXPECT_TRUE(fs::exists(out / "r/summary.json"));
+  EXPECT_TRUE(fs::exists(out / "r/p_pin_table.csv"));
+}
+
+}  // namespace
+}  // namespace pinpipe::testing
