@@ -49,13 +49,16 @@ int ReportError(const Status& status);
 
 // Command registration, one function per area (apps/pinpipe/cmd_*.cc).
 void RegisterConfigCommands(CLI::App& app, CommandContext& ctx);
-void RegisterBatchCommands(CLI::App& app, CommandContext& ctx);
-void RegisterServeCommands(CLI::App& app, CommandContext& ctx);
-void RegisterTopicCommands(CLI::App& app, CommandContext& ctx);
 void RegisterLakeCommands(CLI::App& app, CommandContext& ctx);
 void RegisterSinkCommands(CLI::App& app, CommandContext& ctx);
+void RegisterTopicCommands(CLI::App& app, CommandContext& ctx);
+void RegisterBatchCommands(CLI::App& app, CommandContext& ctx);
 void RegisterSourceCommands(CLI::App& app, CommandContext& ctx);
 void RegisterEmulateCommands(CLI::App& app, CommandContext& ctx);
+void RegisterServeCommands(CLI::App& app, CommandContext& ctx);
 void RegisterTableCommands(CLI::App& app, CommandContext& ctx);
+void RegisterStreamCommands(CLI::App& app, CommandContext& ctx);
+void RegisterUpCommands(CLI::App& app, CommandContext& ctx);
+void RegisterRunsCommands(CLI::App& app, CommandContext& ctx);
 
 }  // namespace pinpipe::app

@@ -17,14 +17,17 @@ int main(int argc, char** argv) {
   pinpipe::app::CommandContext ctx(app);
 
   pinpipe::app::RegisterConfigCommands(app, ctx);
-  pinpipe::app::RegisterBatchCommands(app, ctx);
-  pinpipe::app::RegisterServeCommands(app, ctx);
-  pinpipe::app::RegisterTopicCommands(app, ctx);
   pinpipe::app::RegisterLakeCommands(app, ctx);
   pinpipe::app::RegisterSinkCommands(app, ctx);
-  pinpipe::app::RegisterEmulateCommands(app, ctx);
+  pinpipe::app::RegisterTopicCommands(app, ctx);
+  pinpipe::app::RegisterBatchCommands(app, ctx);
   pinpipe::app::RegisterSourceCommands(app, ctx);
+  pinpipe::app::RegisterEmulateCommands(app, ctx);
+  pinpipe::app::RegisterServeCommands(app, ctx);
   pinpipe::app::RegisterTableCommands(app, ctx);
+  pinpipe::app::RegisterStreamCommands(app, ctx);
+  pinpipe::app::RegisterUpCommands(app, ctx);
+  pinpipe::app::RegisterRunsCommands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -68,6 +68,11 @@ const std::vector<ConfigKey>& KnownConfigKeys() {
        "Root of the Delta tables: file:///path or s3://bucket/prefix."},
       {"stream.trigger_ms", "200", "Micro-batch trigger interval."},
       {"stream.initial_position", "earliest", "earliest or latest."},
+      {"stream.source", "broker",
+       "Where the streams are read: broker (the embedded log or Kafka) or kinesis."},
+      {"stream.kinesis_endpoint", "",
+       "Kinesis endpoint for stream.source=kinesis, e.g. https://kinesis.us-east-1.amazonaws.com."},
+      {"stream.max_records_per_batch", "50000", "Most records one micro-batch reads."},
       // scheduler
       {"schedule.enabled", "true", "Run the scheduler inside `pinpipe up`."},
       {"schedule.batch_cron", "@daily",

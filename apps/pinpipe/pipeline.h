@@ -1,0 +1,78 @@
+// Pipeline: everything `pinpipe up` runs in one process — the HTTP API (Kafka
+// REST + Kinesis + dashboard), the broker, the sink, the streaming job and the
+// scheduler with the daily batch DAG — each switchable off by configuration.
+// It owns all of them and stops them in dependency order.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pinpipe/api/service.h"
+#include "pinpipe/base/config.h"
+#include "pinpipe/broker/broker.h"
+#include "pinpipe/http/server.h"
+#include "pinpipe/objstore/object_store.h"
+#include "pinpipe/schedule/scheduler.h"
+#include "pinpipe/sink/sink.h"
+#include "pinpipe/stream/job.h"
+#include "pinpipe/web/dashboard.h"
+
+namespace pinpipe::app {
+
+// The daily batch DAG (named "batch"), like the seed's Airflow DAG: check the
+// sink's output exists, then read, clean and answer the eight questions into
+// <batch.out>/run-<id>/. `lake` must outlive the DAG.
+schedule::DagSpec BuildBatchDag(const Config& config, objstore::ObjectStore* lake,
+                                int64_t start_date_s);
+
+// The latest successful batch run's answers as the dashboard shows them.
+Result<nlohmann::json> LatestBatchResults(schedule::RunStore& runs);
+
+class Pipeline {
+ public:
+  explicit Pipeline(Config config);
+  ~Pipeline();
+
+  // Opens and starts every enabled part; creates missing topics, the store
+  // folder and tables. On error, whatever started is stopped again.
+  Status Start();
+  // Stops accepting requests, finishes those in flight, flushes and commits
+  // the sink and the streaming job, stops the scheduler, closes the log.
+  void Stop();
+
+  int port() const;
+  std::string BaseUrl() const;
+  nlohmann::json StatusJson();
+  Result<nlohmann::json> LatestResults();
+
+ private:
+  void RecordError(const std::string& component, const std::string& message);
+
+  Config config_;
+  std::unique_ptr<broker::Broker> broker_;
+  std::unique_ptr<objstore::ObjectStore> lake_;
+  std::unique_ptr<objstore::ObjectStore> tables_;
+  std::unique_ptr<api::Service> service_;
+  std::unique_ptr<http::Server> server_;
+  std::unique_ptr<sink::Sink> sink_;
+  std::thread sink_thread_;
+  std::atomic<bool> sink_stop_{false};
+  std::unique_ptr<stream::StreamJob> stream_;
+  std::unique_ptr<schedule::RunStore> runs_;
+  std::unique_ptr<schedule::Scheduler> scheduler_;
+  web::DashboardHooks hooks_;
+  int64_t started_ms_ = 0;
+
+  std::mutex errors_mu_;
+  std::vector<nlohmann::json> errors_;  // the newest 50
+  std::mutex lake_mu_;
+  int64_t lake_scanned_ms_ = 0;
+  nlohmann::json lake_cache_ = {{"objects", 0}, {"bytes", 0}};
+};
+
+}  // namespace pinpipe::app

@@ -1,0 +1,103 @@
+#include "wiring.h"
+
+#include <signal.h>
+#include <time.h>
+
+#include <cstdlib>
+
+#include "pinpipe/broker/embedded_broker.h"
+#include "pinpipe/kafka/kafka_broker.h"
+#include "pinpipe/stream/delta_writer.h"
+#include "pinpipe/stream/source.h"
+
+namespace pinpipe::app {
+
+Result<std::unique_ptr<broker::Broker>> OpenBroker(const Config& config) {
+  const std::string& type = config.Get("broker.type");
+  if (type == "embedded") {
+    PINPIPE_ASSIGN_OR_RETURN(auto broker, broker::EmbeddedBroker::Open(config));
+    return std::unique_ptr<broker::Broker>(std::move(broker));
+  }
+  if (type == "kafka") return kafka::NewKafkaBroker(config);
+  return InvalidArgumentError("broker.type must be 'embedded' or 'kafka', not '" + type + "'");
+}
+
+Result<std::unique_ptr<stream::StreamJob>> BuildStreamJob(const Config& config,
+                                                          broker::Broker* broker,
+                                                          objstore::ObjectStore* tables,
+                                                          Clock& clock) {
+  const std::string& prefix = config.Get("general.prefix");
+  PINPIPE_ASSIGN_OR_RETURN(int64_t trigger_ms, config.GetMillis("stream.trigger_ms"));
+  PINPIPE_ASSIGN_OR_RETURN(int64_t max_records, config.GetInt("stream.max_records_per_batch"));
+  const std::string& initial = config.Get("stream.initial_position");
+  if (initial != "earliest" && initial != "latest") {
+    return InvalidArgumentError("stream.initial_position must be earliest or latest");
+  }
+  const std::string& source_kind = config.Get("stream.source");
+  if (source_kind != "broker" && source_kind != "kinesis") {
+    return InvalidArgumentError("stream.source must be broker or kinesis");
+  }
+  if (max_records < 1) return InvalidArgumentError("stream.max_records_per_batch must be >= 1");
+  std::vector<std::unique_ptr<stream::StreamQuery>> queries;
+  for (clean::TableKind kind : clean::kAllTables) {
+    const std::string name(clean::TableKindName(kind));
+    const std::string stream_name = "streaming-" + prefix + "-" + name;
+    std::unique_ptr<stream::StreamSource> source;
+    if (source_kind == "kinesis") {
+      stream::KinesisOptions k;
+      k.endpoint = config.Get("stream.kinesis_endpoint");
+      k.region = config.Get("s3.region");
+      if (const char* r = std::getenv("AWS_REGION")) k.region = r;
+      if (const char* a = std::getenv("AWS_ACCESS_KEY_ID")) k.access_key = a;
+      if (const char* s = std::getenv("AWS_SECRET_ACCESS_KEY")) k.secret_key = s;
+      if (const char* t = std::getenv("AWS_SESSION_TOKEN")) k.session_token = t;
+      PINPIPE_ASSIGN_OR_RETURN(source, stream::NewKinesisStreamSource(k, stream_name));
+    } else {
+      if (!broker) return FailedPreconditionError("stream.source=broker needs a broker");
+      source = stream::NewBrokerStreamSource(*broker, stream_name);
+    }
+    const std::string table_root = prefix + "_" + name + "_table/";
+    PINPIPE_ASSIGN_OR_RETURN(auto writer,
+                             stream::NewDeltaTableWriter(tables, table_root, kind, &clock));
+    stream::QueryOptions options;
+    options.app_id = "pinpipe-stream-" + prefix + "-" + name;
+    options.kind = kind;
+    options.initial =
+        initial == "latest" ? stream::InitialPosition::kLatest : stream::InitialPosition::kEarliest;
+    options.max_records_per_batch = static_cast<int>(max_records);
+    options.checkpoint_prefix = "_checkpoints/" + options.app_id + "/";
+    queries.push_back(std::make_unique<stream::StreamQuery>(std::move(options), std::move(source),
+                                                            std::move(writer), *tables, clock));
+  }
+  return std::make_unique<stream::StreamJob>(std::move(queries), trigger_ms, clock);
+}
+
+namespace {
+sigset_t StopSet() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+}  // namespace
+
+StopSignals::StopSignals() {
+  sigset_t set = StopSet();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int StopSignals::Wait() {
+  sigset_t set = StopSet();
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+bool StopSignals::WaitAgain(int64_t ms) {
+  sigset_t set = StopSet();
+  timespec timeout{static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1'000'000)};
+  return sigtimedwait(&set, nullptr, &timeout) > 0;
+}
+
+}  // namespace pinpipe::app

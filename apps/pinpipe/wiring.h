@@ -1,0 +1,40 @@
+// Wiring shared by the commands: the one place that picks implementations of
+// the seams (Broker, ObjectStore, stream sources) from the configuration, and
+// the process's stop signals.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "pinpipe/base/clock.h"
+#include "pinpipe/base/config.h"
+#include "pinpipe/broker/broker.h"
+#include "pinpipe/objstore/object_store.h"
+#include "pinpipe/stream/job.h"
+
+namespace pinpipe::app {
+
+// broker.type: "embedded" (the log under general.data_dir) or "kafka"
+// (librdkafka, every kafka.* key passed through).
+Result<std::unique_ptr<broker::Broker>> OpenBroker(const Config& config);
+
+// The streaming job for general.prefix: streams streaming-<prefix>-{pin,geo,user}
+// -> Delta tables <prefix>_{pin,geo,user}_table under `tables`. stream.source
+// picks where streams are read: "broker" (the given broker) or "kinesis"
+// (stream.kinesis_endpoint, AWS credentials from the environment).
+Result<std::unique_ptr<stream::StreamJob>> BuildStreamJob(const Config& config,
+                                                          broker::Broker* broker,
+                                                          objstore::ObjectStore* tables,
+                                                          Clock& clock);
+
+// Blocks SIGINT and SIGTERM in the calling thread (and so in threads it starts
+// afterwards); WaitForStopSignal then returns the first that arrives.
+class StopSignals {
+ public:
+  StopSignals();
+  int Wait();
+  // True if a second signal arrived within `ms` (for "a second signal exits at once").
+  bool WaitAgain(int64_t ms);
+};
+
+}  // namespace pinpipe::app

@@ -1,0 +1,45 @@
+// StreamJob: runs the streaming queries (one per stream -> table) on their
+// own threads, each starting a micro-batch at most every trigger interval,
+// like Spark Structured Streaming's processing-time trigger.
+//
+// Thread-safety: Start/Stop/RunUntilDrained from one thread; Statuses() from any.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "pinpipe/base/clock.h"
+#include "pinpipe/stream/query.h"
+
+namespace pinpipe::stream {
+
+class StreamJob {
+ public:
+  StreamJob(std::vector<std::unique_ptr<StreamQuery>> queries, int64_t trigger_ms, Clock& clock);
+  ~StreamJob();
+
+  // Recovers every query (replaying a half-done batch if a crash left one).
+  Status Recover();
+  // Runs micro-batches until every stream has nothing new (the --once mode).
+  Status RunUntilDrained();
+  // Starts one thread per query.
+  void Start();
+  // Lets each query finish (and commit) the batch in hand, then joins.
+  void Stop();
+
+  std::vector<QueryStatus> Statuses() const;
+
+ private:
+  void Loop(StreamQuery* query);
+
+  std::vector<std::unique_ptr<StreamQuery>> queries_;
+  int64_t trigger_ms_;
+  Clock& clock_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace pinpipe::stream
