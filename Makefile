@@ -2,6 +2,9 @@
 PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= 2
+# ccache: share the cache between checkouts in different folders (CI clones anew).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all deps deps-test build demo test test-unit asan bench format format-check clean
 
