@@ -71,8 +71,8 @@ std::optional<std::string> Base64Decode(std::string_view text) {
     out.push_back(static_cast<char>(triple >> 16));
     if (pad < 2) out.push_back(static_cast<char>((triple >> 8) & 0xff));
     if (pad < 1) out.push_back(static_cast<char>(triple & 0xff));
-    // Canonical: the bits the padding hides must be zero.
-    if ((pad == 1 && (v[2] & 3)) || (pad == 2 && (v[1] & 15))) return std::nullopt;
+    // Like Java's and Python's decoders (and so AWS's), the bits the padding
+    // hides are ignored rather than required to be zero.
   }
   return out;
 }
