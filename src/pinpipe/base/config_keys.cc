@@ -18,7 +18,8 @@ const std::vector<ConfigKey>& KnownConfigKeys() {
        "postgresql://user@host:port/db."},
       {"source.password", "", "Password for the source database (else from the URL).", true},
       // posting emulator
-      {"emulate.api", "http://127.0.0.1:8082", "API base URL `pinpipe emulate` posts to (may end in a stage path)."},
+      {"emulate.api", "http://127.0.0.1:8082",
+       "API base URL `pinpipe emulate` posts to (may end in a stage path)."},
       {"emulate.api_key", "", "Sent as the x-api-key header by `pinpipe emulate` when set.", true},
       // broker
       {"broker.type", "embedded", "embedded (the built-in log) or kafka (librdkafka)."},
