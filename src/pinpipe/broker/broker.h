@@ -113,7 +113,7 @@ struct TopicPartitionOffset {
 enum class OffsetReset { kEarliest, kLatest };
 
 struct ConsumerOptions {
-  std::string group;  // consumer group id; offsets are committed under it
+  std::string group;                           // consumer group id; offsets are committed under it
   OffsetReset reset = OffsetReset::kEarliest;  // where to start without a committed offset
   std::string client_id;
 };

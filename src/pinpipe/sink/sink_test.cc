@@ -252,7 +252,7 @@ TEST_F(SinkTest, FieldPartitionerAndBadFieldValues) {
   Produce("t", R"({"country":"US","n":1})");
   Produce("t", R"({"country":"FR","n":2})");
   Produce("t", R"({"country":"US","n":3})");
-  Produce("t", R"({"n":4})");                   // missing field
+  Produce("t", R"({"n":4})");                      // missing field
   Produce("t", R"({"country":"x/../..","n":5})");  // would escape
   auto sink =
       MakeSink(Config("topics=t\nflush.size=3\npartitioner.class=FieldPartitioner\n"
