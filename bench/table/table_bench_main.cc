@@ -13,6 +13,7 @@
 #include <random>
 #include <string>
 
+#include "pinpipe/stream/rows.h"
 #include "pinpipe/table/parquet_writer.h"
 
 using pinpipe::table::Codec;
@@ -24,17 +25,8 @@ using pinpipe::table::WriterOptions;
 namespace {
 
 RecordBatch PinRows(size_t rows) {
-  Schema schema{{{"ind", ColumnType::kInt64},
-                 {"unique_id", ColumnType::kString},
-                 {"title", ColumnType::kString},
-                 {"description", ColumnType::kString},
-                 {"follower_count", ColumnType::kInt64},
-                 {"poster_name", ColumnType::kString},
-                 {"tag_list", ColumnType::kString},
-                 {"is_image_or_video", ColumnType::kString},
-                 {"image_src", ColumnType::kString},
-                 {"save_location", ColumnType::kString},
-                 {"category", ColumnType::kString}}};
+  // The cleaned pin table exactly as the streaming job writes it.
+  Schema schema = pinpipe::stream::CleanedSchema(pinpipe::clean::TableKind::kPin);
   const char* cats[] = {"art",          "beauty",         "christmas", "diy-and-crafts",
                         "education",    "event-planning", "finance",   "home-decor",
                         "mens-fashion", "quotes",         "tattoos",   "travel",
