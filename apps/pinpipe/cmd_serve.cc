@@ -19,7 +19,7 @@ namespace pinpipe::app {
 namespace {
 
 struct ServeFlags {
-  int handler_threads = 256;
+  int handler_threads = 64;
   int64_t grace_ms = 10'000;
 };
 
@@ -59,9 +59,13 @@ Status Serve(const Config& config, const ServeFlags& flags) {
   so.tls_cert_file = config.Get("api.tls_cert");
   so.tls_key_file = config.Get("api.tls_key");
   http::Server server(
-      so, [&service](http::Request& req, http::Response& res) { service.Handle(req, res); },
+      so,
+      [&service](http::Request req, http::Responder respond) {
+        service.HandleAsync(std::move(req), std::move(respond));
+      },
       [&service](int status, std::string_view reason, const http::Request& req,
                  http::Response& res) { service.HandleError(status, reason, req, res); });
+  service.SetOffloader([&server](std::function<void()> work) { server.Offload(std::move(work)); });
   service.SetConnectionGauge([&server] { return server.open_connections(); });
 
   // Block the stop signals before any thread starts, so only sigwait sees them.
@@ -94,8 +98,10 @@ void RegisterServeCommands(CLI::App& app, CommandContext& ctx) {
       "Example: pinpipe serve --listen 127.0.0.1:8082 --data-dir ./data");
   ctx.BindFlag(serve, "--listen", "api.listen", "Address to listen on, host:port");
   ctx.BindFlag(serve, "--data-dir", "general.data_dir", "Folder for the log and local state");
-  serve->add_option("--handler-threads", flags->handler_threads,
-                    "Threads that run request handlers (a produce waits there until durable)");
+  serve->add_option(
+      "--handler-threads", flags->handler_threads,
+      "Threads for requests that may block (metadata, consumers); produce requests wait "
+      "for durability without a thread");
   serve->add_option("--grace-ms", flags->grace_ms,
                     "How long shutdown waits for requests in flight");
   ctx.SetAction(serve, [flags](const Config& config) { return Serve(config, *flags); });

@@ -126,13 +126,24 @@ Status Pipeline::Start() {
   so.tls_key_file = config_.Get("api.tls_key");
   server_ = std::make_unique<http::Server>(
       so,
-      [this](http::Request& req, http::Response& res) {
-        if (!web::HandleDashboard(hooks_, req, res)) service_->Handle(req, res);
+      [this](http::Request req, http::Responder respond) {
+        if (req.path.starts_with("/ui") || req.path.starts_with("/api/") ||
+            (req.path == "/" && req.method == "GET")) {
+          // The dashboard's routes read files and databases: off the I/O thread.
+          server_->Offload([this, req = std::move(req), respond = std::move(respond)]() mutable {
+            http::Response res;
+            if (web::HandleDashboard(hooks_, req, res)) return respond(std::move(res));
+            service_->HandleAsync(std::move(req), std::move(respond));
+          });
+          return;
+        }
+        service_->HandleAsync(std::move(req), std::move(respond));
       },
       [this](int status, std::string_view reason, const http::Request& req, http::Response& res) {
         service_->HandleError(status, reason, req, res);
       });
   service_->SetConnectionGauge([this] { return server_->open_connections(); });
+  service_->SetOffloader([this](std::function<void()> work) { server_->Offload(std::move(work)); });
   return server_->Start();
 }
 

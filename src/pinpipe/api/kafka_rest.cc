@@ -165,7 +165,8 @@ Result<int32_t> KafkaRest::Partitions(std::string_view topic, bool create) {
   return n;
 }
 
-std::string_view KafkaRest::Handle(http::Request& request, http::Response& response) {
+std::string_view KafkaRest::Handle(http::Request& request, http::Response& response,
+                                   Deferral& later) {
   std::string_view path = request.path;
   const std::string& m = request.method;
   if (path == "/topics" || path == "/topics/") {
@@ -186,7 +187,7 @@ std::string_view KafkaRest::Handle(http::Request& request, http::Response& respo
     std::string topic = topic_decoded.ok() ? *topic_decoded : std::string();
     if (seg.size() == 1) {
       if (m == "POST") {
-        Produce(request, topic, broker::kAnyPartition, response);
+        Produce(request, topic, broker::kAnyPartition, response, later);
         return "kafka.produce";
       }
       if (m == "GET") {
@@ -209,7 +210,7 @@ std::string_view KafkaRest::Handle(http::Request& request, http::Response& respo
       if (!p) {
         KafkaError(response, kKafkaPartitionNotFound, "Partition not found.");
       } else {
-        Produce(request, topic, *p, response);
+        Produce(request, topic, *p, response, later);
       }
       return "kafka.produce_partition";
     }
@@ -225,7 +226,7 @@ std::string_view KafkaRest::Handle(http::Request& request, http::Response& respo
 }
 
 void KafkaRest::Produce(http::Request& request, std::string_view topic, int32_t partition,
-                        http::Response& response) {
+                        http::Response& response, Deferral& later) {
   const Format format = ProduceFormat(request.Header("content-type"));
   if (format == Format::kNone) return UnsupportedMediaType(response);
   simdjson::dom::element root;
@@ -322,7 +323,18 @@ void KafkaRest::Produce(http::Request& request, std::string_view topic, int32_t 
       return KafkaError(response, kKafkaPartitionNotFound, "Partition not found.");
     }
   }
-  auto acks = broker_.Produce(topic, batch);
+  broker_.ProduceAsync(topic, batch,
+                       [this, finish = later.Defer(), topic = std::string(topic),
+                        bytes](Result<std::vector<broker::ProduceAck>> acks) {
+                         http::Response r;
+                         ProduceResponse(topic, acks, bytes, r);
+                         finish(std::move(r));
+                       });
+}
+
+void KafkaRest::ProduceResponse(std::string_view topic,
+                                const Result<std::vector<broker::ProduceAck>>& acks, int64_t bytes,
+                                http::Response& response) {
   if (!acks.ok()) {
     if (acks.status().code() == StatusCode::kNotFound) {
       Forget(topic);

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "pinpipe/api/deferral.h"
 #include "pinpipe/api/metrics.h"
 #include "pinpipe/base/clock.h"
 #include "pinpipe/broker/broker.h"
@@ -45,7 +46,7 @@ class KafkaRest {
 
   // Handles /topics... and /consumers... ; returns the route name for
   // metrics, or "" when the path is not one of these routes.
-  std::string_view Handle(http::Request& request, http::Response& response);
+  std::string_view Handle(http::Request& request, http::Response& response, Deferral& later);
 
   // Forgets the cached partition count of `topic` (after it was deleted).
   void Forget(std::string_view topic);
@@ -53,8 +54,13 @@ class KafkaRest {
  private:
   struct Instance;
 
+  // Validates and produces; answers later through `later` once the records
+  // are durable (or now, into `response`, when the request is refused).
   void Produce(http::Request& request, std::string_view topic, int32_t partition,
-               http::Response& response);
+               http::Response& response, Deferral& later);
+  // The produce answer for the broker's acks.
+  void ProduceResponse(std::string_view topic, const Result<std::vector<broker::ProduceAck>>& acks,
+                       int64_t bytes, http::Response& response);
   void ListTopics(http::Response& response);
   void DescribeTopic(std::string_view topic, http::Response& response);
   void ListPartitions(std::string_view topic, http::Response& response);

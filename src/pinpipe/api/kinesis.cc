@@ -367,7 +367,7 @@ void Kinesis::ListShards(std::string_view name, http::Response& response) {
 }
 
 void Kinesis::PutRecords(std::string_view name, std::vector<PutEntry>& entries, bool single,
-                         bool auto_create, http::Response& response) {
+                         bool auto_create, http::Response& response, Deferral& later) {
   if (!ValidStreamName(name)) {
     return Validation(response, ValidationMessage(name, "streamName",
                                                   "Member must satisfy regular expression "
@@ -421,9 +421,19 @@ void Kinesis::PutRecords(std::string_view name, std::vector<PutEntry>& entries, 
     bytes += e.data.size();
     records[i].value = std::move(e.data);
   }
-  auto acks = broker_.Produce(info->name, records);
+  broker_.ProduceAsync(info->name, records,
+                       [this, finish = later.Defer(), single, count = records.size(),
+                        bytes](Result<std::vector<broker::ProduceAck>> acks) {
+                         http::Response r;
+                         PutRecordsResponse(acks, single, count, bytes, r);
+                         finish(std::move(r));
+                       });
+}
+
+void Kinesis::PutRecordsResponse(const Result<std::vector<broker::ProduceAck>>& acks, bool single,
+                                 size_t count, size_t bytes, http::Response& response) {
   if (!acks.ok()) return KinesisErrorFromStatus(response, acks.status());
-  if (acks->size() != records.size()) {
+  if (acks->size() != count) {
     return KinesisErrorFromStatus(response, InternalError("broker returned a wrong ack count"));
   }
   int64_t failed = 0;
@@ -462,8 +472,7 @@ void Kinesis::PutRecords(std::string_view name, std::vector<PutEntry>& entries, 
     b += items;
     b += "],\"EncryptionType\":\"NONE\"}";
   }
-  metrics_.AddRecords("kinesis", static_cast<int64_t>(records.size()) - failed,
-                      static_cast<int64_t>(bytes));
+  metrics_.AddRecords("kinesis", static_cast<int64_t>(count) - failed, static_cast<int64_t>(bytes));
   Ok(response, std::move(b));
 }
 
@@ -646,7 +655,8 @@ void Kinesis::GetRecords(std::string_view iterator, int64_t limit, http::Respons
 // ---------------------------------------------------------------------------
 // API Gateway routes
 
-std::string_view Kinesis::HandleGateway(http::Request& request, http::Response& response) {
+std::string_view Kinesis::HandleGateway(http::Request& request, http::Response& response,
+                                        Deferral& later) {
   std::string_view path = request.path;
   if (path != "/streams" && path.substr(0, 9) != "/streams/") return "";
   std::string_view route = "gateway.unknown";
@@ -758,7 +768,9 @@ std::string_view Kinesis::HandleGateway(http::Request& request, http::Response& 
     std::vector<PutEntry> entries(1);
     AppendMinified(entries[0].data, data);  // API Gateway's $input.json('$.Data')
     entries[0].partition_key = key;
-    PutRecords(name, entries, true, options_.auto_create_streams, response);
+    Deferral json_later =
+        later.Adjusted([](http::Response& r) { r.content_type = std::string(kJsonContentType); });
+    PutRecords(name, entries, true, options_.auto_create_streams, response, json_later);
     return finish("gateway.put_record");
   }
 
@@ -801,7 +813,9 @@ std::string_view Kinesis::HandleGateway(http::Request& request, http::Response& 
       e.partition_key = key;
       entries.push_back(std::move(e));
     }
-    PutRecords(name, entries, false, options_.auto_create_streams, response);
+    Deferral json_later =
+        later.Adjusted([](http::Response& r) { r.content_type = std::string(kJsonContentType); });
+    PutRecords(name, entries, false, options_.auto_create_streams, response, json_later);
     return finish("gateway.put_records");
   }
 
@@ -840,7 +854,8 @@ std::string_view Kinesis::HandleGateway(http::Request& request, http::Response& 
 // ---------------------------------------------------------------------------
 // Native JSON 1.1
 
-std::string_view Kinesis::HandleNative(http::Request& request, http::Response& response) {
+std::string_view Kinesis::HandleNative(http::Request& request, http::Response& response,
+                                       Deferral& later) {
   std::string_view target = request.Header("x-amz-target");
   if (target.substr(0, kTargetPrefix.size()) != kTargetPrefix) {
     KinesisError(response, "UnknownOperationException",
@@ -879,11 +894,12 @@ std::string_view Kinesis::HandleNative(http::Request& request, http::Response& r
       return route->second;
     }
   }
-  Native(action, request, response);
+  Native(action, request, response, later);
   return route->second;
 }
 
-void Kinesis::Native(std::string_view action, http::Request& request, http::Response& response) {
+void Kinesis::Native(std::string_view action, http::Request& request, http::Response& response,
+                     Deferral& later) {
   simdjson::dom::element root;
   std::string_view body = request.body;
   if (body.empty()) body = "{}";
@@ -1011,7 +1027,7 @@ void Kinesis::Native(std::string_view action, http::Request& request, http::Resp
     std::vector<PutEntry> entries(1);
     std::string error;
     if (!decode_entry(o, entries[0], error)) return entry_error(error);
-    return PutRecords(name, entries, true, false, response);
+    return PutRecords(name, entries, true, false, response, later);
   }
   if (action == "PutRecords") {
     std::string name = stream_name();
@@ -1033,7 +1049,7 @@ void Kinesis::Native(std::string_view action, http::Request& request, http::Resp
       if (!decode_entry(ro, e, error)) return entry_error(error);
       entries.push_back(std::move(e));
     }
-    return PutRecords(name, entries, false, false, response);
+    return PutRecords(name, entries, false, false, response, later);
   }
   if (action == "GetShardIterator") {
     std::string name = stream_name();

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pinpipe/api/deferral.h"
 #include "pinpipe/api/metrics.h"
 #include "pinpipe/api/shards.h"
 #include "pinpipe/api/sigv4.h"
@@ -67,9 +68,9 @@ class Kinesis {
 
   // Handles /streams and /streams/... ; returns the route name for metrics,
   // or "" when the path is not one of these routes.
-  std::string_view HandleGateway(http::Request& request, http::Response& response);
+  std::string_view HandleGateway(http::Request& request, http::Response& response, Deferral& later);
   // Handles POST / with an X-Amz-Target header; returns the route name.
-  std::string_view HandleNative(http::Request& request, http::Response& response);
+  std::string_view HandleNative(http::Request& request, http::Response& response, Deferral& later);
 
   // The metadata of `name` (adopting a bare broker topic of that name).
   Result<StreamInfo> Lookup(std::string_view name);
@@ -95,14 +96,20 @@ class Kinesis {
   void DescribeStream(std::string_view name, bool summary, http::Response& response);
   void ListStreamsAction(int64_t limit, std::string_view exclusive_start, http::Response& response);
   void ListShards(std::string_view name, http::Response& response);
+  // Validates and produces; answers later through `later` once the records
+  // are durable (or now, into `response`, when the request is refused).
   void PutRecords(std::string_view name, std::vector<PutEntry>& entries, bool single,
-                  bool auto_create, http::Response& response);
+                  bool auto_create, http::Response& response, Deferral& later);
+  // The PutRecord(s) answer for the broker's acks.
+  void PutRecordsResponse(const Result<std::vector<broker::ProduceAck>>& acks, bool single,
+                          size_t count, size_t bytes, http::Response& response);
   void GetShardIterator(std::string_view name, std::string_view shard_id, std::string_view type,
                         std::string_view sequence_number, std::optional<double> timestamp,
                         http::Response& response);
   void GetRecords(std::string_view iterator, int64_t limit, http::Response& response);
 
-  void Native(std::string_view action, http::Request& request, http::Response& response);
+  void Native(std::string_view action, http::Request& request, http::Response& response,
+              Deferral& later);
 
   Result<StreamInfo> LookupOrCreate(std::string_view name, bool auto_create);
   Status CreateLocked(const StreamInfo& info);

@@ -3,6 +3,8 @@
 #include <openssl/crypto.h>
 
 #include <chrono>
+#include <future>
+#include <mutex>
 
 #include "pinpipe/api/errors.h"
 
@@ -116,8 +118,84 @@ bool Service::Authorized(const http::Request& request, http::Response& response)
   return false;
 }
 
+namespace {
+
+// Routes that append to the broker, the ones that can wait without a thread.
+bool IsProduce(const http::Request& request) {
+  std::string_view p = request.path;
+  if (request.method == "POST" && p.substr(0, 8) == "/topics/") return true;
+  if (request.method == "PUT" && p.substr(0, 9) == "/streams/") return true;
+  if (request.method == "POST" && p == "/") {
+    std::string_view target = request.Header("x-amz-target");
+    return target.ends_with(".PutRecord") || target.ends_with(".PutRecords");
+  }
+  return false;
+}
+
+}  // namespace
+
+void Service::SetOffloader(std::function<void(std::function<void()>)> offload) {
+  offload_ = std::move(offload);
+}
+
 void Service::Handle(http::Request& request, http::Response& response) {
-  const int64_t start = clock_.MonotonicMicros();
+  std::promise<http::Response> answer;
+  auto future = answer.get_future();
+  Dispatch(request, [&answer](http::Response r) { answer.set_value(std::move(r)); });
+  response = future.get();
+}
+
+void Service::HandleAsync(http::Request request, http::Responder respond) {
+  if ((broker_.NonBlockingProduce() && IsProduce(request)) || !offload_) {
+    return Dispatch(request, std::move(respond));
+  }
+  offload_([this, request = std::move(request), respond = std::move(respond)]() mutable {
+    Dispatch(request, std::move(respond));
+  });
+}
+
+void Service::Dispatch(http::Request& request, http::Responder respond) {
+  // The response goes out once the route has returned and, if it deferred,
+  // once it has finished, in whichever order those two happen.
+  struct Exchange {
+    std::mutex mu;
+    bool returned = false;
+    bool finished = false;
+    std::string_view route;
+    http::Response response;
+    http::Responder respond;
+    int64_t start = 0;
+  };
+  auto ex = std::make_shared<Exchange>();
+  ex->respond = std::move(respond);
+  ex->start = clock_.MonotonicMicros();
+  auto send = [this](Exchange& e) {
+    metrics_.RecordRequest(e.route, e.response.status, clock_.MonotonicMicros() - e.start);
+    e.respond(std::move(e.response));
+  };
+  Deferral later([ex, send](http::Response r) {
+    std::unique_lock lock(ex->mu);
+    ex->response = std::move(r);
+    ex->finished = true;
+    if (!ex->returned) return;  // Dispatch sends it when the route returns
+    lock.unlock();
+    send(*ex);
+  });
+  http::Response response;
+  std::string_view route = Route(request, response, later);
+  std::unique_lock lock(ex->mu);
+  ex->returned = true;
+  ex->route = route;
+  if (!later.deferred()) {
+    ex->response = std::move(response);
+  } else if (!ex->finished) {
+    return;  // the Finish sends it
+  }
+  lock.unlock();
+  send(*ex);
+}
+
+std::string_view Service::Route(http::Request& request, http::Response& response, Deferral& later) {
   std::string_view route;
   if (!Authorized(request, response)) {
     route = "auth";
@@ -133,10 +211,10 @@ void Service::Handle(http::Request& request, http::Response& response) {
     PlainResponse(response, 200, metrics_.Render());
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";
   } else if (request.path == "/" && request.method == "POST" && request.HasHeader("x-amz-target")) {
-    route = kinesis_.HandleNative(request, response);
+    route = kinesis_.HandleNative(request, response, later);
   } else {
-    route = kafka_.Handle(request, response);
-    if (route.empty()) route = kinesis_.HandleGateway(request, response);
+    route = kafka_.Handle(request, response, later);
+    if (route.empty()) route = kinesis_.HandleGateway(request, response, later);
     if (route.empty()) {
       route = "unknown";
       KafkaError(response, 404, "HTTP 404 Not Found");
@@ -154,7 +232,7 @@ void Service::Handle(http::Request& request, http::Response& response) {
       }
     }
   }
-  metrics_.RecordRequest(route, response.status, clock_.MonotonicMicros() - start);
+  return route;
 }
 
 void Service::HandleError(int status, std::string_view reason, const http::Request& request,

@@ -1,4 +1,4 @@
-// Service: the whole ingestion API behind one http::Handler. It checks API
+// Service: the whole ingestion API behind one http handler. It checks API
 // keys, routes a request to the Kafka REST v2 handlers (/topics, /consumers),
 // the Kinesis API Gateway routes (/streams), the native Kinesis protocol
 // (POST / with X-Amz-Target) or the operational routes (/healthz, /metrics),
@@ -7,7 +7,12 @@
 // Owned by the program that serves (apps/pinpipe/cmd_serve.cc); it borrows the
 // Broker and Clock, which must outlive it.
 //
-// Thread-safety: Handle and HandleError may be called concurrently.
+// Two ways in: Handle answers before it returns (blocking while a produce
+// waits for durability); HandleAsync never blocks its caller when the broker
+// produces without blocking: produce requests wait for their group commit in
+// the broker's callback, every other request runs through the offloader.
+//
+// Thread-safety: Handle, HandleAsync and HandleError may be called concurrently.
 #pragma once
 
 #include <functional>
@@ -16,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pinpipe/api/deferral.h"
 #include "pinpipe/api/kafka_rest.h"
 #include "pinpipe/api/kinesis.h"
 #include "pinpipe/api/metrics.h"
@@ -46,6 +52,11 @@ class Service {
 
   // The http::Handler.
   void Handle(http::Request& request, http::Response& response);
+  // The http::AsyncHandler, for an I/O thread.
+  void HandleAsync(http::Request request, http::Responder respond);
+  // Where HandleAsync runs requests that may block (e.g. http::Server::Offload);
+  // unset, it runs them inline. Set before serving.
+  void SetOffloader(std::function<void(std::function<void()>)> offload);
   // The http::ErrorHandler: unreadable requests get the API's own error body.
   void HandleError(int status, std::string_view reason, const http::Request& request,
                    http::Response& response);
@@ -57,10 +68,15 @@ class Service {
  private:
   // "" when allowed; else writes the 401/403 response and returns the route.
   bool Authorized(const http::Request& request, http::Response& response);
+  // Routes `request` and answers through `respond` (now or, for a deferred
+  // produce, from the broker's callback).
+  void Dispatch(http::Request& request, http::Responder respond);
+  std::string_view Route(http::Request& request, http::Response& response, Deferral& later);
 
   broker::Broker& broker_;
   Clock& clock_;
   ServiceOptions options_;
+  std::function<void(std::function<void()>)> offload_;
   Metrics metrics_;
   KafkaRest kafka_;
   Kinesis kinesis_;

@@ -169,6 +169,18 @@ class Broker {
   virtual Result<std::vector<ProduceAck>> Produce(std::string_view topic,
                                                   std::span<const Record> records) = 0;
 
+  // Produce for callers that must not block (the HTTP API's I/O threads):
+  // takes `records` before it returns and calls `done` exactly once with what
+  // Produce would have returned, inline or later on another thread. The
+  // default runs Produce inline; brokers whose ProduceAsync never blocks on
+  // durability say so with NonBlockingProduce().
+  using ProduceCallback = std::function<void(Result<std::vector<ProduceAck>>)>;
+  virtual void ProduceAsync(std::string_view topic, std::span<const Record> records,
+                            ProduceCallback done) {
+    done(Produce(topic, records));
+  }
+  virtual bool NonBlockingProduce() const { return false; }
+
   // Reads records of one partition starting at `offset`. OutOfRange when
   // offset is below log_start_offset or above the high watermark.
   virtual Result<FetchResult> Fetch(std::string_view topic, int32_t partition, int64_t offset,

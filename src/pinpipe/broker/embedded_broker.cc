@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <regex>
 #include <set>
@@ -475,12 +476,38 @@ Result<std::shared_ptr<log::Partition>> EmbeddedBroker::GetPartition(std::string
   return t->shared_partition(partition);
 }
 
-Result<std::vector<ProduceAck>> EmbeddedBroker::Produce(std::string_view topic,
+struct EmbeddedBroker::Appended {
+  std::shared_ptr<log::Topic> topic;
+  std::vector<ProduceAck> acks;  // partitions set; offsets once durable
+  struct Part {
+    int32_t partition;
+    std::vector<size_t> records;  // indexes into acks, in append order
+    Result<log::AppendInfo> info;
+  };
+  std::vector<Part> parts;
+
+  // Fills the acks of `part` once its append is durable (or failed with `s`).
+  void Settle(const Part& part, const Status& s) {
+    for (size_t k = 0; k < part.records.size(); ++k) {
+      ProduceAck& ack = acks[part.records[k]];
+      if (s.ok()) {
+        ack.offset = part.info->base_offset + static_cast<int64_t>(k);
+      } else {
+        ack.error = s;
+      }
+    }
+  }
+};
+
+// Writes every partition's records without waiting for durability, so that
+// the partitions' group commits overlap instead of adding up.
+Result<EmbeddedBroker::Appended> EmbeddedBroker::Append(std::string_view topic,
                                                         std::span<const Record> records) {
-  PINPIPE_ASSIGN_OR_RETURN(auto t, log_->GetTopic(topic));
-  const int32_t n = t->partition_count();
-  std::vector<ProduceAck> acks(records.size());
-  if (records.empty()) return acks;
+  Appended out;
+  PINPIPE_ASSIGN_OR_RETURN(out.topic, log_->GetTopic(topic));
+  const int32_t n = out.topic->partition_count();
+  out.acks.resize(records.size());
+  if (records.empty()) return out;
   int32_t sticky = -1;
   const int64_t now = log_->clock().NowMillis();
   std::vector<std::vector<size_t>> by_partition(static_cast<size_t>(n));
@@ -507,19 +534,12 @@ Result<std::vector<ProduceAck>> EmbeddedBroker::Produce(std::string_view topic,
       return InvalidArgumentError("record timestamp " + std::to_string(r.timestamp_ms) +
                                   " is negative");
     }
-    acks[i].partition = p;
+    out.acks[i].partition = p;
     by_partition[static_cast<size_t>(p)].push_back(i);
   }
-  // Write every partition first, then wait for durability, so that the
-  // partitions' group commits overlap instead of adding up.
-  struct Pending {
-    int32_t partition;
-    Result<log::AppendInfo> info;
-  };
-  std::vector<Pending> pending;
   std::vector<log::RecordView> views;
   for (int32_t p = 0; p < n; ++p) {
-    const auto& idx = by_partition[static_cast<size_t>(p)];
+    auto& idx = by_partition[static_cast<size_t>(p)];
     if (idx.empty()) continue;
     views.clear();
     views.reserve(idx.size());
@@ -532,22 +552,53 @@ Result<std::vector<ProduceAck>> EmbeddedBroker::Produce(std::string_view topic,
       for (const auto& h : r.headers) v.headers.emplace_back(h.key, h.value);
       views.push_back(std::move(v));
     }
-    pending.push_back({p, t->partition(p)->Append(views)});
+    auto info = out.topic->partition(p)->Append(views);
+    out.parts.push_back({p, std::move(idx), std::move(info)});
   }
-  for (auto& [p, info] : pending) {
-    Status s = info.status();
-    if (s.ok()) s = t->partition(p)->WaitDurable(info->next_offset);
-    const auto& idx = by_partition[static_cast<size_t>(p)];
-    for (size_t k = 0; k < idx.size(); ++k) {
-      ProduceAck& ack = acks[idx[k]];
-      if (s.ok()) {
-        ack.offset = info->base_offset + static_cast<int64_t>(k);
-      } else {
-        ack.error = s;
+  return out;
+}
+
+Result<std::vector<ProduceAck>> EmbeddedBroker::Produce(std::string_view topic,
+                                                        std::span<const Record> records) {
+  PINPIPE_ASSIGN_OR_RETURN(Appended a, Append(topic, records));
+  for (const auto& part : a.parts) {
+    Status s = part.info.status();
+    if (s.ok()) s = a.topic->partition(part.partition)->WaitDurable(part.info->next_offset);
+    a.Settle(part, s);
+  }
+  return std::move(a.acks);
+}
+
+void EmbeddedBroker::ProduceAsync(std::string_view topic, std::span<const Record> records,
+                                  ProduceCallback done) {
+  auto appended = Append(topic, records);
+  if (!appended.ok()) return done(appended.status());
+  // The last partition to become durable answers; each settles only its own
+  // acks, so the shared state needs no lock beyond the countdown.
+  struct State {
+    Appended a;
+    std::atomic<size_t> left;
+    ProduceCallback done;
+  };
+  auto state = std::make_shared<State>();
+  state->a = std::move(*appended);
+  state->left = state->a.parts.size();
+  state->done = std::move(done);
+  if (state->a.parts.empty()) return state->done(std::move(state->a.acks));
+  for (size_t i = 0; i < state->a.parts.size(); ++i) {
+    const auto& part = state->a.parts[i];
+    auto settle = [state, i](Status s) {
+      state->a.Settle(state->a.parts[i], s);
+      if (state->left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        state->done(std::move(state->a.acks));
       }
+    };
+    if (!part.info.ok()) {
+      settle(part.info.status());
+    } else {
+      state->a.topic->partition(part.partition)->OnDurable(part.info->next_offset, settle);
     }
   }
-  return acks;
 }
 
 Result<FetchResult> EmbeddedBroker::Fetch(std::string_view topic, int32_t partition, int64_t offset,

@@ -64,6 +64,9 @@ class EmbeddedBroker final : public Broker {
   Result<TopicDescription> DescribeTopic(std::string_view topic) override;
   Result<std::vector<ProduceAck>> Produce(std::string_view topic,
                                           std::span<const Record> records) override;
+  void ProduceAsync(std::string_view topic, std::span<const Record> records,
+                    ProduceCallback done) override;
+  bool NonBlockingProduce() const override { return true; }
   Result<FetchResult> Fetch(std::string_view topic, int32_t partition, int64_t offset,
                             const FetchOptions& options) override;
   Result<int64_t> OffsetForTimestamp(std::string_view topic, int32_t partition,
@@ -79,6 +82,8 @@ class EmbeddedBroker final : public Broker {
  private:
   EmbeddedBroker(std::unique_ptr<log::Log> log, int64_t rebalance_timeout_ms);
   Result<std::shared_ptr<log::Partition>> GetPartition(std::string_view topic, int32_t partition);
+  struct Appended;  // what Produce wrote, before durability
+  Result<Appended> Append(std::string_view topic, std::span<const Record> records);
 
   std::unique_ptr<log::Log> log_;
   std::unique_ptr<GroupCoordinator> coordinator_;

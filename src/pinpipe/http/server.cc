@@ -133,9 +133,11 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
 
 class Server::Impl {
  public:
-  Impl(ServerOptions options, Handler handler, ErrorHandler error_handler)
+  Impl(ServerOptions options, Handler handler, AsyncHandler async_handler,
+       ErrorHandler error_handler)
       : options_(std::move(options)),
         handler_(std::move(handler)),
+        async_handler_(std::move(async_handler)),
         error_handler_(std::move(error_handler)),
         ioc_(std::max(1, options_.io_threads)),
         acceptor_(ioc_) {}
@@ -155,21 +157,35 @@ class Server::Impl {
     sessions_.erase(s);
   }
 
-  // Runs the handler for `request` on the worker pool (or inline) and then
-  // `done(response)` on `executor`.
+  // Runs the handler for `request` (an AsyncHandler inline, a Handler on the
+  // worker pool or inline) and then `done(response)` on `executor`.
   template <class Executor, class Done>
   void Dispatch(Request request, Executor executor, Done done) {
-    auto run = [this, request = std::move(request), executor, done = std::move(done)]() mutable {
-      Response response;
-      handler_(request, response);
+    in_flight_.fetch_add(1);
+    Responder respond = [this, executor, done = std::move(done)](Response response) mutable {
       asio::post(executor, [done = std::move(done), response = std::move(response)]() mutable {
         done(std::move(response));
       });
+      in_flight_.fetch_sub(1);
+    };
+    if (async_handler_) return async_handler_(std::move(request), std::move(respond));
+    auto run = [this, request = std::move(request), respond = std::move(respond)]() mutable {
+      Response response;
+      handler_(request, response);
+      respond(std::move(response));
     };
     if (workers_) {
       asio::post(*workers_, std::move(run));
     } else {
       run();
+    }
+  }
+
+  void Offload(std::function<void()> work) {
+    if (workers_) {
+      asio::post(*workers_, std::move(work));
+    } else {
+      work();
     }
   }
 
@@ -186,7 +202,10 @@ class Server::Impl {
 
   ServerOptions options_;
   Handler handler_;
+  AsyncHandler async_handler_;
   ErrorHandler error_handler_;
+  // Requests handed to a handler whose response has not been posted yet.
+  std::atomic<int64_t> in_flight_{0};
   // Declared before ioc_ so they outlive the sessions its queue still holds.
   std::mutex sessions_mu_;
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;
@@ -548,6 +567,16 @@ void Server::Impl::Stop(int64_t grace_ms) {
     // Connections that went idle after finishing their request close themselves
     // (stopping_ is set); idle ones were closed by OnStop.
   }
+  // A response still owed (an AsyncHandler waiting, e.g., for a group
+  // commit) will be posted to a session's executor: wait for it, so that
+  // nothing posts into a server that is gone.
+  const auto hard_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < hard_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (in_flight_.load() > 0) {
+    spdlog::error("http: stopping with {} responses never sent", in_flight_.load());
+  }
   work_.reset();
   ioc_.stop();
   for (auto& t : threads_) t.join();
@@ -559,7 +588,11 @@ void Server::Impl::Stop(int64_t grace_ms) {
 }
 
 Server::Server(ServerOptions options, Handler handler, ErrorHandler error_handler)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler),
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), nullptr,
+                                   std::move(error_handler))) {}
+
+Server::Server(ServerOptions options, AsyncHandler handler, ErrorHandler error_handler)
+    : impl_(std::make_unique<Impl>(std::move(options), nullptr, std::move(handler),
                                    std::move(error_handler))) {}
 
 Server::~Server() = default;
@@ -568,5 +601,6 @@ Status Server::Start() { return impl_->Start(); }
 int Server::port() const { return impl_->port_; }
 void Server::Stop(int64_t grace_ms) { impl_->Stop(grace_ms); }
 int64_t Server::open_connections() const { return impl_->connections_.load(); }
+void Server::Offload(std::function<void()> work) { impl_->Offload(std::move(work)); }
 
 }  // namespace pinpipe::http

@@ -8,6 +8,11 @@
 // an http::Request, calls the Handler, and writes the http::Response. Beast
 // stays out of this header (pimpl) so modules that include it build fast.
 //
+// Handlers come in two kinds: a Handler fills the response before it
+// returns (on a handler thread when worker_threads > 0); an AsyncHandler runs
+// on the I/O thread and answers through a Responder whenever it is ready,
+// which lets a request wait for a group commit without holding a thread.
+//
 // Thread-safety: Start/Stop from one thread. The handler is called
 // concurrently from many threads and must be thread-safe.
 #pragma once
@@ -51,6 +56,13 @@ struct Response {
 // Called on a handler thread (or an I/O thread when worker_threads == 0).
 using Handler = std::function<void(Request& request, Response& response)>;
 
+// Sends the response to a request: call exactly once, from any thread.
+using Responder = std::function<void(Response response)>;
+// Called on the I/O thread that read the request, so it must not block: it
+// answers through `respond`, now or later, and hands blocking work to
+// Server::Offload.
+using AsyncHandler = std::function<void(Request request, Responder respond)>;
+
 // Builds the response for a request that could not be read (status 400 for a
 // malformed request, 413 for a body over the limit, 408 for a timeout while
 // reading the body). `request` has what was parsed so far (method, path,
@@ -76,6 +88,7 @@ struct ServerOptions {
 class Server {
  public:
   Server(ServerOptions options, Handler handler, ErrorHandler error_handler = nullptr);
+  Server(ServerOptions options, AsyncHandler handler, ErrorHandler error_handler = nullptr);
   ~Server();  // Stop()s if running
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -93,6 +106,10 @@ class Server {
 
   // Connections currently open.
   int64_t open_connections() const;
+
+  // Runs `work` on the handler threads (inline when worker_threads == 0).
+  // For AsyncHandlers with blocking work; valid between Start and Stop.
+  void Offload(std::function<void()> work);
 
   class Impl;  // implementation detail (server.cc)
 

@@ -9,8 +9,10 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace pinpipe::http {
 namespace {
@@ -183,6 +185,51 @@ TEST_F(ServerTest, StopFinishesRequestsInFlight) {
   EXPECT_EQ(server_->open_connections(), 0);
   RawClient late(server_->port());
   EXPECT_FALSE(late.connected());
+}
+
+// An AsyncHandler answers from another thread, after it returned; Stop waits
+// for that answer instead of tearing the connection down under it.
+TEST(AsyncServerTest, AnswersLaterFromAnotherThreadAndStopWaitsForIt) {
+  std::mutex mu;
+  std::vector<Responder> parked;
+  std::atomic<int> offloaded{0};
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.worker_threads = 1;
+  Server* self = nullptr;
+  Server server(options, [&](Request req, Responder respond) {
+    if (req.path == "/offload") {
+      self->Offload([&offloaded, respond] {
+        ++offloaded;
+        respond(Response{.status = 202, .content_type = "text/plain", .body = "offloaded"});
+      });
+      return;
+    }
+    std::lock_guard lock(mu);
+    parked.push_back(std::move(respond));
+  });
+  self = &server;
+  ASSERT_TRUE(server.Start().ok());
+  RawClient c(server.port());
+  c.Send("GET /offload HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_NE(c.ReadResponse().find("HTTP/1.1 202"), std::string::npos);
+  EXPECT_EQ(offloaded.load(), 1);
+
+  c.Send("POST /later HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx");
+  for (int i = 0; i < 500; ++i) {
+    std::lock_guard lock(mu);
+    if (!parked.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::thread stopper([&] { server.Stop(100); });  // the grace passes; the answer is owed
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::thread answerer([&] {
+    std::lock_guard lock(mu);
+    ASSERT_EQ(parked.size(), 1u);
+    parked[0](Response{.status = 200, .content_type = "text/plain", .body = "late"});
+  });
+  answerer.join();
+  stopper.join();
 }
 
 TEST(SplitHostPortTest, Forms) {

@@ -169,7 +169,7 @@ Result<std::shared_ptr<Topic>> Log::OpenTopic(const std::string& name, const Top
   const fs::path dir = options_.dir / "topics" / name;
   for (int32_t p = 0; p < s.partitions; ++p) {
     std::function<void()> on_dirty;
-    if (topic->effective_.fsync.mode == FsyncMode::kInterval) on_dirty = [this] { MarkDirty(); };
+    if (topic->effective_.fsync.mode != FsyncMode::kNever) on_dirty = [this] { MarkDirty(); };
     PINPIPE_ASSIGN_OR_RETURN(auto part,
                              Partition::Open(dir / std::to_string(p), p, topic->effective_, clock_,
                                              &notifier_, std::move(on_dirty)));
@@ -348,7 +348,7 @@ void Log::FlusherLoop() {
     {
       std::lock_guard lock(mu_);
       for (const auto& [n, t] : topics_) {
-        if (t->effective_.fsync.mode != FsyncMode::kInterval) continue;
+        if (t->effective_.fsync.mode == FsyncMode::kNever) continue;
         for (const auto& p : t->partitions_) parts.push_back(p);
       }
     }
@@ -356,7 +356,10 @@ void Log::FlusherLoop() {
     int64_t next_due = now + 1'000'000;
     for (const auto& p : parts) {
       if (!p->Dirty()) continue;
-      const int64_t due = p->last_sync_micros() + p->options().fsync.interval_ms * 1000;
+      // Under always only OnDurable callers leave data for the flusher: sync at once.
+      const int64_t due = p->options().fsync.mode == FsyncMode::kAlways
+                              ? now
+                              : p->last_sync_micros() + p->options().fsync.interval_ms * 1000;
       if (now >= due) {
         if (Status s = p->Sync(); !s.ok()) {
           spdlog::error("log: group commit fsync failed: {}", s.ToString());

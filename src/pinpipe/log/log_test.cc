@@ -3,8 +3,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <memory>
+#include <thread>
+#include <vector>
 
 namespace pinpipe::log {
 namespace {
@@ -43,6 +49,92 @@ TEST(TopicNameTest, FollowsKafkaRules) {
                           std::string("a\0b", 3), std::string("é"), std::string("a\\b")}) {
     EXPECT_EQ(ValidateTopicName(bad).code(), StatusCode::kInvalidArgument) << bad;
   }
+}
+
+// Appends one record to partition 0 of `topic` and waits (up to 5 s) for
+// its OnDurable callback; returns the callback's status and how long it took.
+std::pair<Status, std::chrono::milliseconds> AppendAndAwait(Topic& topic) {
+  RecordView v;
+  v.value = "payload";
+  v.timestamp_ms = 1;
+  auto info = topic.partition(0)->Append(std::span<const RecordView>(&v, 1));
+  if (!info.ok()) return {info.status(), {}};
+  auto done = std::make_shared<std::promise<Status>>();
+  auto future = done->get_future();
+  const auto start = std::chrono::steady_clock::now();
+  topic.partition(0)->OnDurable(info->next_offset, [done](Status s) { done->set_value(s); });
+  if (future.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    return {DeadlineExceededError("OnDurable never called back"), std::chrono::seconds(5)};
+  }
+  Status s = future.get();
+  if (s.ok() && topic.partition(0)->high_watermark() < info->next_offset) {
+    s = InternalError("called back before the record was visible");
+  }
+  return {s, std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::steady_clock::now() - start)};
+}
+
+TEST_F(LogTest, OnDurableCallsBackOnceTheRecordIsDurableUnderEveryPolicy) {
+  auto log = OpenOrDie();
+  for (const std::string policy : {"interval:2", "always", "never"}) {
+    TopicSettings s;
+    s.fsync = policy;
+    const std::string name = "t-" + std::to_string(policy.size());
+    ASSERT_TRUE(log->CreateTopic(name, s).ok());
+    auto topic = log->GetTopic(name);
+    ASSERT_TRUE(topic.ok());
+    auto [status, took] = AppendAndAwait(**topic);
+    EXPECT_TRUE(status.ok()) << policy << ": " << status.ToString();
+    EXPECT_LT(took.count(), 1000) << policy;
+  }
+}
+
+// Regression: a sync that started just before an append covered it but left
+// the partition's dirty flag set, so the next append never woke the flusher
+// and waited for its 1 s backstop tick.
+TEST_F(LogTest, OnDurableNeverWaitsForTheFlushersBackstopTick) {
+  auto log = OpenOrDie();
+  ASSERT_TRUE(log->CreateTopic("t", TopicSettings{}).ok());
+  auto topic = log->GetTopic("t");
+  ASSERT_TRUE(topic.ok());
+  std::atomic<int64_t> worst_ms{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> producers;
+  for (int t = 0; t < 4; ++t) {
+    producers.emplace_back([&] {
+      for (int i = 0; i < 150; ++i) {
+        auto [status, took] = AppendAndAwait(**topic);
+        if (!status.ok()) ++failures;
+        int64_t ms = took.count();
+        int64_t seen = worst_ms.load();
+        while (ms > seen && !worst_ms.compare_exchange_weak(seen, ms)) {
+        }
+      }
+    });
+  }
+  for (auto& p : producers) p.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_LT(worst_ms.load(), 500) << "an append waited for the flusher's backstop";
+}
+
+TEST_F(LogTest, ClosingTheLogAnswersEveryPendingOnDurable) {
+  options_.fsync = *FsyncPolicy::Parse("interval:60000");  // the flusher would wait a minute
+  auto log = OpenOrDie();
+  ASSERT_TRUE(log->CreateTopic("t", TopicSettings{}).ok());
+  auto topic = log->GetTopic("t");
+  ASSERT_TRUE(topic.ok());
+  std::atomic<int> ok{0};
+  RecordView v;
+  v.value = "x";
+  for (int i = 0; i < 10; ++i) {
+    auto info = (*topic)->partition(0)->Append(std::span<const RecordView>(&v, 1));
+    ASSERT_TRUE(info.ok());
+    (*topic)->partition(0)->OnDurable(info->next_offset, [&ok](Status s) { ok += s.ok(); });
+  }
+  EXPECT_EQ(ok.load(), 0);
+  topic->reset();
+  log.reset();  // Close syncs, then answers
+  EXPECT_EQ(ok.load(), 10);
 }
 
 TEST_F(LogTest, TopicsPersistWithTheirSettings) {

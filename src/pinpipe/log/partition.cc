@@ -249,6 +249,39 @@ void Partition::AdvanceDurable(int64_t offset) {
   }
   durable_cv_.notify_all();
   if (options_.fsync.mode != FsyncMode::kNever) notifier_->Notify();
+  CompleteWaiters(offset, Status::Ok());
+}
+
+void Partition::CompleteWaiters(int64_t offset, const Status& status) {
+  std::vector<std::function<void(Status)>> ready;
+  {
+    std::lock_guard lock(durable_mu_);
+    auto covered = [offset](const auto& w) { return w.first <= offset; };
+    auto it = std::stable_partition(durable_callbacks_.begin(), durable_callbacks_.end(),
+                                    [&](const auto& w) { return !covered(w); });
+    for (auto i = it; i != durable_callbacks_.end(); ++i) ready.push_back(std::move(i->second));
+    durable_callbacks_.erase(it, durable_callbacks_.end());
+  }
+  for (auto& done : ready) done(status);
+}
+
+void Partition::OnDurable(int64_t next_offset, std::function<void(Status)> done) {
+  if (options_.fsync.mode == FsyncMode::kNever) return done(Status::Ok());
+  Status status;
+  {
+    std::lock_guard lock(durable_mu_);
+    if (durable_end_ < next_offset && !released_) {
+      durable_callbacks_.emplace_back(next_offset, std::move(done));
+      done = nullptr;
+    } else if (durable_end_ < next_offset) {
+      status =
+          UnavailableError("partition " + dir_.string() + " closed before the append was durable");
+    }
+  }
+  if (done) return done(status);
+  // Under interval the append already woke the flusher; under always nothing
+  // has, and the flusher syncs such a partition as soon as it looks.
+  if (options_.fsync.mode == FsyncMode::kAlways && on_dirty_) on_dirty_();
 }
 
 bool Partition::Dirty() const {
@@ -260,18 +293,25 @@ Status Partition::Sync() {
   std::lock_guard sync_lock(sync_mu_);
   std::shared_ptr<Segment> seg;
   int64_t target = 0;
-  dirty_flag_.store(false);  // appends after the capture below mark it again
   {
+    // Clearing the flag under the append lock, together with the capture,
+    // makes it exact: set iff some append is not covered by a sync yet. (A
+    // flag left set on a clean partition would keep the next append from
+    // waking the flusher.)
     std::lock_guard lock(append_mu_);
     seg = active_;
     target = written_end_.load(std::memory_order_relaxed);
+    dirty_flag_.store(false);
   }
   {
     std::lock_guard lock(durable_mu_);
     if (target <= durable_end_) return Status::Ok();
   }
   last_sync_micros_ = RealMonoMicros();
-  PINPIPE_RETURN_IF_ERROR(seg->Sync());
+  if (Status s = seg->Sync(); !s.ok()) {
+    CompleteWaiters(target, s);
+    return s;
+  }
   AdvanceDurable(target);
   return Status::Ok();
 }
@@ -437,6 +477,9 @@ Status Partition::Close() {
     released_ = true;
   }
   durable_cv_.notify_all();
+  CompleteWaiters(INT64_MAX, status.ok() ? UnavailableError("partition " + dir_.string() +
+                                                            " closed before the append was durable")
+                                         : status);
   return status;
 }
 

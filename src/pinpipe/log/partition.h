@@ -15,6 +15,8 @@
 //              background flusher syncs data nobody waits for); WaitDurable
 //              blocks until a sync covers the append.
 //   never    - WaitDurable returns at once; data is in the page cache.
+// OnDurable is the callback form of WaitDurable for callers that must not
+// block (the HTTP API's I/O threads): the Log's flusher syncs on their behalf.
 //
 // Ownership: owned by its Topic (shared_ptr); readers may hold it after the
 // topic is deleted. Thread-safety: all methods are thread-safe.
@@ -113,6 +115,13 @@ class Partition {
   Status WaitDurable(int64_t next_offset);
   // Append + WaitDurable.
   Result<AppendInfo> AppendAndWait(std::span<const RecordView> records);
+  // The non-blocking WaitDurable: calls `done` exactly once, when every offset
+  // < next_offset is durable (OK) or with the error that kept it from being
+  // made durable (a failed fsync, Close). Runs `done` inline when the offsets
+  // are durable already, otherwise on the thread whose fsync covers them (the
+  // Log's flusher, which `on_dirty` wakes, or a WaitDurable caller). `done`
+  // must not call back into this partition's durability methods.
+  void OnDurable(int64_t next_offset, std::function<void(Status)> done);
 
   // fdatasyncs what has been written and advances the durable end.
   Status Sync();
@@ -147,6 +156,9 @@ class Partition {
   Status Recover();
   Status RollLocked();  // caller holds append_mu_
   void AdvanceDurable(int64_t offset);
+  // Runs and forgets the OnDurable callbacks for offsets up to `offset`
+  // (all of them when `offset` is INT64_MAX) with `status`.
+  void CompleteWaiters(int64_t offset, const Status& status);
   std::vector<std::shared_ptr<Segment>> Snapshot() const;
 
   const std::filesystem::path dir_;
@@ -173,6 +185,8 @@ class Partition {
   int64_t durable_end_ = 0;  // guarded by durable_mu_
   bool released_ = false;    // Close: waiters return
   bool syncing_ = false;     // a waiter is running Sync for the others
+  // OnDurable callbacks: (next_offset, done), guarded by durable_mu_.
+  std::vector<std::pair<int64_t, std::function<void(Status)>>> durable_callbacks_;
   std::atomic<int64_t> high_watermark_{0};
   std::atomic<int64_t> last_sync_micros_{0};
   std::atomic<bool> dirty_flag_{false};  // set by Append, cleared by Sync
