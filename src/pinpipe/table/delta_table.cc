@@ -522,8 +522,28 @@ Result<CommitResult> DeltaTable::CommitWithRetry(
                                   options_.max_commit_attempts));
 }
 
-Result<CommitResult> DeltaTable::Append(const RecordBatch& batch, const AppendOptions& options) {
+Result<Snapshot*> DeltaTable::Latest() {
+  if (latest_) {
+    if (Status st = Refresh(&*latest_); !st.ok()) {
+      latest_.reset();
+      return st;
+    }
+    return &*latest_;
+  }
   PINPIPE_ASSIGN_OR_RETURN(Snapshot s, Load());
+  latest_ = std::move(s);
+  return &*latest_;
+}
+
+Result<CommitResult> DeltaTable::Append(const RecordBatch& batch, const AppendOptions& options) {
+  auto committed = AppendTo(batch, options);
+  if (!committed.ok()) latest_.reset();  // it may hold half of a commit
+  return committed;
+}
+
+Result<CommitResult> DeltaTable::AppendTo(const RecordBatch& batch, const AppendOptions& options) {
+  PINPIPE_ASSIGN_OR_RETURN(Snapshot * latest, Latest());
+  Snapshot& s = *latest;
   if (!(batch.schema == s.schema)) {
     return InvalidArgumentError("delta: batch schema differs from the table's: " +
                                 SparkSchemaString(batch.schema) + " vs " + s.schema_string);

@@ -175,9 +175,16 @@ class DeltaTable {
   Status LoadCheckpoint(int64_t version, Snapshot* snapshot);
   Result<std::string> WriteDataFile(const RecordBatch& batch, AddFile* add);
   Result<std::vector<objstore::ObjectInfo>> ListAll(const std::string& prefix);
+  // The snapshot Append works on: loaded once, then brought up to date by
+  // reading only the commits after it (a streaming writer appends every
+  // trigger; replaying the log from the checkpoint each time would grow with
+  // the table). Dropped on any error so the next call starts clean.
+  Result<Snapshot*> Latest();
+  Result<CommitResult> AppendTo(const RecordBatch& batch, const AppendOptions& options);
 
   objstore::ObjectStore* store_;
   std::string root_;  // "" or "prefix/" (with trailing slash)
+  std::optional<Snapshot> latest_;
   Clock* clock_;
   DeltaOptions options_;
 };
