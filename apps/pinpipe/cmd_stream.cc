@@ -1,10 +1,13 @@
 // `pinpipe stream`: the streaming job on its own (it also runs inside `pinpipe up`).
 #include <spdlog/spdlog.h>
 
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "cli.h"
 #include "pinpipe/objstore/object_store.h"
+#include "pinpipe/stream/status.h"
 #include "wiring.h"
 
 namespace pinpipe::app {
@@ -35,12 +38,28 @@ Status RunStream(const Config& config, const StreamFlags& flags) {
     spdlog::info("stream: stopping");
     job->Stop();
   }
-  for (const auto& s : job->Statuses()) {
-    std::cout << s.stream << ": table version " << s.table_version << ", next batch "
-              << s.next_batch << ", rows " << s.rows << ", rejected " << s.rejected
-              << ", duplicates dropped " << s.duplicates
-              << (s.last_error.empty() ? "" : ", last error: " + s.last_error) << "\n";
+  std::cout << stream::StatusesToTable(job->Statuses());
+  return Status::Ok();
+}
+
+Status ShowStatus(const Config& config, bool json) {
+  const std::string path = StreamStatusPath(config);
+  std::ifstream in(path);
+  if (!in) {
+    return NotFoundError("no status for the streaming job of prefix '" +
+                         config.Get("general.prefix") + "' (" + path + "); has it run?");
   }
+  std::stringstream text;
+  text << in.rdbuf();
+  int64_t updated_ms = 0;
+  PINPIPE_ASSIGN_OR_RETURN(auto statuses, stream::StatusesFromJson(text.str(), &updated_ms));
+  if (json) {
+    std::cout << text.str();
+    return Status::Ok();
+  }
+  const int64_t age_s = (Clock::Real().NowMillis() - updated_ms) / 1000;
+  std::cout << stream::StatusesToTable(statuses) << "(written " << age_s
+            << " s ago by the running or last job)\n";
   return Status::Ok();
 }
 
@@ -63,7 +82,19 @@ void RegisterStreamCommands(CLI::App& app, CommandContext& ctx) {
   ctx.BindFlag(cmd, "--initial-position", "stream.initial_position", "earliest or latest");
   ctx.BindFlag(cmd, "--trigger", "stream.trigger_ms", "Micro-batch interval, e.g. 200ms");
   cmd->add_flag("--once", flags->once, "Process what the streams hold now, then exit");
-  ctx.SetAction(cmd, [flags](const Config& config) { return RunStream(config, *flags); });
+  cmd->require_subcommand(0, 1);
+  auto* status = cmd->add_subcommand(
+      "status",
+      "Per stream: table version, commits, rows, rejects, duplicates dropped, lag "
+      "(MillisBehindLatest), arrival-to-commit p99 latency, shard positions and last error");
+  ctx.BindFlag(status, "--prefix", "general.prefix", "User prefix naming streams and tables");
+  ctx.BindFlag(status, "--data-dir", "general.data_dir", "Folder of the embedded log and status");
+  auto json = std::make_shared<bool>(false);
+  status->add_flag("--json", *json, "Print JSON instead of a table");
+  ctx.SetAction(cmd, [flags, json, status](const Config& config) -> Status {
+    if (status->parsed()) return ShowStatus(config, *json);
+    return RunStream(config, *flags);
+  });
 }
 
 }  // namespace pinpipe::app

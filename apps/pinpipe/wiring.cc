@@ -22,6 +22,11 @@ Result<std::unique_ptr<broker::Broker>> OpenBroker(const Config& config) {
   return InvalidArgumentError("broker.type must be 'embedded' or 'kafka', not '" + type + "'");
 }
 
+std::string StreamStatusPath(const Config& config) {
+  return config.Get("general.data_dir") + "/stream/" + config.Get("general.prefix") +
+         ".status.json";
+}
+
 Result<std::unique_ptr<stream::StreamJob>> BuildStreamJob(const Config& config,
                                                           broker::Broker* broker,
                                                           objstore::ObjectStore* tables,
@@ -69,7 +74,9 @@ Result<std::unique_ptr<stream::StreamJob>> BuildStreamJob(const Config& config,
     queries.push_back(std::make_unique<stream::StreamQuery>(std::move(options), std::move(source),
                                                             std::move(writer), *tables, clock));
   }
-  return std::make_unique<stream::StreamJob>(std::move(queries), trigger_ms, clock);
+  auto job = std::make_unique<stream::StreamJob>(std::move(queries), trigger_ms, clock);
+  job->SetStatusFile(StreamStatusPath(config));
+  return job;
 }
 
 namespace {

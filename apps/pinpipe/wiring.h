@@ -27,6 +27,10 @@ Result<std::unique_ptr<stream::StreamJob>> BuildStreamJob(const Config& config,
                                                           objstore::ObjectStore* tables,
                                                           Clock& clock);
 
+// Where the streaming job of general.prefix keeps its status file:
+// <general.data_dir>/stream/<prefix>.status.json (BuildStreamJob sets it).
+std::string StreamStatusPath(const Config& config);
+
 // Blocks SIGINT and SIGTERM in the calling thread (and so in threads it starts
 // afterwards); WaitForStopSignal then returns the first that arrives.
 class StopSignals {

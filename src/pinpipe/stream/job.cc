@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <fstream>
+
+#include "pinpipe/stream/status.h"
 
 namespace pinpipe::stream {
 
@@ -27,12 +30,21 @@ Status StreamJob::RunUntilDrained() {
       if (*n == 0) break;
     }
   }
+  WriteStatusFile();
   return Status::Ok();
 }
 
 void StreamJob::Start() {
   stop_ = false;
   for (auto& q : queries_) threads_.emplace_back([this, query = q.get()] { Loop(query); });
+  if (!status_file_.empty()) {
+    threads_.emplace_back([this] {
+      while (!stop_) {
+        WriteStatusFile();
+        for (int i = 0; i < 20 && !stop_; ++i) clock_.SleepMicros(50'000);
+      }
+    });
+  }
 }
 
 void StreamJob::Stop() {
@@ -40,7 +52,25 @@ void StreamJob::Stop() {
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
+  const bool ran = !threads_.empty();
   threads_.clear();
+  if (ran) WriteStatusFile();
+}
+
+void StreamJob::WriteStatusFile() const {
+  if (status_file_.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(status_file_.parent_path(), ec);
+  const std::filesystem::path tmp = status_file_.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << StatusesToJson(Statuses(), clock_.NowMillis());
+    if (!out) {
+      spdlog::warn("stream: cannot write status file {}", tmp.string());
+      return;
+    }
+  }
+  std::filesystem::rename(tmp, status_file_, ec);
 }
 
 void StreamJob::Loop(StreamQuery* query) {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -32,14 +33,20 @@ class StreamJob {
 
   std::vector<QueryStatus> Statuses() const;
 
+  // Writes Statuses() (stream/status.h) to `path` about every second while
+  // running, and after Stop and RunUntilDrained. Call before Start.
+  void SetStatusFile(std::filesystem::path path) { status_file_ = std::move(path); }
+
  private:
   void Loop(StreamQuery* query);
+  void WriteStatusFile() const;
 
   std::vector<std::unique_ptr<StreamQuery>> queries_;
   int64_t trigger_ms_;
   Clock& clock_;
   std::atomic<bool> stop_{false};
   std::vector<std::thread> threads_;
+  std::filesystem::path status_file_;
 };
 
 }  // namespace pinpipe::stream
