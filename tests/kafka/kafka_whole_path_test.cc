@@ -9,15 +9,18 @@
 // librdkafka's partitioner choose differently), so each topic's records are
 // compared as a multiset and every partition's objects must tile its offsets.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness.h"
@@ -254,6 +257,134 @@ TEST_F(WholePathTest, ThreePartitionsFourConnectionsSameRecordsNoLossNoDuplicate
     return out;
   };
   EXPECT_EQ(bag(kafka), bag(embedded));
+}
+
+// Objects one worker's status file says it wrote, per "topic/partition".
+std::map<std::string, int64_t> ObjectsByPartition(const std::string& status_file) {
+  std::map<std::string, int64_t> out;
+  if (!fs::exists(status_file)) return out;
+  auto j = nlohmann::json::parse(ReadFile(status_file), nullptr, false);
+  if (!j.is_object() || !j.contains("partitions")) return out;
+  for (const auto& p : j["partitions"]) {
+    out[p.value("topic", "") + "/" + std::to_string(p.value("partition", -1))] =
+        p.value("objects", int64_t{0});
+  }
+  return out;
+}
+
+int64_t ObjectsWritten(const std::string& status_file) {
+  int64_t n = 0;
+  for (const auto& [tp, objects] : ObjectsByPartition(status_file)) n += objects;
+  return n;
+}
+
+// Two `pinpipe sink` workers in one group share 6-partition topics; one is
+// killed with SIGKILL mid-run; the survivor takes over; a last `sink --once`
+// of the same group drains the rest. The lake equals a single worker's run
+// over the same topics: same keys, same bytes (flush.size rotation only), so
+// nothing was lost or written twice.
+TEST_F(WholePathTest, TwoSinkWorkersOneKilledEqualASingleWorkerRun) {
+  auto mock = kafka::MockCluster::Start(3);
+  ASSERT_TRUE(mock.ok()) << mock.status().ToString();
+  for (const auto& t : Topics()) ASSERT_TRUE((*mock)->CreateTopic(t, 6).ok());
+  const std::map<std::string, std::string> env = {
+      {"PINPIPE_BROKER_TYPE", "kafka"},
+      {"PINPIPE_KAFKA_BOOTSTRAP_SERVERS", (*mock)->bootstrap_servers()},
+      {"PINPIPE_KAFKA_SESSION_TIMEOUT_MS", "4500"},
+      {"PINPIPE_KAFKA_HEARTBEAT_INTERVAL_MS", "300"}};
+  auto props = [&](const std::string& name) {
+    const std::string file = dir_ / (name + ".properties");
+    WriteFile(file, "name=" + name + "\ntopics.regex=0a60b9a8a831\\..*\nflush.size=20\n");
+    return file;
+  };
+  const std::string group = props("pair");
+  const std::string reference = props("reference");
+  const std::string lake = "file://" + (dir_ / "pair-lake");
+  auto worker = [&](const std::string& name) {
+    return std::make_unique<Process>(
+        ProcessOptions{{PinpipeBinary(), "--log-level", "warn", "sink", "--config", group,
+                        "--data-dir", dir_ / name, "--store", lake},
+                       env});
+  };
+  const int port = PickFreePort();
+  const std::string api = "http://127.0.0.1:" + std::to_string(port);
+  Process serve({{PinpipeBinary(), "--log-level", "warn", "serve", "--listen",
+                  "127.0.0.1:" + std::to_string(port), "--data-dir", dir_ / "serve"},
+                 env});
+  ASSERT_TRUE(WaitForPort(port, std::chrono::seconds(30))) << serve.Output();
+  auto emulate = [&](const std::string& seed) {
+    auto e = RunCommand(
+        {PinpipeBinary(), "emulate", "--api", api, "--source", "sqlite://" + (dir_ / "source.db"),
+         "--count", "150", "--seed", seed, "--batch-size", "5", "--concurrency", "2"},
+        "", env);
+    EXPECT_EQ(e.exit_code, 0) << e.out << e.err;
+    EXPECT_NE(e.out.find("sent 450 records"), std::string::npos) << e.out;
+  };
+
+  auto a = worker("a");
+  auto b = worker("b");
+  emulate("1");
+  // Both workers own partitions and have written objects.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while ((ObjectsWritten(dir_ / "a/sink/pair.status.json") == 0 ||
+          ObjectsWritten(dir_ / "b/sink/pair.status.json") == 0) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_GT(ObjectsWritten(dir_ / "a/sink/pair.status.json"), 0) << a->Output();
+  ASSERT_GT(ObjectsWritten(dir_ / "b/sink/pair.status.json"), 0) << b->Output();
+
+  a->Signal(SIGKILL);
+  EXPECT_EQ(a->Wait(std::chrono::seconds(10)), 128 + SIGKILL);
+  // Partitions only a had written to.
+  const auto by_a = ObjectsByPartition(dir_ / "a/sink/pair.status.json");
+  const auto by_b = ObjectsByPartition(dir_ / "b/sink/pair.status.json");
+  std::set<std::string> only_a;
+  for (const auto& [tp, n] : by_a) {
+    if (n > 0 && by_b.count(tp) && by_b.at(tp) == 0) only_a.insert(tp);
+  }
+  ASSERT_FALSE(only_a.empty());
+  emulate("2");
+  // The survivor takes over a's partitions (after the session timeout) and
+  // writes objects in them.
+  auto took_over = [&] {
+    for (const auto& [tp, n] : ObjectsByPartition(dir_ / "b/sink/pair.status.json")) {
+      if (only_a.count(tp) && n > 0) return true;
+    }
+    return false;
+  };
+  const auto later = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!took_over() && std::chrono::steady_clock::now() < later) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(took_over()) << b->Output();
+  EXPECT_EQ(b->Stop(std::chrono::seconds(30)), 0) << b->Output();
+  // The rest (files below flush.size) is drained by one more member of the group.
+  auto drain = RunCommand({PinpipeBinary(), "--log-level", "warn", "sink", "--config", group,
+                           "--data-dir", dir_ / "c", "--store", lake, "--once"},
+                          "", env, std::chrono::seconds(90));
+  ASSERT_EQ(drain.exit_code, 0) << drain.err;
+  auto single =
+      RunCommand({PinpipeBinary(), "--log-level", "warn", "sink", "--config", reference,
+                  "--data-dir", dir_ / "r", "--store", "file://" + (dir_ / "ref-lake"), "--once"},
+                 "", env, std::chrono::seconds(90));
+  ASSERT_EQ(single.exit_code, 0) << single.err;
+  EXPECT_EQ(serve.Stop(std::chrono::seconds(20)), 0) << serve.Output();
+
+  auto pair = ReadLake(dir_ / "pair-lake");
+  auto ref = ReadLake(dir_ / "ref-lake");
+  size_t lines = 0;
+  for (const auto& [key, bytes] : ref) lines += Lines(bytes).size();
+  EXPECT_EQ(lines, 900u);
+  std::vector<std::string> pk, rk;
+  for (const auto& [k, v] : pair) pk.push_back(k);
+  for (const auto& [k, v] : ref) rk.push_back(k);
+  EXPECT_EQ(pk, rk);
+  for (const auto& [key, bytes] : ref) {
+    auto it = pair.find(key);
+    if (it == pair.end()) continue;
+    EXPECT_EQ(it->second, bytes) << key;
+  }
 }
 
 }  // namespace
