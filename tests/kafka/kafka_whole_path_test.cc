@@ -387,5 +387,63 @@ TEST_F(WholePathTest, TwoSinkWorkersOneKilledEqualASingleWorkerRun) {
   }
 }
 
+// The mock refuses offset commits while its group rebalances; a real broker
+// answers ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID to a member that fell out of
+// the group. A sink worker whose commits are refused keeps running, and the
+// lake still equals a run without refusals.
+TEST_F(WholePathTest, RefusedCommitsDoNotStopTheSink) {
+  auto mock = kafka::MockCluster::Start(3);
+  ASSERT_TRUE(mock.ok()) << mock.status().ToString();
+  for (const auto& t : Topics()) ASSERT_TRUE((*mock)->CreateTopic(t, 2).ok());
+  const std::map<std::string, std::string> env = {
+      {"PINPIPE_BROKER_TYPE", "kafka"},
+      {"PINPIPE_KAFKA_BOOTSTRAP_SERVERS", (*mock)->bootstrap_servers()},
+      {"PINPIPE_KAFKA_SESSION_TIMEOUT_MS", "4500"},
+      {"PINPIPE_KAFKA_HEARTBEAT_INTERVAL_MS", "300"}};
+  const int port = PickFreePort();
+  const std::string api = "http://127.0.0.1:" + std::to_string(port);
+  Process serve({{PinpipeBinary(), "--log-level", "warn", "serve", "--listen",
+                  "127.0.0.1:" + std::to_string(port), "--data-dir", dir_ / "serve"},
+                 env});
+  ASSERT_TRUE(WaitForPort(port, std::chrono::seconds(30))) << serve.Output();
+  WriteFile(dir_ / "w.properties", "name=w\ntopics.regex=0a60b9a8a831\\..*\nflush.size=10\n");
+  Process worker(
+      {{PinpipeBinary(), "--log-level", "warn", "sink", "--config", dir_ / "w.properties",
+        "--data-dir", dir_ / "w", "--store", "file://" + (dir_ / "w-lake")},
+       env});
+  std::this_thread::sleep_for(std::chrono::seconds(4));  // the mock's first join takes 3 s
+  (*mock)->PushRequestErrors(kafka::kOffsetCommitApiKey, {RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS,
+                                                          RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION,
+                                                          RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID});
+  auto e = RunCommand({PinpipeBinary(), "emulate", "--api", api, "--source",
+                       "sqlite://" + (dir_ / "source.db"), "--count", "100", "--batch-size", "5"},
+                      "", env);
+  ASSERT_EQ(e.exit_code, 0) << e.out << e.err;
+  // A worker of another group, never refused, is the reference: the refused
+  // worker must end with exactly its full (flush.size) objects.
+  WriteFile(dir_ / "r.properties", "name=r\ntopics.regex=0a60b9a8a831\\..*\nflush.size=10\n");
+  auto reference =
+      RunCommand({PinpipeBinary(), "--log-level", "warn", "sink", "--config", dir_ / "r.properties",
+                  "--data-dir", dir_ / "r", "--store", "file://" + (dir_ / "r-lake"), "--once"},
+                 "", env, std::chrono::seconds(90));
+  ASSERT_EQ(reference.exit_code, 0) << reference.err;
+  std::map<std::string, std::string> full;
+  for (const auto& [key, bytes] : ReadLake(dir_ / "r-lake")) {
+    if (Lines(bytes).size() == 10) full[key] = bytes;
+  }
+  ASSERT_GE(full.size(), 20u);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (ReadLake(dir_ / "w-lake") != full && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_TRUE(ReadLake(dir_ / "w-lake") == full) << worker.Output();
+  EXPECT_TRUE(worker.running()) << worker.Output();
+  EXPECT_EQ(worker.Stop(std::chrono::seconds(30)), 0) << worker.Output();
+  // The refusals reached the sink, which went back to the committed offsets.
+  EXPECT_NE(worker.Output().find("REBALANCE_IN_PROGRESS"), std::string::npos) << worker.Output();
+  EXPECT_NE(worker.Output().find("retrying from the committed offset"), std::string::npos);
+  EXPECT_EQ(serve.Stop(std::chrono::seconds(20)), 0) << serve.Output();
+}
+
 }  // namespace
 }  // namespace pinpipe::testing
