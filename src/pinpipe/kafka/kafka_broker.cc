@@ -12,6 +12,7 @@
 #include <mutex>
 #include <regex>
 #include <set>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -104,6 +105,13 @@ int64_t RemainingMs(Clock::time_point deadline) {
 // librdkafka logs (syslog levels) go to spdlog like every other pinpipe log line.
 void OnLog(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
   const char* name = rd_kafka_name(rk);
+  // Every kafka.* key goes to the producer and to the consumers alike, so
+  // librdkafka's "consumer property ... ignored by this producer" (and the
+  // reverse) is expected, not worth a warning on every start.
+  if (level == 4 && std::string_view(facility) == "CONFWARN" &&
+      std::string_view(message).find("will be ignored by this") != std::string_view::npos) {
+    level = 7;
+  }
   if (level <= 3) {
     spdlog::error("rdkafka {} {}: {}", name, facility, message);
   } else if (level == 4) {
