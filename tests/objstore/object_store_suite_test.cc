@@ -11,6 +11,7 @@
 #include "pinpipe/base/config.h"
 #include "pinpipe/objstore/local_object_store.h"
 #include "pinpipe/objstore/s3_object_store.h"
+#include "s3rver.h"
 
 namespace pinpipe::objstore {
 namespace {
@@ -22,54 +23,13 @@ using ::pinpipe::testing::WaitForPort;
 
 constexpr char kBucket[] = "lake-bucket";
 
-// One s3rver for the whole binary.
-class S3rver {
- public:
-  // Destroyed at exit, which stops the server (Process kills its group).
-  static S3rver& Get() {
-    static S3rver instance;
-    return instance;
-  }
-  int port() const { return port_; }
-  bool ok() const { return ok_; }
-
- private:
-  S3rver() : port_(PickFreePort()) {
-    process_ = std::make_unique<Process>(::pinpipe::testing::ProcessOptions{
-        // s3rver's continuation tokens use DES, which needs OpenSSL's legacy provider.
-        {"node", "--openssl-legacy-provider", PeersDir() + "/node_modules/s3rver/bin/s3rver.js",
-         "-d", dir_.path().string(), "-a", "127.0.0.1", "-p", std::to_string(port_), "-s",
-         "--configure-bucket", kBucket},
-        {},
-        "",
-        "",
-        ""});
-    ok_ = WaitForPort(port_, std::chrono::seconds(20));
-  }
-  TempDir dir_;
-  int port_;
-  bool ok_ = false;
-  std::unique_ptr<Process> process_;
-};
-
-S3Options S3rverOptions(bool path_style) {
-  S3rver& server = S3rver::Get();
-  S3Options o;
-  o.bucket = kBucket;
-  o.credentials = {"S3RVER", "S3RVER", ""};
-  o.conditional_put = ConditionalPut::kCheck;  // s3rver ignores If-None-Match
-  o.backoff_base_ms = 10;
-  const std::string port = std::to_string(server.port());
-  if (path_style) {
-    o.endpoint = "http://127.0.0.1:" + port;
-    o.path_style = true;
-  } else {
-    // Virtual-host addressing: the bucket is in the Host header.
-    o.endpoint = "http://s3.amazonaws.com:" + port;
-    o.connect_to = {std::string(kBucket) + ".s3.amazonaws.com:" + port + ":127.0.0.1:" + port};
-  }
-  return o;
+// One s3rver for the whole binary (destroyed at exit, which stops it).
+::pinpipe::testing::S3rver& Server() {
+  static ::pinpipe::testing::S3rver server(kBucket);
+  return server;
 }
+
+S3Options S3rverOptions(bool path_style) { return Server().Options(path_style); }
 
 class ObjectStoreSuite : public ::testing::TestWithParam<std::string> {
  protected:
@@ -83,7 +43,7 @@ class ObjectStoreSuite : public ::testing::TestWithParam<std::string> {
       store_ = std::move(*store);
       return;
     }
-    ASSERT_TRUE(S3rver::Get().ok()) << "s3rver did not start";
+    ASSERT_TRUE(Server().ok()) << "s3rver did not start";
     S3Options o = S3rverOptions(GetParam() == "s3rver-path");
     o.prefix = prefix;
     auto store = S3ObjectStore::Open(o);
@@ -211,7 +171,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, ObjectStoreSuite,
 TEST(S3rverTest, UnknownAccessKeyIsUnauthenticatedAndNotRetried) {
   // s3rver checks the access key id (not the V4 signature itself, which the
   // unit tests check against AWS's published vector).
-  ASSERT_TRUE(S3rver::Get().ok());
+  ASSERT_TRUE(Server().ok());
   S3Options o = S3rverOptions(true);
   o.credentials.access_key = "NOT-A-KEY";
   o.credentials.secret_key = "NOT-A-SECRET";
@@ -226,10 +186,10 @@ TEST(S3rverTest, UnknownAccessKeyIsUnauthenticatedAndNotRetried) {
 }
 
 TEST(S3rverTest, OpenObjectStoreReadsS3ConfigKeys) {
-  ASSERT_TRUE(S3rver::Get().ok());
+  ASSERT_TRUE(Server().ok());
   Config config;
   ASSERT_TRUE(
-      config.Set("s3.endpoint", "http://127.0.0.1:" + std::to_string(S3rver::Get().port())).ok());
+      config.Set("s3.endpoint", "http://127.0.0.1:" + std::to_string(Server().port())).ok());
   ASSERT_TRUE(config.Set("s3.path_style", "true").ok());
   ASSERT_TRUE(config.Set("s3.access_key", "S3RVER").ok());
   ASSERT_TRUE(config.Set("s3.secret_key", "S3RVER").ok());
