@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "harness.h"
 #include "pinpipe/base/config.h"
@@ -174,6 +175,54 @@ TEST_F(ServeTest, SigtermFinishesAndExitsZero) {
   EXPECT_EQ(Curl({Base() + "/healthz"}).status, 200);
   server_->Signal(SIGTERM);
   EXPECT_EQ(server_->Wait(std::chrono::seconds(15)), 0) << server_->Output();
+}
+
+// A produce waiting for its group commit when SIGTERM arrives is answered
+// (200, with its offset) before the server exits, and the record is there
+// after a restart.
+TEST_F(ServeTest, SigtermAnswersAProduceStillWaitingForItsGroupCommit) {
+  StartServe({"--set", "log.fsync=interval:1500"});
+  const std::string type = "Content-Type: application/vnd.kafka.json.v2+json";
+  ASSERT_EQ(Curl({"-X", "POST", "-H", type, "--data", R"({"records":[{"value":0}]})",
+                  Base() + "/topics/inflight"})
+                .status,
+            200);
+  HttpResult in_flight;
+  std::thread client([&] {
+    in_flight = Curl({"-X", "POST", "-H", type, "--data", R"({"records":[{"value":1}]})",
+                      Base() + "/topics/inflight"});
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the append is waiting
+  server_->Signal(SIGTERM);
+  client.join();
+  EXPECT_EQ(in_flight.status, 200) << in_flight.body;
+  EXPECT_EQ(in_flight.body, R"({"key_schema_id":null,"value_schema_id":null,"offsets":[)"
+                            R"({"partition":0,"offset":1,"error_code":null,"error":null}]})");
+  EXPECT_EQ(server_->Wait(std::chrono::seconds(15)), 0) << server_->Output();
+  StartServe();  // both records survived: the next one gets offset 2
+  auto r = Curl({"-X", "POST", "-H", type, "--data", R"({"records":[{"value":2}]})",
+                 Base() + "/topics/inflight"});
+  EXPECT_EQ(json::parse(r.body)["offsets"][0]["offset"], 2) << r.body;
+}
+
+// TLS from api.tls_cert / api.tls_key: curl trusting the certificate gets
+// through; plain HTTP on the same port does not.
+TEST_F(ServeTest, ServesTlsWithTheConfiguredCertificate) {
+  const std::string cert = dir_ / "cert.pem";
+  const std::string key = dir_ / "key.pem";
+  auto made = RunCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                          key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                          "subjectAltName=IP:127.0.0.1"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  StartServe({"--set", "api.tls_cert=" + cert, "--set", "api.tls_key=" + key});
+  const std::string https = "https://127.0.0.1:" + std::to_string(port_);
+  auto r = Curl({"--cacert", cert, "-X", "POST", "-H",
+                 "Content-Type: application/vnd.kafka.json.v2+json", "--data",
+                 R"({"records":[{"value":{"tls":true}}]})", https + "/topics/secure"});
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Curl({"--cacert", cert, https + "/healthz"}).body, "ok\n");
+  EXPECT_NE(Curl({https + "/healthz"}).status, 200);  // an untrusted certificate is refused
+  EXPECT_NE(Curl({"--max-time", "5", Base() + "/healthz"}).status, 200);  // plain HTTP
 }
 
 }  // namespace
