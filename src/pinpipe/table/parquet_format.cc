@@ -133,13 +133,46 @@ void SerializePageHeader(const PageHeader& h, std::string* out) {
 
 namespace {
 
-void ParseStatistics(CompactReader& r, Statistics* s) {
-  r.BeginStruct();
+// Calls field(type, id) for every field of the struct the reader stands in;
+// `field` reads or Skips the value.
+template <class Field>
+void ReadFields(CompactReader& r, Field field) {
   CType t;
   int16_t id;
+  while (r.NextField(&t, &id)) field(t, id);
+}
+
+// ReadFields over a nested struct value.
+template <class Field>
+void ReadStruct(CompactReader& r, Field field) {
+  r.BeginStruct();
+  ReadFields(r, field);
+  r.EndStruct();
+}
+
+// Calls element() once for every element of a list value.
+template <class Element>
+void ReadList(CompactReader& r, Element element) {
+  CType et;
+  uint32_t n;
+  r.ReadListHeader(&et, &n);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) element();
+}
+
+// Appends one parsed element per list element to `out`.
+template <class T, class Parse>
+void ReadListInto(CompactReader& r, std::vector<T>* out, Parse parse) {
+  ReadList(r, [&] {
+    T item;
+    parse(&item);
+    out->push_back(std::move(item));
+  });
+}
+
+void ParseStatistics(CompactReader& r, Statistics* s) {
   std::string legacy_min, legacy_max;
   bool has_legacy_min = false, has_legacy_max = false;
-  while (r.NextField(&t, &id)) {
+  ReadStruct(r, [&](CType t, int16_t id) {
     if (id == 1 && t == thrift::kBinary) {
       legacy_max = r.ReadBinary();
       has_legacy_max = true;
@@ -157,8 +190,7 @@ void ParseStatistics(CompactReader& r, Statistics* s) {
     } else {
       r.Skip(t);
     }
-  }
-  r.EndStruct();
+  });
   if (!s->has_min && has_legacy_min) {
     s->min_value = legacy_min;
     s->has_min = true;
@@ -170,48 +202,27 @@ void ParseStatistics(CompactReader& r, Statistics* s) {
 }
 
 void ParseLogical(CompactReader& r, SchemaElement* e) {
-  r.BeginStruct();
-  CType t;
-  int16_t id;
-  while (r.NextField(&t, &id)) {
-    if (t != thrift::kStruct) {
-      r.Skip(t);
-      continue;
-    }
+  ReadStruct(r, [&](CType t, int16_t id) {
+    if (t != thrift::kStruct) return r.Skip(t);
     e->logical = id;
-    if (id != kTimestampLogical) {
-      r.Skip(t);
-      continue;
-    }
-    r.BeginStruct();
-    CType t2;
-    int16_t id2;
-    while (r.NextField(&t2, &id2)) {
+    if (id != kTimestampLogical) return r.Skip(t);
+    ReadStruct(r, [&](CType t2, int16_t id2) {
       if (id2 == 1) {
         e->ts_adjusted_to_utc = t2 == thrift::kBoolTrue;
       } else if (id2 == 2 && t2 == thrift::kStruct) {
-        r.BeginStruct();
-        CType t3;
-        int16_t id3;
-        while (r.NextField(&t3, &id3)) {
+        ReadStruct(r, [&](CType t3, int16_t id3) {
           e->ts_unit = id3;
           r.Skip(t3);
-        }
-        r.EndStruct();
+        });
       } else {
         r.Skip(t2);
       }
-    }
-    r.EndStruct();
-  }
-  r.EndStruct();
+    });
+  });
 }
 
 void ParseSchemaElement(CompactReader& r, SchemaElement* e) {
-  r.BeginStruct();
-  CType t;
-  int16_t id;
-  while (r.NextField(&t, &id)) {
+  ReadStruct(r, [&](CType t, int16_t id) {
     switch (id) {
       case 1:
         e->type = r.ReadI32();
@@ -241,35 +252,21 @@ void ParseSchemaElement(CompactReader& r, SchemaElement* e) {
       default:
         r.Skip(t);
     }
-  }
-  r.EndStruct();
+  });
 }
 
 void ParseColumnMetaData(CompactReader& r, ColumnMetaData* m) {
-  r.BeginStruct();
-  CType t;
-  int16_t id;
-  while (r.NextField(&t, &id)) {
+  ReadStruct(r, [&](CType t, int16_t id) {
     switch (id) {
       case 1:
         m->type = r.ReadI32();
         break;
-      case 2: {
-        CType et;
-        uint32_t n;
-        r.ReadListHeader(&et, &n);
-        for (uint32_t i = 0; i < n && r.ok(); ++i) m->encodings.push_back(r.ReadI32());
+      case 2:
+        ReadList(r, [&] { m->encodings.push_back(r.ReadI32()); });
         break;
-      }
-      case 3: {
-        CType et;
-        uint32_t n;
-        r.ReadListHeader(&et, &n);
-        for (uint32_t i = 0; i < n && r.ok(); ++i) {
-          m->path_in_schema.emplace_back(r.ReadBinary());
-        }
+      case 3:
+        ReadList(r, [&] { m->path_in_schema.emplace_back(r.ReadBinary()); });
         break;
-      }
       case 4:
         m->codec = r.ReadI32();
         break;
@@ -298,36 +295,25 @@ void ParseColumnMetaData(CompactReader& r, ColumnMetaData* m) {
       default:
         r.Skip(t);
     }
-  }
-  r.EndStruct();
+  });
+}
+
+void ParseColumnChunk(CompactReader& r, ColumnChunk* cc) {
+  ReadStruct(r, [&](CType t, int16_t id) {
+    if (id == 2) {
+      cc->file_offset = r.ReadI64();
+    } else if (id == 3 && t == thrift::kStruct) {
+      ParseColumnMetaData(r, &cc->meta_data);
+    } else {
+      r.Skip(t);
+    }
+  });
 }
 
 void ParseRowGroup(CompactReader& r, RowGroup* rg) {
-  r.BeginStruct();
-  CType t;
-  int16_t id;
-  while (r.NextField(&t, &id)) {
+  ReadStruct(r, [&](CType t, int16_t id) {
     if (id == 1 && t == thrift::kList) {
-      CType et;
-      uint32_t n;
-      r.ReadListHeader(&et, &n);
-      for (uint32_t i = 0; i < n && r.ok(); ++i) {
-        ColumnChunk cc;
-        r.BeginStruct();
-        CType t2;
-        int16_t id2;
-        while (r.NextField(&t2, &id2)) {
-          if (id2 == 2) {
-            cc.file_offset = r.ReadI64();
-          } else if (id2 == 3 && t2 == thrift::kStruct) {
-            ParseColumnMetaData(r, &cc.meta_data);
-          } else {
-            r.Skip(t2);
-          }
-        }
-        r.EndStruct();
-        rg->columns.push_back(std::move(cc));
-      }
+      ReadListInto(r, &rg->columns, [&](ColumnChunk* cc) { ParseColumnChunk(r, cc); });
     } else if (id == 2) {
       rg->total_byte_size = r.ReadI64();
     } else if (id == 3) {
@@ -335,61 +321,38 @@ void ParseRowGroup(CompactReader& r, RowGroup* rg) {
     } else {
       r.Skip(t);
     }
-  }
-  r.EndStruct();
+  });
+}
+
+void ParseKeyValue(CompactReader& r, std::pair<std::string, std::string>* kv) {
+  ReadStruct(r, [&](CType t, int16_t id) {
+    if (id == 1) {
+      kv->first = r.ReadBinary();
+    } else if (id == 2) {
+      kv->second = r.ReadBinary();
+    } else {
+      r.Skip(t);
+    }
+  });
 }
 
 }  // namespace
 
 Status ParseFileMetaData(std::string_view data, FileMetaData* meta) {
   CompactReader r(reinterpret_cast<const uint8_t*>(data.data()), data.size());
-  CType t;
-  int16_t id;
   meta->type_defined_column_order = false;
-  while (r.NextField(&t, &id)) {
+  ReadFields(r, [&](CType t, int16_t id) {
     if (id == 1) {
       meta->version = r.ReadI32();
     } else if (id == 2 && t == thrift::kList) {
-      CType et;
-      uint32_t n;
-      r.ReadListHeader(&et, &n);
-      for (uint32_t i = 0; i < n && r.ok(); ++i) {
-        SchemaElement e;
-        ParseSchemaElement(r, &e);
-        meta->schema.push_back(std::move(e));
-      }
+      ReadListInto(r, &meta->schema, [&](SchemaElement* e) { ParseSchemaElement(r, e); });
     } else if (id == 3) {
       meta->num_rows = r.ReadI64();
     } else if (id == 4 && t == thrift::kList) {
-      CType et;
-      uint32_t n;
-      r.ReadListHeader(&et, &n);
-      for (uint32_t i = 0; i < n && r.ok(); ++i) {
-        RowGroup rg;
-        ParseRowGroup(r, &rg);
-        meta->row_groups.push_back(std::move(rg));
-      }
+      ReadListInto(r, &meta->row_groups, [&](RowGroup* rg) { ParseRowGroup(r, rg); });
     } else if (id == 5 && t == thrift::kList) {
-      CType et;
-      uint32_t n;
-      r.ReadListHeader(&et, &n);
-      for (uint32_t i = 0; i < n && r.ok(); ++i) {
-        std::pair<std::string, std::string> kv;
-        r.BeginStruct();
-        CType t2;
-        int16_t id2;
-        while (r.NextField(&t2, &id2)) {
-          if (id2 == 1) {
-            kv.first = r.ReadBinary();
-          } else if (id2 == 2) {
-            kv.second = r.ReadBinary();
-          } else {
-            r.Skip(t2);
-          }
-        }
-        r.EndStruct();
-        meta->key_value_metadata.push_back(std::move(kv));
-      }
+      ReadListInto(r, &meta->key_value_metadata,
+                   [&](std::pair<std::string, std::string>* kv) { ParseKeyValue(r, kv); });
     } else if (id == 6) {
       meta->created_by = r.ReadBinary();
     } else if (id == 7) {
@@ -398,16 +361,14 @@ Status ParseFileMetaData(std::string_view data, FileMetaData* meta) {
     } else {
       r.Skip(t);
     }
-  }
+  });
   if (!r.ok()) return DataLossError("parquet: malformed FileMetaData");
   return Status::Ok();
 }
 
 Status ParsePageHeader(std::string_view data, PageHeader* h, size_t* header_size) {
   CompactReader r(reinterpret_cast<const uint8_t*>(data.data()), data.size());
-  CType t;
-  int16_t id;
-  while (r.NextField(&t, &id)) {
+  ReadFields(r, [&](CType t, int16_t id) {
     if (id == 1) {
       h->type = r.ReadI32();
     } else if (id == 2) {
@@ -415,10 +376,8 @@ Status ParsePageHeader(std::string_view data, PageHeader* h, size_t* header_size
     } else if (id == 3) {
       h->compressed_page_size = r.ReadI32();
     } else if ((id == 5 || id == 7 || id == 8) && t == thrift::kStruct) {
-      r.BeginStruct();
-      CType t2;
-      int16_t id2;
-      while (r.NextField(&t2, &id2)) {
+      // Data page (5), dictionary page (7), data page v2 (8).
+      ReadStruct(r, [&](CType t2, int16_t id2) {
         if (id2 == 1) {
           h->num_values = r.ReadI32();
         } else if (id == 8 && id2 == 2) {
@@ -440,12 +399,11 @@ Status ParsePageHeader(std::string_view data, PageHeader* h, size_t* header_size
         } else {
           r.Skip(t2);
         }
-      }
-      r.EndStruct();
+      });
     } else {
       r.Skip(t);
     }
-  }
+  });
   if (!r.ok() || h->compressed_page_size < 0 || h->uncompressed_page_size < 0 ||
       h->num_values < 0) {
     return DataLossError("parquet: malformed page header");
