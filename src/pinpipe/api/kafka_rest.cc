@@ -382,15 +382,25 @@ void KafkaRest::ListTopics(http::Response& response) {
   Ok(response, std::move(b));
 }
 
-void KafkaRest::DescribeTopic(std::string_view topic, http::Response& response) {
-  if (!ValidTopicName(topic)) return KafkaError(response, kKafkaTopicNotFound, "Topic not found.");
-  auto desc = broker_.DescribeTopic(topic);
-  if (!desc.ok()) {
-    if (desc.status().code() == StatusCode::kNotFound) {
-      return KafkaError(response, kKafkaTopicNotFound, "Topic not found.");
-    }
-    return KafkaErrorFromStatus(response, desc.status());
+std::optional<broker::TopicDescription> KafkaRest::DescribeOrAnswer(std::string_view topic,
+                                                                    http::Response& response) {
+  if (!ValidTopicName(topic)) {
+    KafkaError(response, kKafkaTopicNotFound, "Topic not found.");
+    return std::nullopt;
   }
+  auto desc = broker_.DescribeTopic(topic);
+  if (desc.ok()) return std::move(*desc);
+  if (desc.status().code() == StatusCode::kNotFound) {
+    KafkaError(response, kKafkaTopicNotFound, "Topic not found.");
+  } else {
+    KafkaErrorFromStatus(response, desc.status());
+  }
+  return std::nullopt;
+}
+
+void KafkaRest::DescribeTopic(std::string_view topic, http::Response& response) {
+  auto desc = DescribeOrAnswer(topic, response);
+  if (!desc) return;
   std::string b = "{\"name\":";
   AppendJsonString(b, desc->name);
   b += ",\"configs\":{},\"partitions\":[";
@@ -403,14 +413,8 @@ void KafkaRest::DescribeTopic(std::string_view topic, http::Response& response) 
 }
 
 void KafkaRest::ListPartitions(std::string_view topic, http::Response& response) {
-  if (!ValidTopicName(topic)) return KafkaError(response, kKafkaTopicNotFound, "Topic not found.");
-  auto desc = broker_.DescribeTopic(topic);
-  if (!desc.ok()) {
-    if (desc.status().code() == StatusCode::kNotFound) {
-      return KafkaError(response, kKafkaTopicNotFound, "Topic not found.");
-    }
-    return KafkaErrorFromStatus(response, desc.status());
-  }
+  auto desc = DescribeOrAnswer(topic, response);
+  if (!desc) return;
   std::string b = "[";
   for (size_t i = 0; i < desc->partitions.size(); ++i) {
     if (i > 0) b += ',';
@@ -422,14 +426,8 @@ void KafkaRest::ListPartitions(std::string_view topic, http::Response& response)
 
 void KafkaRest::DescribePartition(std::string_view topic, std::string_view partition,
                                   http::Response& response) {
-  if (!ValidTopicName(topic)) return KafkaError(response, kKafkaTopicNotFound, "Topic not found.");
-  auto desc = broker_.DescribeTopic(topic);
-  if (!desc.ok()) {
-    if (desc.status().code() == StatusCode::kNotFound) {
-      return KafkaError(response, kKafkaTopicNotFound, "Topic not found.");
-    }
-    return KafkaErrorFromStatus(response, desc.status());
-  }
+  auto desc = DescribeOrAnswer(topic, response);
+  if (!desc) return;
   auto p = ParsePartition(partition);
   if (!p || *p >= static_cast<int32_t>(desc->partitions.size())) {
     return KafkaError(response, kKafkaPartitionNotFound, "Partition not found.");

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -62,6 +63,10 @@ class KafkaRest {
   void ProduceResponse(std::string_view topic, const Result<std::vector<broker::ProduceAck>>& acks,
                        int64_t bytes, http::Response& response);
   void ListTopics(http::Response& response);
+  // The topic's description, or nullopt after answering 40401 (or the
+  // broker's error) into `response`.
+  std::optional<broker::TopicDescription> DescribeOrAnswer(std::string_view topic,
+                                                           http::Response& response);
   void DescribeTopic(std::string_view topic, http::Response& response);
   void ListPartitions(std::string_view topic, http::Response& response);
   void DescribePartition(std::string_view topic, std::string_view partition,

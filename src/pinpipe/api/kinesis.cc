@@ -290,20 +290,8 @@ void Kinesis::DescribeStream(std::string_view name, bool summary, http::Response
     b += ",\"ConsumerCount\":0}}";
     return Ok(response, std::move(b));
   }
-  auto desc = broker_.DescribeTopic(name);
   b += ",\"HasMoreShards\":false,\"Shards\":[";
-  for (int32_t i = 0; i < info->shards; ++i) {
-    int64_t start = 0;
-    if (desc.ok() && i < static_cast<int32_t>(desc->partitions.size())) {
-      start = desc->partitions[i].log_start_offset;
-    }
-    HashKeyRange r = ShardRange(i, info->shards);
-    if (i > 0) b += ',';
-    b += "{\"ShardId\":\"" + ShardId(i) + "\",\"HashKeyRange\":{\"StartingHashKey\":\"" +
-         U128ToDecimal(r.start) + "\",\"EndingHashKey\":\"" + U128ToDecimal(r.end) +
-         "\"},\"SequenceNumberRange\":{\"StartingSequenceNumber\":\"" + SequenceNumber(i, start) +
-         "\"}}";
-  }
+  AppendShards(name, info->shards, b);
   b += "]}}";
   Ok(response, std::move(b));
 }
@@ -345,23 +333,27 @@ void Kinesis::ListStreamsAction(int64_t limit, std::string_view exclusive_start,
                    ",\"StreamNames\":" + names + "],\"StreamSummaries\":" + summaries + "]}");
 }
 
-void Kinesis::ListShards(std::string_view name, http::Response& response) {
-  auto info = Lookup(name);
-  if (!info.ok()) return KinesisErrorFromStatus(response, info.status());
+void Kinesis::AppendShards(std::string_view name, int32_t shards, std::string& b) {
   auto desc = broker_.DescribeTopic(name);
-  std::string b = "{\"Shards\":[";
-  for (int32_t i = 0; i < info->shards; ++i) {
+  for (int32_t i = 0; i < shards; ++i) {
     int64_t start = 0;
     if (desc.ok() && i < static_cast<int32_t>(desc->partitions.size())) {
       start = desc->partitions[i].log_start_offset;
     }
-    HashKeyRange r = ShardRange(i, info->shards);
+    HashKeyRange r = ShardRange(i, shards);
     if (i > 0) b += ',';
     b += "{\"ShardId\":\"" + ShardId(i) + "\",\"HashKeyRange\":{\"StartingHashKey\":\"" +
          U128ToDecimal(r.start) + "\",\"EndingHashKey\":\"" + U128ToDecimal(r.end) +
          "\"},\"SequenceNumberRange\":{\"StartingSequenceNumber\":\"" + SequenceNumber(i, start) +
          "\"}}";
   }
+}
+
+void Kinesis::ListShards(std::string_view name, http::Response& response) {
+  auto info = Lookup(name);
+  if (!info.ok()) return KinesisErrorFromStatus(response, info.status());
+  std::string b = "{\"Shards\":[";
+  AppendShards(name, info->shards, b);
   b += "]}";
   Ok(response, std::move(b));
 }

@@ -96,6 +96,8 @@ class Kinesis {
   void DescribeStream(std::string_view name, bool summary, http::Response& response);
   void ListStreamsAction(int64_t limit, std::string_view exclusive_start, http::Response& response);
   void ListShards(std::string_view name, http::Response& response);
+  // The Shards array's elements (ids, hash key ranges, starting sequence numbers).
+  void AppendShards(std::string_view name, int32_t shards, std::string& b);
   // Validates and produces; answers later through `later` once the records
   // are durable (or now, into `response`, when the request is refused).
   void PutRecords(std::string_view name, std::vector<PutEntry>& entries, bool single,
