@@ -28,23 +28,8 @@ std::string NewUuid() {
 }
 
 std::string_view SparkType(ColumnType t) {
-  switch (t) {
-    case ColumnType::kBoolean:
-      return "boolean";
-    case ColumnType::kInt32:
-      return "integer";
-    case ColumnType::kInt64:
-      return "long";
-    case ColumnType::kDouble:
-      return "double";
-    case ColumnType::kString:
-      return "string";
-    case ColumnType::kTimestampMicros:
-      return "timestamp";
-    case ColumnType::kDoubleList:
-      return "array";
-  }
-  return "?";
+  // ColumnTypeName's names are Spark's, but a list's type is a struct whose "type" is "array".
+  return t == ColumnType::kDoubleList ? "array" : ColumnTypeName(t);
 }
 
 // "2020-09-13T12:26:40.123Z" (the form Spark writes in Delta stats).
