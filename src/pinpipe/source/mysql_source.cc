@@ -7,6 +7,7 @@
 
 #include "pinpipe/source/row_codec.h"
 #include "pinpipe/source/source_db.h"
+#include "pinpipe/source/sql_source.h"
 
 namespace pinpipe::source {
 namespace {
@@ -134,46 +135,16 @@ class InsertStatement {
   std::vector<char> scratch_;
 };
 
-class MysqlSource final : public SourceDb {
+class MysqlSource final : public internal::SqlSource {
  public:
-  MysqlSource(MYSQL* conn, std::string where) : conn_(conn), where_(std::move(where)) {}
+  MysqlSource(MYSQL* conn, std::string where)
+      : SqlSource(Dialect::kMysql), conn_(conn), where_(std::move(where)) {}
   ~MysqlSource() override {
-    for (auto& s : chunk_) s.reset();
-    for (auto& s : single_) s.reset();
+    ResetStatements();
     mysql_close(conn_);
   }
 
   std::string_view Kind() const override { return "mysql"; }
-  std::string QuoteIdentifier(std::string_view name) const override {
-    return internal::QuoteIdent(Dialect::kMysql, name);
-  }
-
-  Status CreateTables() override {
-    for (Table t : model::kAllTables) {
-      PINPIPE_RETURN_IF_ERROR(Exec(internal::CreateTableSql(Dialect::kMysql, t)));
-    }
-    return Status::Ok();
-  }
-
-  Status DropTables() override {
-    for (auto& s : chunk_) s.reset();
-    for (auto& s : single_) s.reset();
-    for (Table t : model::kAllTables) {
-      PINPIPE_RETURN_IF_ERROR(Exec("DROP TABLE IF EXISTS " + QuoteIdentifier(model::TableName(t))));
-    }
-    return Status::Ok();
-  }
-
-  Status Insert(std::span<const PinRow> pins, std::span<const GeoRow> geos,
-                std::span<const UserRow> users) override {
-    PINPIPE_RETURN_IF_ERROR(Exec("START TRANSACTION"));
-    Status s = InsertAll(Table::kPin, pins);
-    if (s.ok()) s = InsertAll(Table::kGeo, geos);
-    if (s.ok()) s = InsertAll(Table::kUser, users);
-    if (s.ok()) s = Exec("COMMIT");
-    if (!s.ok()) (void)Exec("ROLLBACK");
-    return s;
-  }
 
   Result<bool> TableExists(Table table) override {
     PINPIPE_ASSIGN_OR_RETURN(
@@ -181,17 +152,6 @@ class MysqlSource final : public SourceDb {
                              "DATABASE() AND table_name = '" +
                              std::string(model::TableName(table)) + "'"));
     return !rows.empty() && rows[0][0] != "0";
-  }
-
-  Status ScanPins(int64_t begin, int64_t end, const std::function<Status(PinRow&&)>& fn) override {
-    return Scan<PinRow>(Table::kPin, begin, end, internal::DecodePin, fn);
-  }
-  Status ScanGeos(int64_t begin, int64_t end, const std::function<Status(GeoRow&&)>& fn) override {
-    return Scan<GeoRow>(Table::kGeo, begin, end, internal::DecodeGeo, fn);
-  }
-  Status ScanUsers(int64_t begin, int64_t end,
-                   const std::function<Status(UserRow&&)>& fn) override {
-    return Scan<UserRow>(Table::kUser, begin, end, internal::DecodeUser, fn);
   }
 
   Result<std::vector<std::vector<std::string>>> QueryText(const std::string& sql) override {
@@ -210,7 +170,12 @@ class MysqlSource final : public SourceDb {
                     "mysql " + what + " on " + where_ + ": " + mysql_error(conn_));
   }
 
-  Status Exec(const std::string& sql) {
+  void ResetStatements() override {
+    for (auto& s : chunk_) s.reset();
+    for (auto& s : single_) s.reset();
+  }
+
+  Status Exec(const std::string& sql) override {
     if (mysql_real_query(conn_, sql.data(), sql.size()) != 0) return Error("exec");
     return Status::Ok();
   }
@@ -258,18 +223,17 @@ class MysqlSource final : public SourceDb {
     return Status::Ok();
   }
 
-  template <typename Row, typename Decode>
-  Status Scan(Table table, int64_t begin, int64_t end, Decode decode,
-              const std::function<Status(Row&&)>& fn) {
+  Status InsertRows(Table table, internal::RowSpan rows) override {
+    return std::visit([&](auto span) { return InsertAll(table, span); }, rows);
+  }
+
+  Status ScanRows(Table table, int64_t begin, int64_t end,
+                  const std::function<Status(const internal::RowView&)>& each) override {
     std::string sql = internal::SelectRangeSql(Dialect::kMysql, table);
     // The bounds are integers, so inlining them is safe.
     sql.replace(sql.find('?'), 1, std::to_string(begin));
     sql.replace(sql.find('?'), 1, std::to_string(end));
-    return Query(sql, [&](const MysqlRowView& view, unsigned) -> Status {
-      auto row = decode(view);
-      if (!row.ok()) return row.status().WithContext(std::string(model::TableName(table)));
-      return fn(std::move(row).value());
-    });
+    return Query(sql, [&](const MysqlRowView& view, unsigned) { return each(view); });
   }
 
   MYSQL* conn_;

@@ -7,6 +7,7 @@
 
 #include "pinpipe/source/row_codec.h"
 #include "pinpipe/source/source_db.h"
+#include "pinpipe/source/sql_source.h"
 
 namespace pinpipe::source {
 namespace {
@@ -56,57 +57,19 @@ class PgRowView final : public internal::RowView {
   int row_;
 };
 
-class PostgresSource final : public SourceDb {
+class PostgresSource final : public internal::SqlSource {
  public:
-  PostgresSource(PGconn* conn, std::string where) : conn_(conn), where_(std::move(where)) {}
+  PostgresSource(PGconn* conn, std::string where)
+      : SqlSource(Dialect::kPostgres), conn_(conn), where_(std::move(where)) {}
   ~PostgresSource() override { PQfinish(conn_); }
 
   std::string_view Kind() const override { return "postgresql"; }
-  std::string QuoteIdentifier(std::string_view name) const override {
-    return internal::QuoteIdent(Dialect::kPostgres, name);
-  }
-
-  Status CreateTables() override {
-    for (Table t : model::kAllTables) {
-      PINPIPE_RETURN_IF_ERROR(Exec(internal::CreateTableSql(Dialect::kPostgres, t)));
-    }
-    return Status::Ok();
-  }
-
-  Status DropTables() override {
-    for (Table t : model::kAllTables) {
-      PINPIPE_RETURN_IF_ERROR(Exec("DROP TABLE IF EXISTS " + QuoteIdentifier(model::TableName(t))));
-    }
-    return Status::Ok();
-  }
-
-  Status Insert(std::span<const PinRow> pins, std::span<const GeoRow> geos,
-                std::span<const UserRow> users) override {
-    PINPIPE_RETURN_IF_ERROR(Exec("BEGIN"));
-    Status s = InsertAll(Table::kPin, pins);
-    if (s.ok()) s = InsertAll(Table::kGeo, geos);
-    if (s.ok()) s = InsertAll(Table::kUser, users);
-    if (s.ok()) s = Exec("COMMIT");
-    if (!s.ok()) (void)Exec("ROLLBACK");
-    return s;
-  }
 
   Result<bool> TableExists(Table table) override {
     PINPIPE_ASSIGN_OR_RETURN(
         auto rows, QueryText("SELECT to_regclass('" + QuoteIdentifier(model::TableName(table)) +
                              "') IS NOT NULL"));
     return !rows.empty() && rows[0][0] == "t";
-  }
-
-  Status ScanPins(int64_t begin, int64_t end, const std::function<Status(PinRow&&)>& fn) override {
-    return Scan<PinRow>(Table::kPin, begin, end, internal::DecodePin, fn);
-  }
-  Status ScanGeos(int64_t begin, int64_t end, const std::function<Status(GeoRow&&)>& fn) override {
-    return Scan<GeoRow>(Table::kGeo, begin, end, internal::DecodeGeo, fn);
-  }
-  Status ScanUsers(int64_t begin, int64_t end,
-                   const std::function<Status(UserRow&&)>& fn) override {
-    return Scan<UserRow>(Table::kUser, begin, end, internal::DecodeUser, fn);
   }
 
   Result<std::vector<std::vector<std::string>>> QueryText(const std::string& sql) override {
@@ -131,7 +94,7 @@ class PostgresSource final : public SourceDb {
     return MapError(state, "postgresql " + what + " on " + where_ + ": " + msg);
   }
 
-  Status Exec(const std::string& sql) {
+  Status Exec(const std::string& sql) override {
     PgResult res(PQexec(conn_, sql.c_str()));
     auto st = PQresultStatus(res.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Error("exec", res.get());
@@ -212,9 +175,12 @@ class PostgresSource final : public SourceDb {
     return Status::Ok();
   }
 
-  template <typename Row, typename Decode>
-  Status Scan(Table table, int64_t begin, int64_t end, Decode decode,
-              const std::function<Status(Row&&)>& fn) {
+  Status InsertRows(Table table, internal::RowSpan rows) override {
+    return std::visit([&](auto span) { return InsertAll(table, span); }, rows);
+  }
+
+  Status ScanRows(Table table, int64_t begin, int64_t end,
+                  const std::function<Status(const internal::RowView&)>& each) override {
     std::string sql = internal::SelectRangeSql(Dialect::kPostgres, table);
     std::string b = std::to_string(begin), e = std::to_string(end);
     const char* params[2] = {b.c_str(), e.c_str()};
@@ -224,10 +190,7 @@ class PostgresSource final : public SourceDb {
     }
     int nrows = PQntuples(res.get());
     for (int r = 0; r < nrows; ++r) {
-      PgRowView view(res.get(), r);
-      auto row = decode(view);
-      if (!row.ok()) return row.status().WithContext(std::string(model::TableName(table)));
-      PINPIPE_RETURN_IF_ERROR(fn(std::move(row).value()));
+      PINPIPE_RETURN_IF_ERROR(each(PgRowView(res.get(), r)));
     }
     return Status::Ok();
   }

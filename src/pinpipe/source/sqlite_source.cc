@@ -5,6 +5,7 @@
 
 #include "pinpipe/source/row_codec.h"
 #include "pinpipe/source/source_db.h"
+#include "pinpipe/source/sql_source.h"
 
 namespace pinpipe::source {
 namespace {
@@ -47,33 +48,16 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
-class SqliteSource final : public SourceDb {
+class SqliteSource final : public internal::SqlSource {
  public:
-  SqliteSource(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  SqliteSource(sqlite3* db, std::string path)
+      : SqlSource(Dialect::kSqlite), db_(db), path_(std::move(path)) {}
   ~SqliteSource() override {
     for (auto& s : insert_) s.reset();
     sqlite3_close_v2(db_);
   }
 
   std::string_view Kind() const override { return "sqlite"; }
-  std::string QuoteIdentifier(std::string_view name) const override {
-    return internal::QuoteIdent(Dialect::kSqlite, name);
-  }
-
-  Status CreateTables() override {
-    for (Table t : model::kAllTables) {
-      PINPIPE_RETURN_IF_ERROR(Exec(internal::CreateTableSql(Dialect::kSqlite, t)));
-    }
-    return Status::Ok();
-  }
-
-  Status DropTables() override {
-    for (auto& s : insert_) s.reset();
-    for (Table t : model::kAllTables) {
-      PINPIPE_RETURN_IF_ERROR(Exec("DROP TABLE IF EXISTS " + QuoteIdentifier(model::TableName(t))));
-    }
-    return Status::Ok();
-  }
 
   Status PrepareBulkLoad() override {
     // The load is one-off and repeatable (`seed --replace`), so durability of
@@ -84,17 +68,6 @@ class SqliteSource final : public SourceDb {
     PINPIPE_RETURN_IF_ERROR(Exec("PRAGMA locking_mode=EXCLUSIVE"));
     PINPIPE_RETURN_IF_ERROR(Exec("PRAGMA cache_size=-16384"));
     return Status::Ok();
-  }
-
-  Status Insert(std::span<const PinRow> pins, std::span<const GeoRow> geos,
-                std::span<const UserRow> users) override {
-    PINPIPE_RETURN_IF_ERROR(Exec("BEGIN"));
-    Status s = InsertAll(Table::kPin, pins);
-    if (s.ok()) s = InsertAll(Table::kGeo, geos);
-    if (s.ok()) s = InsertAll(Table::kUser, users);
-    if (s.ok()) s = Exec("COMMIT");
-    if (!s.ok()) (void)Exec("ROLLBACK");
-    return s;
   }
 
   Result<bool> TableExists(Table table) override {
@@ -109,17 +82,6 @@ class SqliteSource final : public SourceDb {
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
     return Error("check table");
-  }
-
-  Status ScanPins(int64_t begin, int64_t end, const std::function<Status(PinRow&&)>& fn) override {
-    return Scan<PinRow>(Table::kPin, begin, end, internal::DecodePin, fn);
-  }
-  Status ScanGeos(int64_t begin, int64_t end, const std::function<Status(GeoRow&&)>& fn) override {
-    return Scan<GeoRow>(Table::kGeo, begin, end, internal::DecodeGeo, fn);
-  }
-  Status ScanUsers(int64_t begin, int64_t end,
-                   const std::function<Status(UserRow&&)>& fn) override {
-    return Scan<UserRow>(Table::kUser, begin, end, internal::DecodeUser, fn);
   }
 
   Result<std::vector<std::vector<std::string>>> QueryText(const std::string& sql) override {
@@ -151,7 +113,11 @@ class SqliteSource final : public SourceDb {
     return InternalError(msg);
   }
 
-  Status Exec(const std::string& sql) {
+  void ResetStatements() override {
+    for (auto& s : insert_) s.reset();
+  }
+
+  Status Exec(const std::string& sql) override {
     char* err = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
       sqlite3_free(err);
@@ -162,7 +128,6 @@ class SqliteSource final : public SourceDb {
 
   template <typename Row>
   Status InsertAll(Table table, std::span<const Row> rows) {
-    if (rows.empty()) return Status::Ok();
     auto& stmt = insert_[static_cast<int>(table)];
     if (!stmt) {
       stmt = std::make_unique<Statement>();
@@ -205,9 +170,12 @@ class SqliteSource final : public SourceDb {
     return Status::Ok();
   }
 
-  template <typename Row, typename Decode>
-  Status Scan(Table table, int64_t begin, int64_t end, Decode decode,
-              const std::function<Status(Row&&)>& fn) {
+  Status InsertRows(Table table, internal::RowSpan rows) override {
+    return std::visit([&](auto span) { return InsertAll(table, span); }, rows);
+  }
+
+  Status ScanRows(Table table, int64_t begin, int64_t end,
+                  const std::function<Status(const internal::RowView&)>& each) override {
     Statement st;
     std::string sql = internal::SelectRangeSql(Dialect::kSqlite, table);
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, st.out(), nullptr) != SQLITE_OK) {
@@ -217,13 +185,7 @@ class SqliteSource final : public SourceDb {
     sqlite3_bind_int64(st.get(), 2, end);
     SqliteRowView view(st.get());
     int rc;
-    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-      auto row = decode(view);
-      if (!row.ok()) {
-        return row.status().WithContext(std::string(model::TableName(table)));
-      }
-      PINPIPE_RETURN_IF_ERROR(fn(std::move(row).value()));
-    }
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) PINPIPE_RETURN_IF_ERROR(each(view));
     if (rc != SQLITE_DONE) return Error("scan " + std::string(model::TableName(table)));
     return Status::Ok();
   }
