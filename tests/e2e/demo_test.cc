@@ -47,6 +47,8 @@ TEST(UpTest, StatusApiTriggerAndGracefulShutdown) {
       {"PINPIPE_STREAM_TABLES", "file://" + (dir / "tables")},
       {"PINPIPE_BATCH_OUT", dir / "results"},
       {"PINPIPE_SINK_ROTATE_SCHEDULE_INTERVAL_MS", "500"},
+      // Slow group commits, so that a produce is still waiting when SIGTERM comes.
+      {"PINPIPE_LOG_FSYNC", "interval:1500"},
       {"PINPIPE_API_LISTEN", "127.0.0.1:" + std::to_string(port)}};
   Process up({{PinpipeBinary(), "up"}, env});
   ASSERT_TRUE(WaitForPort(port, std::chrono::seconds(30))) << up.Output();
@@ -89,8 +91,32 @@ TEST(UpTest, StatusApiTriggerAndGracefulShutdown) {
   // The dashboard page is served from the binary.
   EXPECT_NE(Curl({api + "/ui/"}).find("<title>pinpipe</title>"), std::string::npos);
 
+  // SIGTERM while a produce waits for its group commit: it is answered first.
+  std::string in_flight;
+  std::thread client([&] {
+    in_flight =
+        Curl({"-X", "POST", "-H", "Content-Type: application/vnd.kafka.json.v2+json", "--data",
+              R"({"records":[{"value":{"index":2}}]})", api + "/topics/0a60b9a8a831.pin"});
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(up.Stop(std::chrono::seconds(30)), 0) << up.Output();
+  client.join();
+  EXPECT_NE(in_flight.find(R"("offset":1,"error_code":null)"), std::string::npos) << in_flight;
   EXPECT_NE(up.Output().find("stopped cleanly"), std::string::npos) << up.Output();
+
+  // The streaming job left its status behind for `pinpipe stream status`.
+  auto st = RunCommand({PinpipeBinary(), "stream", "status", "--json"}, "", env);
+  ASSERT_EQ(st.exit_code, 0) << st.err;
+  auto doc = nlohmann::json::parse(st.out, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << st.out;
+  int64_t user_rows = -1;
+  for (const auto& q : doc["streams"]) {
+    if (q.value("stream", "") == "streaming-0a60b9a8a831-user") user_rows = q.value("rows", -1);
+  }
+  EXPECT_EQ(user_rows, 1) << st.out;
+  auto table = RunCommand({PinpipeBinary(), "stream", "status"}, "", env);
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("streaming-0a60b9a8a831-user"), std::string::npos) << table.out;
 }
 
 TEST(DashboardTest, RealBrowserSeesLiveNumbersAndResultCharts) {
