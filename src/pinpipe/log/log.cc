@@ -115,6 +115,9 @@ Result<std::unique_ptr<Log>> Log::Open(LogOptions options) {
   }
   PINPIPE_ASSIGN_OR_RETURN(log->offsets_, OffsetStore::Open(dir / "consumer_offsets.log"));
   PINPIPE_RETURN_IF_ERROR(log->OpenExisting());
+  for (int i = 0; i < kSyncThreads; ++i) {
+    log->sync_threads_.emplace_back([l = log.get()] { l->SyncThreadLoop(); });
+  }
   log->flusher_ = std::thread([l = log.get()] { l->FlusherLoop(); });
   return log;
 }
@@ -126,6 +129,12 @@ Log::~Log() {
   }
   flush_cv_.notify_all();
   if (flusher_.joinable()) flusher_.join();
+  {
+    std::lock_guard lock(pool_mu_);
+    pool_stop_ = true;
+  }
+  pool_cv_.notify_all();
+  for (auto& t : sync_threads_) t.join();
   std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics;
   {
     std::lock_guard lock(mu_);
@@ -330,6 +339,53 @@ void Log::MarkDirty() {
   flush_cv_.notify_one();
 }
 
+// fdatasyncs of different files overlap on the device (and share journal
+// commits), so the partitions due together are synced together: the flusher
+// takes one and the sync threads the rest.
+bool Log::SyncAll(const std::vector<Partition*>& due) {
+  if (due.empty()) return true;
+  auto sync = [](Partition* p) {
+    Status s = p->Sync();
+    if (!s.ok()) spdlog::error("log: group commit fsync failed: {}", s.ToString());
+    return s.ok();
+  };
+  {
+    std::lock_guard lock(pool_mu_);
+    pool_queue_.assign(due.begin() + 1, due.end());
+    pool_failed_ = false;
+  }
+  pool_cv_.notify_all();
+  bool ok = sync(due.front());
+  std::unique_lock lock(pool_mu_);
+  // Help with what the sync threads have not started, then wait for theirs.
+  while (!pool_queue_.empty()) {
+    Partition* p = pool_queue_.back();
+    pool_queue_.pop_back();
+    lock.unlock();
+    ok = sync(p) && ok;
+    lock.lock();
+  }
+  pool_done_cv_.wait(lock, [&] { return pool_busy_ == 0; });
+  return ok && !pool_failed_;
+}
+
+void Log::SyncThreadLoop() {
+  std::unique_lock lock(pool_mu_);
+  while (true) {
+    pool_cv_.wait(lock, [&] { return pool_stop_ || !pool_queue_.empty(); });
+    if (pool_stop_) return;
+    Partition* p = pool_queue_.back();
+    pool_queue_.pop_back();
+    ++pool_busy_;
+    lock.unlock();
+    Status s = p->Sync();
+    if (!s.ok()) spdlog::error("log: group commit fsync failed: {}", s.ToString());
+    lock.lock();
+    if (!s.ok()) pool_failed_ = true;
+    if (--pool_busy_ == 0) pool_done_cv_.notify_all();
+  }
+}
+
 void Log::FlusherLoop() {
   using std::chrono::microseconds;
   using std::chrono::steady_clock;
@@ -354,6 +410,7 @@ void Log::FlusherLoop() {
     }
     const int64_t now = Clock::Real().MonotonicMicros();
     int64_t next_due = now + 1'000'000;
+    std::vector<Partition*> due_now;
     for (const auto& p : parts) {
       if (!p->Dirty()) continue;
       // Under always only OnDurable callers leave data for the flusher: sync at once.
@@ -361,14 +418,14 @@ void Log::FlusherLoop() {
                               ? now
                               : p->last_sync_micros() + p->options().fsync.interval_ms * 1000;
       if (now >= due) {
-        if (Status s = p->Sync(); !s.ok()) {
-          spdlog::error("log: group commit fsync failed: {}", s.ToString());
-          next_due = std::min(next_due, now + 100'000);  // retry later
-        }
-        if (p->Dirty()) next_due = std::min(next_due, now);
+        due_now.push_back(p.get());
       } else {
         next_due = std::min(next_due, due);
       }
+    }
+    if (!SyncAll(due_now)) next_due = std::min(next_due, now + 100'000);  // retry later
+    for (Partition* p : due_now) {
+      if (p->Dirty()) next_due = std::min(next_due, now);
     }
     next_wake = steady_clock::now() + microseconds(std::max<int64_t>(0, next_due - now));
     if (steady_clock::now() >= next_retention) {

@@ -123,6 +123,10 @@ class Log {
   Result<PartitionOptions> Resolve(const TopicSettings& s) const;
   void FlusherLoop();
   void MarkDirty();
+  // Syncs `due` in parallel (the calling flusher and the sync threads);
+  // false if any sync failed (logged).
+  bool SyncAll(const std::vector<Partition*>& due);
+  void SyncThreadLoop();
 
   LogOptions options_;
   Clock* clock_;
@@ -140,6 +144,17 @@ class Log {
   bool stop_ = false;
   bool dirty_ = false;
   std::thread flusher_;
+
+  // Sync threads that run a group commit's fdatasyncs alongside the flusher.
+  static constexpr int kSyncThreads = 3;
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;       // work queued or stop
+  std::condition_variable pool_done_cv_;  // pool_busy_ dropped to 0
+  std::vector<Partition*> pool_queue_;    // guarded by pool_mu_
+  int pool_busy_ = 0;
+  bool pool_failed_ = false;
+  bool pool_stop_ = false;
+  std::vector<std::thread> sync_threads_;
 };
 
 }  // namespace pinpipe::log

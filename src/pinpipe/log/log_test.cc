@@ -117,6 +117,36 @@ TEST_F(LogTest, OnDurableNeverWaitsForTheFlushersBackstopTick) {
   EXPECT_LT(worst_ms.load(), 500) << "an append waited for the flusher's backstop";
 }
 
+// The partitions due together are synced together (the flusher and its sync
+// threads); every one of them is answered.
+TEST_F(LogTest, OnDurableAcrossManyPartitionsAnswersEveryOne) {
+  auto log = OpenOrDie();
+  TopicSettings s;
+  s.partitions = 12;
+  ASSERT_TRUE(log->CreateTopic("wide", s).ok());
+  auto topic = log->GetTopic("wide");
+  ASSERT_TRUE(topic.ok());
+  for (int round = 0; round < 20; ++round) {
+    std::atomic<int> answered{0}, ok{0};
+    RecordView v;
+    v.value = "x";
+    for (int32_t p = 0; p < 12; ++p) {
+      auto info = (*topic)->partition(p)->Append(std::span<const RecordView>(&v, 1));
+      ASSERT_TRUE(info.ok());
+      (*topic)->partition(p)->OnDurable(info->next_offset, [&](Status st) {
+        ok += st.ok();
+        ++answered;
+      });
+    }
+    for (int i = 0; i < 200 && answered.load() < 12; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ASSERT_EQ(answered.load(), 12) << "round " << round;
+    EXPECT_EQ(ok.load(), 12);
+    for (int32_t p = 0; p < 12; ++p) EXPECT_EQ((*topic)->partition(p)->high_watermark(), round + 1);
+  }
+}
+
 TEST_F(LogTest, ClosingTheLogAnswersEveryPendingOnDurable) {
   options_.fsync = *FsyncPolicy::Parse("interval:60000");  // the flusher would wait a minute
   auto log = OpenOrDie();
