@@ -40,16 +40,21 @@ std::vector<std::string> Topics() {
 }
 
 // Every object under `root`, relative key -> bytes.
-std::map<std::string, std::string> ReadLake(const fs::path& root) {
-  std::map<std::string, std::string> out;
-  if (!fs::exists(root)) return out;
-  for (const auto& e : fs::recursive_directory_iterator(root)) {
-    if (!e.is_regular_file()) continue;
-    std::string rel = fs::relative(e.path(), root).string();
-    if (rel.starts_with(".pinpipe-tmp")) continue;
-    out[rel] = ReadFile(e.path().string());
+std::map<std::string, std::string> ReadLake(const fs::path& root) { return ReadTree(root); }
+
+// The same object keys, each with the same bytes.
+void ExpectSameLake(const std::map<std::string, std::string>& got,
+                    const std::map<std::string, std::string>& want) {
+  std::vector<std::string> got_keys, want_keys;
+  for (const auto& [k, v] : got) got_keys.push_back(k);
+  for (const auto& [k, v] : want) want_keys.push_back(k);
+  EXPECT_EQ(got_keys, want_keys);
+  for (const auto& [key, bytes] : want) {
+    auto it = got.find(key);
+    if (it != got.end()) {
+      EXPECT_EQ(it->second, bytes) << key;
+    }
   }
-  return out;
 }
 
 std::vector<std::string> Lines(const std::string& text) {
@@ -192,16 +197,7 @@ TEST_F(WholePathTest, OnePartitionTheKafkaLakeIsByteIdenticalToTheEmbeddedOne) {
     lines += Lines(bytes).size();
   }
   EXPECT_EQ(lines, 3u * kPosts);
-  // Same keys, same bytes.
-  std::vector<std::string> ek, kk;
-  for (const auto& [k, v] : embedded) ek.push_back(k);
-  for (const auto& [k, v] : kafka) kk.push_back(k);
-  EXPECT_EQ(kk, ek);
-  for (const auto& [key, bytes] : embedded) {
-    auto it = kafka.find(key);
-    if (it == kafka.end()) continue;
-    EXPECT_EQ(it->second, bytes) << key;
-  }
+  ExpectSameLake(kafka, embedded);  // same keys, same bytes
 }
 
 TEST_F(WholePathTest, ThreePartitionsFourConnectionsSameRecordsNoLossNoDuplicates) {
@@ -376,15 +372,7 @@ TEST_F(WholePathTest, TwoSinkWorkersOneKilledEqualASingleWorkerRun) {
   size_t lines = 0;
   for (const auto& [key, bytes] : ref) lines += Lines(bytes).size();
   EXPECT_EQ(lines, 900u);
-  std::vector<std::string> pk, rk;
-  for (const auto& [k, v] : pair) pk.push_back(k);
-  for (const auto& [k, v] : ref) rk.push_back(k);
-  EXPECT_EQ(pk, rk);
-  for (const auto& [key, bytes] : ref) {
-    auto it = pair.find(key);
-    if (it == pair.end()) continue;
-    EXPECT_EQ(it->second, bytes) << key;
-  }
+  ExpectSameLake(pair, ref);
 }
 
 // The mock refuses offset commits while its group rebalances; a real broker

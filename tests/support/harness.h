@@ -93,4 +93,8 @@ std::string SharedDir();      // ../shared beside the source dir (fixtures, spec
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, std::string_view data);
 
+// Every regular file under `root` (none if it does not exist): relative path
+// -> bytes, leaving out pinpipe's in-progress temporary files.
+std::map<std::string, std::string> ReadTree(const std::string& root);
+
 }  // namespace pinpipe::testing
