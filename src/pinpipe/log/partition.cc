@@ -131,14 +131,17 @@ Status Partition::Recover() {
   // temp files of interrupted index writes.
   for (const auto& path : others) {
     const std::string name = path.filename().string();
+    const bool index_file = name.ends_with(".index") || name.ends_with(".timeindex");
+    if (!index_file && !name.ends_with(".index.tmp") && !name.ends_with(".timeindex.tmp")) {
+      continue;
+    }
     bool keep = false;
-    for (int64_t b : bases) {
-      if (name == Segment::IndexFileName(b) || name == Segment::TimeIndexFileName(b)) keep = true;
+    if (index_file && name.size() > 20) {
+      const auto base = Segment::ParseFileName(name.substr(0, 20) + ".log");
+      keep = base && std::binary_search(bases.begin(), bases.end(), *base) &&
+             (name == Segment::IndexFileName(*base) || name == Segment::TimeIndexFileName(*base));
     }
-    if (!keep && (name.ends_with(".index") || name.ends_with(".timeindex") ||
-                  name.ends_with(".index.tmp") || name.ends_with(".timeindex.tmp"))) {
-      std::filesystem::remove(path, ec);
-    }
+    if (!keep) std::filesystem::remove(path, ec);
   }
   bool rewrote_index = false;
   std::vector<std::shared_ptr<Segment>> segs;
