@@ -23,6 +23,7 @@
 
 namespace fs = std::filesystem;
 using namespace pinpipe::log;  // NOLINT
+using pinpipe::Status;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -53,6 +54,9 @@ int main(int argc, char** argv) {
       if (auto r = (*p)->Append(views); !r.ok()) {
         return std::fprintf(stderr, "%s\n", r.status().ToString().c_str()), 1;
       }
+    }
+    if (Status s = (*p)->WriteActiveIndexFiles(); !s.ok()) {  // as the Log does at close
+      return std::fprintf(stderr, "%s\n", s.ToString().c_str()), 1;
     }
     std::printf("wrote %lld bytes, %zu segments, %lld records\n",
                 static_cast<long long>((*p)->size_bytes()), (*p)->segment_count(),

@@ -155,8 +155,8 @@ Status Partition::Recover() {
       ++recovery_.segments_from_index;
     } else {
       ++recovery_.segments_scanned;
-      recovery_.scanned_bytes += scan.scanned_bytes;
     }
+    recovery_.scanned_bytes += scan.scanned_bytes;
     if (!scan.index_rebuilt.empty()) {
       rewrote_index = true;
       std::string msg = seg->path().filename().string() + ": index " + scan.index_rebuilt;
@@ -517,6 +517,11 @@ Result<int> Partition::ApplyRetention() {
     ++deleted;
   }
   return deleted;
+}
+
+Status Partition::WriteActiveIndexFiles() {
+  std::lock_guard lock(append_mu_);
+  return active_->WriteIndexFiles();
 }
 
 Status Partition::Close() {

@@ -83,10 +83,12 @@ class DataNotifier {
 struct RecoveryReport {
   int64_t truncated_bytes = 0;      // torn tail cut from the last segment
   std::vector<std::string> losses;  // mid-log corruption and gaps (DataLoss)
-  // How the segments were opened: closed segments from their index files,
-  // or by a scan (the active segment always; a closed one whose index files
-  // were missing or invalid, which are then rewritten: `index_rebuilds` says
-  // which and why). Rebuilding an index loses nothing, so clean() ignores it.
+  // How the segments were opened: from their index files (for the active
+  // segment: of a prefix, the rest being scanned), or by a scan from the
+  // start (a closed segment whose index files were missing or invalid is
+  // then rewritten: `index_rebuilds` says which and why). `scanned_bytes`
+  // counts the bytes read batch by batch. Rebuilding an index loses
+  // nothing, so clean() ignores it.
   int64_t segments_from_index = 0;
   int64_t segments_scanned = 0;
   int64_t scanned_bytes = 0;
@@ -157,6 +159,9 @@ class Partition {
 
   // Syncs and refuses further appends; waiters are released.
   Status Close();
+  // Writes the active segment's index files (the Log does it after Close on
+  // shutdown), so that the next open scans only what is appended after this.
+  Status WriteActiveIndexFiles();
 
  private:
   Partition(std::filesystem::path dir, int32_t id, PartitionOptions options, Clock* clock,

@@ -283,23 +283,29 @@ Result<std::shared_ptr<Segment>> Segment::Open(const std::filesystem::path& path
   int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "open segment", path);
   std::shared_ptr<Segment> seg(new Segment(path, fd, base_offset, index_interval_bytes));
+  Status loaded = seg->LoadIndexFiles(/*prefix=*/is_last);
+  if (loaded.code() != StatusCode::kOk && loaded.code() != StatusCode::kDataLoss &&
+      loaded.code() != StatusCode::kNotFound && loaded.code() != StatusCode::kOutOfRange) {
+    return loaded;  // an IO error: do not paper over it with a rewrite
+  }
   if (is_last) {
-    // The active segment is appended to, so index files would go stale.
-    PINPIPE_RETURN_IF_ERROR(seg->RemoveIndexFiles());
-    PINPIPE_RETURN_IF_ERROR(seg->Scan(true, scan));
+    // The active segment: index files (from a clean close) describe a prefix
+    // of it, and the scan resumes where they end.
+    if (loaded.ok()) {
+      scan->index_loaded = true;
+      PINPIPE_RETURN_IF_ERROR(seg->Scan(true, scan, seg->size(), seg->next_offset()));
+    } else {
+      PINPIPE_RETURN_IF_ERROR(seg->RemoveIndexFiles());
+      PINPIPE_RETURN_IF_ERROR(seg->Scan(true, scan, 0, base_offset));
+    }
     return seg;
   }
-  Status loaded = seg->LoadIndexFiles();
   if (loaded.ok()) {
     scan->index_loaded = true;
     return seg;
   }
-  if (loaded.code() != StatusCode::kDataLoss && loaded.code() != StatusCode::kNotFound &&
-      loaded.code() != StatusCode::kOutOfRange) {
-    return loaded;  // an IO error: do not paper over it with a rewrite
-  }
   scan->index_rebuilt = loaded.code() == StatusCode::kNotFound ? "missing" : loaded.message();
-  PINPIPE_RETURN_IF_ERROR(seg->Scan(false, scan));
+  PINPIPE_RETURN_IF_ERROR(seg->Scan(false, scan, 0, base_offset));
   if (scan->losses.empty()) {
     PINPIPE_RETURN_IF_ERROR(seg->WriteIndexFiles());
   } else {
@@ -308,7 +314,7 @@ Result<std::shared_ptr<Segment>> Segment::Open(const std::filesystem::path& path
   return seg;
 }
 
-Status Segment::LoadIndexFiles() {
+Status Segment::LoadIndexFiles(bool prefix) {
   struct stat st;
   if (::fstat(fd_, &st) != 0) return ErrnoStatus(errno, "stat", path_);
   const int64_t file_size = st.st_size;
@@ -334,17 +340,19 @@ Status Segment::LoadIndexFiles() {
   if (ih->base_offset != base_offset_ || th->base_offset != base_offset_) {
     return mismatch("base offset");
   }
-  if (ih->segment_size != file_size || th->segment_size != file_size) {
+  if (ih->segment_size != th->segment_size ||
+      (prefix ? ih->segment_size > file_size : ih->segment_size != file_size)) {
     return mismatch("segment size " + std::to_string(file_size) + ", indexed " +
                     std::to_string(ih->segment_size));
   }
+  const int64_t indexed_size = ih->segment_size;
   if (ih->next_offset != th->next_offset || ih->max_timestamp != th->max_timestamp ||
       ih->first_timestamp != th->first_timestamp) {
     return mismatch("the two index files disagree");
   }
   const int64_t span = ih->next_offset - base_offset_;
   if (span < 0 || span > static_cast<int64_t>(UINT32_MAX) + 1) return mismatch("next offset");
-  if ((file_size == 0) != (span == 0) || (file_size == 0) != (ih->entry_count == 0)) {
+  if ((indexed_size == 0) != (span == 0) || (indexed_size == 0) != (ih->entry_count == 0)) {
     return mismatch("empty segment");
   }
 
@@ -354,7 +362,7 @@ Status Segment::LoadIndexFiles() {
   for (uint32_t i = 0; i < ih->entry_count; ++i, p += kOffsetEntrySize) {
     const int64_t rel = GetLe<uint32_t>(p);
     const int64_t pos = GetLe<int64_t>(p + 4);
-    if (rel >= span || pos < 0 || pos >= file_size)
+    if (rel >= span || pos < 0 || pos >= indexed_size)
       return mismatch("offset index entry out of range");
     if (i == 0 ? (rel != 0 || pos != 0)
                : (rel <= index.back().offset - base_offset_ || pos <= index.back().position)) {
@@ -369,7 +377,7 @@ Status Segment::LoadIndexFiles() {
     const int64_t ts = GetLe<int64_t>(p);
     const int64_t rel = GetLe<uint32_t>(p + 8);
     const int64_t pos = GetLe<int64_t>(p + 12);
-    if (rel >= span || pos < 0 || pos >= file_size || ts > th->max_timestamp) {
+    if (rel >= span || pos < 0 || pos >= indexed_size || ts > th->max_timestamp) {
       return mismatch("time index entry out of range");
     }
     if (i > 0 &&
@@ -386,13 +394,13 @@ Status Segment::LoadIndexFiles() {
   // for the cost of reading the headers of one index interval. (Batch CRCs
   // are verified by every read.)
   if (!index.empty()) {
-    WindowReader rd(fd_, file_size, 16 << 10);
+    WindowReader rd(fd_, indexed_size, 16 << 10);
     int64_t pos = index.back().position;
     int64_t expected = index.back().offset;
     int64_t tail_max = INT64_MIN;
-    while (pos < file_size) {
+    while (pos < indexed_size) {
       std::string_view hb;
-      if (file_size - pos < static_cast<int64_t>(kBatchHeaderSize)) {
+      if (indexed_size - pos < static_cast<int64_t>(kBatchHeaderSize)) {
         return mismatch("incomplete batch header at the end");
       }
       if (Status s = rd.Get(pos, kBatchHeaderSize, &hb); !s.ok()) {
@@ -406,7 +414,7 @@ Status Segment::LoadIndexFiles() {
       pos += static_cast<int64_t>(h->TotalSize());
       expected = h->NextOffset();
     }
-    if (pos != file_size) return mismatch("last batch runs past the end");
+    if (pos != indexed_size) return mismatch("last batch runs past the end");
     if (expected != ih->next_offset) return mismatch("end offset");
     if (tail_max > ih->max_timestamp) return mismatch("max timestamp");
   }
@@ -416,9 +424,9 @@ Status Segment::LoadIndexFiles() {
   time_index_ = std::move(time_index);
   last_index_pos_ = index_.empty() ? -1 : index_.back().position;
   last_time_pos_ = time_index_.empty() ? -1 : time_index_.back().position;
-  if (file_size > 0) first_timestamp_ = ih->first_timestamp;
+  if (indexed_size > 0) first_timestamp_ = ih->first_timestamp;
   max_timestamp_.store(ih->max_timestamp, std::memory_order_release);
-  size_.store(file_size, std::memory_order_release);
+  size_.store(indexed_size, std::memory_order_release);
   next_offset_.store(ih->next_offset, std::memory_order_release);
   return Status::Ok();
 }
@@ -474,19 +482,18 @@ Status Segment::RemoveIndexFiles() const {
   return Status::Ok();
 }
 
-Status Segment::Scan(bool is_last, SegmentScan* scan) {
+Status Segment::Scan(bool is_last, SegmentScan* scan, int64_t start, int64_t expected) {
   struct stat st;
   if (::fstat(fd_, &st) != 0) return ErrnoStatus(errno, "stat", path_);
   int64_t file_size = st.st_size;
   WindowReader rd(fd_, file_size);
-  int64_t pos = 0;
-  int64_t expected = base_offset_;
+  int64_t pos = start;
   while (pos < file_size) {
     auto checked = CheckBatch(rd, pos, file_size, expected);
     if (checked.ok()) {
       Track(*checked, pos);
       pos += static_cast<int64_t>(checked->TotalSize());
-      scan->scanned_bytes = pos;
+      scan->scanned_bytes = pos - start;
       expected = checked->NextOffset();
       continue;
     }

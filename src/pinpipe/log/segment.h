@@ -79,11 +79,13 @@ class Segment {
                                                  int64_t base_offset, int64_t index_interval_bytes);
 
   // Opens an existing segment (see the class comment). When `is_last` (the
-  // active segment) it is scanned, a bad tail is truncated (reported in
-  // `scan`) and any index files are deleted. Otherwise its index files are
-  // loaded when valid; if not, it is scanned, a bad tail is recorded as a
-  // LostRange, and the index files are rewritten when nothing was lost. IO
-  // errors are returned as Status.
+  // active segment) it is scanned, from the end of the prefix its index
+  // files describe when they are valid (written by a clean close), else from
+  // the start (and the files are deleted); a bad tail is truncated
+  // (reported in `scan`). Otherwise its index files are loaded when valid;
+  // if not, it is scanned, a bad tail is recorded as a LostRange, and the
+  // index files are rewritten when nothing was lost. IO errors are returned
+  // as Status.
   static Result<std::shared_ptr<Segment>> Open(const std::filesystem::path& path,
                                                int64_t base_offset, bool is_last,
                                                int64_t index_interval_bytes, SegmentScan* scan);
@@ -122,8 +124,9 @@ class Segment {
   // Writes `<base>.index` and `<base>.timeindex` from the in-memory indexes,
   // each as temp file + fsync + rename (the caller fsyncs the folder if it
   // needs the names durable: a missing index file is only rebuilt). For a
-  // closed segment only; does nothing once Remove has run, and refuses a
-  // segment with lost ranges (FailedPrecondition).
+  // closed segment, or the active one while nothing appends to it; does
+  // nothing once Remove has run, and refuses a segment with lost ranges
+  // (FailedPrecondition).
   Status WriteIndexFiles();
 
   // Unlinks the file and its index files (the open descriptor stays readable).
@@ -144,11 +147,14 @@ class Segment {
   };
 
   Segment(std::filesystem::path path, int fd, int64_t base_offset, int64_t index_interval);
-  Status Scan(bool is_last, SegmentScan* scan);
-  // Loads and checks the index files of a closed segment; any problem is
-  // returned (DataLoss/NotFound/...) with the reason, and leaves the
-  // segment as constructed.
-  Status LoadIndexFiles();
+  // Scans from file position `start`, where a batch with base offset
+  // `expected` begins (0 and base_offset_, or the end of a loaded prefix).
+  Status Scan(bool is_last, SegmentScan* scan, int64_t start, int64_t expected);
+  // Loads and checks the index files; they must describe the whole segment,
+  // or with `prefix` (the active segment) at least a prefix of it. Any
+  // problem is returned (DataLoss/NotFound/...) with the reason, and leaves
+  // the segment as constructed.
+  Status LoadIndexFiles(bool prefix);
   Status RemoveIndexFiles() const;
   std::filesystem::path SiblingPath(const std::string& name) const;
   void Track(const BatchHeader& h, int64_t position);  // index + counters (writer)

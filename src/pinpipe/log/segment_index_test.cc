@@ -301,6 +301,61 @@ TEST_F(SegmentIndexTest, MidSegmentCorruptionBehindValidIndexFilesIsDataLossOnRe
   }
 }
 
+TEST_F(SegmentIndexTest, ActiveSegmentScanResumesAfterItsIndexedPrefix) {
+  options_.segment_bytes = 1 << 20;  // one segment
+  std::deque<std::string> storage;
+  auto append = [&](Partition& p, int from, int n) {
+    for (int i = from; i < from + n; ++i) {
+      storage.push_back("value-" + std::to_string(i));
+      RecordView v;
+      v.value = storage.back();
+      v.timestamp_ms = Ts(i);
+      ASSERT_TRUE(p.AppendAndWait(std::span<const RecordView>(&v, 1)).ok());
+    }
+  };
+  Answers before;
+  int64_t prefix = 0;
+  {
+    auto p = OpenOrDie();
+    append(*p, 0, 300);
+    ASSERT_TRUE(p->WriteActiveIndexFiles().ok());  // what the Log does at close
+    prefix = p->size_bytes();
+    append(*p, 300, 100);  // then a crash: these are not in the index files
+    before = Collect(*p);
+  }
+  const fs::path seg = dir_ / Segment::FileName(0);
+  const int64_t full = static_cast<int64_t>(fs::file_size(seg));
+  {
+    auto p = OpenOrDie();
+    EXPECT_EQ(p->recovery().segments_from_index, 1);
+    EXPECT_EQ(p->recovery().segments_scanned, 0);
+    EXPECT_EQ(p->recovery().scanned_bytes, full - prefix);
+    EXPECT_EQ(p->high_watermark(), 400);
+    EXPECT_EQ(Collect(*p), before);
+  }
+  // A torn tail after the prefix is cut as before; the prefix is still used.
+  fs::resize_file(seg, full - 7);
+  {
+    auto p = OpenOrDie();
+    EXPECT_GT(p->recovery().truncated_bytes, 0);
+    EXPECT_EQ(p->recovery().segments_from_index, 1);
+    EXPECT_EQ(p->high_watermark(), 399);
+    append(*p, 399, 1);
+    EXPECT_EQ(Collect(*p), before);
+  }
+  // A segment shorter than its indexed prefix is scanned from the start and
+  // its stale index files deleted.
+  fs::resize_file(seg, prefix - 7);
+  auto p = OpenOrDie();
+  EXPECT_EQ(p->recovery().segments_from_index, 0);
+  EXPECT_EQ(p->recovery().segments_scanned, 1);
+  EXPECT_GT(p->recovery().truncated_bytes, 0);
+  EXPECT_FALSE(fs::exists(dir_ / Segment::IndexFileName(0)));
+  EXPECT_EQ(p->high_watermark(), 299);
+  Answers now = Collect(*p);
+  for (size_t o = 0; o < 299; ++o) EXPECT_EQ(now.by_offset[o], before.by_offset[o]);
+}
+
 TEST_F(SegmentIndexTest, DeletingSegmentsDeletesTheirIndexFilesAndOpenSweepsStrays) {
   Fill();
   const auto bases = Bases();
