@@ -362,8 +362,9 @@ Status Segment::LoadIndexFiles(bool prefix) {
   for (uint32_t i = 0; i < ih->entry_count; ++i, p += kOffsetEntrySize) {
     const int64_t rel = GetLe<uint32_t>(p);
     const int64_t pos = GetLe<int64_t>(p + 4);
-    if (rel >= span || pos < 0 || pos >= indexed_size)
+    if (rel >= span || pos < 0 || pos >= indexed_size) {
       return mismatch("offset index entry out of range");
+    }
     if (i == 0 ? (rel != 0 || pos != 0)
                : (rel <= index.back().offset - base_offset_ || pos <= index.back().position)) {
       return mismatch("offset index entries out of order");
