@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "pinpipe/log/log.h"
 #include "pinpipe/log/record_batch.h"
+#include "pinpipe/log/segment.h"
 
 namespace pinpipe::log {
 namespace {
@@ -66,9 +67,17 @@ TEST(LogCorruptionTest, RandomDamageIsReportedAndThePrefixSurvives) {
     ASSERT_TRUE(log->offsets().Commit("g", {{"t", 0, 123}}).ok());
   }
   std::vector<fs::path> segments;
+  std::vector<fs::path> index_files;
   for (const auto& e : fs::directory_iterator(pristine / "topics" / "t" / "0")) {
-    segments.push_back(e.path().filename());
+    if (Segment::ParseFileName(e.path().filename().string())) {
+      segments.push_back(e.path().filename());
+    } else {
+      index_files.push_back(e.path().filename());
+    }
   }
+  // Every segment has its two index files (the active one's written at close).
+  ASSERT_EQ(index_files.size(), 2 * segments.size());
+  std::sort(index_files.begin(), index_files.end());
   std::sort(segments.begin(), segments.end());
 
   std::mt19937 rng(99);
@@ -95,6 +104,17 @@ TEST(LogCorruptionTest, RandomDamageIsReportedAndThePrefixSurvives) {
       std::string od = Slurp(offs);
       od.resize(rng() % (od.size() + 1));
       Spit(offs, od);
+    }
+    if (trial % 3 == 1) {  // damage an index file too: it must be rebuilt, never trusted
+      const fs::path idx = dir / "topics" / "t" / "0" / index_files[rng() % index_files.size()];
+      std::string id = Slurp(idx);
+      if (rng() % 2 == 0) {
+        id.resize(rng() % (id.size() + 1));
+      } else {
+        const size_t at = rng() % id.size();
+        id[at] = static_cast<char>(id[at] ^ (1 + rng() % 255));
+      }
+      Spit(idx, id);
     }
     const int64_t safe_end = FirstOffsetAt(original, seg_base, damage);
 

@@ -143,6 +143,10 @@ Log::~Log() {
   for (auto& [name, topic] : topics) {
     for (auto& p : topic->partitions_) {
       if (Status s = p->Close(); !s.ok()) spdlog::error("log: close {}: {}", name, s.ToString());
+      // The next open then scans nothing of this partition.
+      if (Status s = p->WriteActiveIndexFiles(); !s.ok()) {
+        spdlog::warn("log: index files of {}/{}: {}", name, p->id(), s.ToString());
+      }
     }
   }
   offsets_.reset();

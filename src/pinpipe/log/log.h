@@ -6,6 +6,7 @@
 //   LOCK                         flock'ed by the one process that has it open
 //   topics/<topic>/topic.json    partitions and per-topic settings
 //   topics/<topic>/<p>/<base:020>.log   segments of partition p
+//   topics/<topic>/<p>/<base:020>.index, .timeindex   indexes of closed segments
 //   consumer_offsets.log         committed offsets (OffsetStore)
 //   tmp/                         topic creation and deletion in progress
 //

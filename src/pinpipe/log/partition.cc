@@ -117,13 +117,33 @@ Status Partition::Recover() {
   std::filesystem::create_directories(dir_, ec);
   if (ec) return UnavailableError("create " + dir_.string() + ": " + ec.message());
   std::vector<int64_t> bases;
+  std::vector<std::filesystem::path> others;
   for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
     if (auto base = Segment::ParseFileName(entry.path().filename().string())) {
       bases.push_back(*base);
+    } else {
+      others.push_back(entry.path());
     }
   }
   if (ec) return UnavailableError("list " + dir_.string() + ": " + ec.message());
   std::sort(bases.begin(), bases.end());
+  // Index files of segments that are gone (a crash during deletion) and
+  // temp files of interrupted index writes.
+  for (const auto& path : others) {
+    const std::string name = path.filename().string();
+    const bool index_file = name.ends_with(".index") || name.ends_with(".timeindex");
+    if (!index_file && !name.ends_with(".index.tmp") && !name.ends_with(".timeindex.tmp")) {
+      continue;
+    }
+    bool keep = false;
+    if (index_file && name.size() > 20) {
+      const auto base = Segment::ParseFileName(name.substr(0, 20) + ".log");
+      keep = base && std::binary_search(bases.begin(), bases.end(), *base) &&
+             (name == Segment::IndexFileName(*base) || name == Segment::TimeIndexFileName(*base));
+    }
+    if (!keep) std::filesystem::remove(path, ec);
+  }
+  bool rewrote_index = false;
   std::vector<std::shared_ptr<Segment>> segs;
   for (size_t i = 0; i < bases.size(); ++i) {
     SegmentScan scan;
@@ -131,6 +151,20 @@ Status Partition::Recover() {
         auto seg, Segment::Open(dir_ / Segment::FileName(bases[i]), bases[i], i + 1 == bases.size(),
                                 options_.index_interval_bytes, &scan));
     recovery_.truncated_bytes += scan.truncated_bytes;
+    if (scan.index_loaded) {
+      ++recovery_.segments_from_index;
+    } else {
+      ++recovery_.segments_scanned;
+    }
+    recovery_.scanned_bytes += scan.scanned_bytes;
+    if (!scan.index_rebuilt.empty()) {
+      rewrote_index = true;
+      std::string msg = seg->path().filename().string() + ": index " + scan.index_rebuilt;
+      msg += scan.losses.empty() ? ", rebuilt by a scan and rewritten"
+                                 : ", rebuilt by a scan; not rewritten (data lost)";
+      spdlog::info("log: {}: {}", dir_.string(), msg);
+      recovery_.index_rebuilds.push_back(std::move(msg));
+    }
     for (auto& l : scan.losses) recovery_.losses.push_back(std::move(l));
     if (scan.truncated_bytes > 0) {
       spdlog::warn("log: {}: cut a torn tail of {} bytes at position {}", seg->path().string(),
@@ -147,6 +181,7 @@ Status Partition::Recover() {
     segs.push_back(std::move(seg));
   }
   for (const auto& l : recovery_.losses) spdlog::error("log: data loss: {}", l);
+  if (rewrote_index) PINPIPE_RETURN_IF_ERROR(SyncDir(dir_));
   if (segs.empty()) {
     PINPIPE_ASSIGN_OR_RETURN(auto seg, Segment::Create(dir_, 0, options_.index_interval_bytes));
     PINPIPE_RETURN_IF_ERROR(SyncDir(dir_));
@@ -171,8 +206,27 @@ std::vector<std::shared_ptr<Segment>> Partition::Snapshot() const {
 }
 
 Result<AppendInfo> Partition::Append(std::span<const RecordView> records) {
+  std::shared_ptr<Segment> closed;
+  Result<AppendInfo> result = [&] {
+    std::lock_guard lock(append_mu_);
+    return AppendLocked(records, &closed);
+  }();
+  // Outside the append lock, so other appenders are not held up by the
+  // index files' fsyncs.
+  if (closed) WriteIndexFiles(closed);
+  return result;
+}
+
+void Partition::WriteIndexFiles(const std::shared_ptr<Segment>& closed) {
+  if (Status s = closed->WriteIndexFiles(); !s.ok()) {
+    spdlog::warn("log: index files of {} not written (the next open rebuilds them): {}",
+                 closed->path().string(), s.ToString());
+  }
+}
+
+Result<AppendInfo> Partition::AppendLocked(std::span<const RecordView> records,
+                                           std::shared_ptr<Segment>* closed) {
   if (records.empty()) return InvalidArgumentError("append of no records");
-  std::lock_guard lock(append_mu_);
   if (closed_) return FailedPreconditionError("partition " + dir_.string() + " is closed");
   const int64_t base = written_end_.load(std::memory_order_relaxed);
   encode_buf_.clear();
@@ -202,7 +256,7 @@ Result<AppendInfo> Partition::Append(std::span<const RecordView> records) {
   if (active_size > 0 &&
       (active_size + static_cast<int64_t>(encode_buf_.size()) > options_.segment_bytes ||
        clock_->NowMillis() - active_created_ms_ >= options_.segment_ms)) {
-    PINPIPE_RETURN_IF_ERROR(RollLocked());
+    PINPIPE_RETURN_IF_ERROR(RollLocked(closed));
   }
   PINPIPE_RETURN_IF_ERROR(active_->AppendMany(encode_buf_, headers));
   written_end_.store(next, std::memory_order_release);
@@ -217,7 +271,7 @@ Result<AppendInfo> Partition::Append(std::span<const RecordView> records) {
   return AppendInfo{base, next};
 }
 
-Status Partition::RollLocked() {
+Status Partition::RollLocked(std::shared_ptr<Segment>* closed) {
   const int64_t end = written_end_.load(std::memory_order_relaxed);
   if (options_.fsync.mode != FsyncMode::kNever) {
     // The durable end may only pass into the new segment once the old one is
@@ -233,6 +287,7 @@ Status Partition::RollLocked() {
     std::unique_lock lock(segments_mu_);
     segments_.push_back(seg);
   }
+  *closed = std::move(active_);
   active_ = std::move(seg);
   active_created_ms_ = clock_->NowMillis();
   return Status::Ok();
@@ -462,6 +517,11 @@ Result<int> Partition::ApplyRetention() {
     ++deleted;
   }
   return deleted;
+}
+
+Status Partition::WriteActiveIndexFiles() {
+  std::lock_guard lock(append_mu_);
+  return active_->WriteIndexFiles();
 }
 
 Status Partition::Close() {

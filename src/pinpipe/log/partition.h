@@ -83,6 +83,16 @@ class DataNotifier {
 struct RecoveryReport {
   int64_t truncated_bytes = 0;      // torn tail cut from the last segment
   std::vector<std::string> losses;  // mid-log corruption and gaps (DataLoss)
+  // How the segments were opened: from their index files (for the active
+  // segment: of a prefix, the rest being scanned), or by a scan from the
+  // start (a closed segment whose index files were missing or invalid is
+  // then rewritten: `index_rebuilds` says which and why). `scanned_bytes`
+  // counts the bytes read batch by batch. Rebuilding an index loses
+  // nothing, so clean() ignores it.
+  int64_t segments_from_index = 0;
+  int64_t segments_scanned = 0;
+  int64_t scanned_bytes = 0;
+  std::vector<std::string> index_rebuilds;
   bool clean() const { return truncated_bytes == 0 && losses.empty(); }
 };
 
@@ -149,12 +159,22 @@ class Partition {
 
   // Syncs and refuses further appends; waiters are released.
   Status Close();
+  // Writes the active segment's index files (the Log does it after Close on
+  // shutdown), so that the next open scans only what is appended after this.
+  Status WriteActiveIndexFiles();
 
  private:
   Partition(std::filesystem::path dir, int32_t id, PartitionOptions options, Clock* clock,
             DataNotifier* notifier, std::function<void()> on_dirty);
   Status Recover();
-  Status RollLocked();  // caller holds append_mu_
+  // Caller holds append_mu_. Sets *closed to the segment it closed, whose
+  // index files the caller writes once it has released the lock.
+  Status RollLocked(std::shared_ptr<Segment>* closed);
+  Result<AppendInfo> AppendLocked(std::span<const RecordView> records,
+                                  std::shared_ptr<Segment>* closed);
+  // Writes a closed segment's index files; a failure is only logged (the
+  // next open rebuilds them).
+  void WriteIndexFiles(const std::shared_ptr<Segment>& closed);
   void AdvanceDurable(int64_t offset);
   // Runs and forgets the OnDurable callbacks for offsets up to `offset`
   // (all of them when `offset` is INT64_MAX) with `status`.

@@ -9,6 +9,8 @@
 #include <climits>
 #include <cstring>
 
+#include "pinpipe/log/crc32c.h"
+
 namespace pinpipe::log {
 namespace {
 
@@ -25,7 +27,8 @@ constexpr size_t kReadChunk = 256 << 10;
 // costs one pread per chunk rather than two per batch.
 class WindowReader {
  public:
-  WindowReader(int fd, int64_t limit) : fd_(fd), limit_(limit) {}
+  WindowReader(int fd, int64_t limit, size_t chunk = kReadChunk)
+      : fd_(fd), limit_(limit), chunk_(static_cast<int64_t>(chunk)) {}
 
   // Points *out at bytes [pos, pos+n) of the file. OutOfRange when the file
   // (up to `limit`) is shorter.
@@ -34,7 +37,7 @@ class WindowReader {
       return OutOfRangeError("read beyond end of segment");
     }
     if (pos < buf_pos_ || pos + static_cast<int64_t>(n) > buf_pos_ + static_cast<int64_t>(len_)) {
-      const size_t want = std::max<size_t>(n, std::min<int64_t>(kReadChunk, limit_ - pos));
+      const size_t want = std::max<size_t>(n, std::min<int64_t>(chunk_, limit_ - pos));
       if (buf_.size() < want) buf_.resize(want);
       size_t got = 0;
       while (got < want) {
@@ -57,6 +60,7 @@ class WindowReader {
  private:
   int fd_;
   int64_t limit_;
+  int64_t chunk_;
   std::string buf_;
   int64_t buf_pos_ = 0;
   size_t len_ = 0;
@@ -83,6 +87,144 @@ Result<BatchHeader> CheckBatch(WindowReader& rd, int64_t pos, int64_t file_size,
   return h;
 }
 
+// ---- Index files (docs/formats/log.md, "Index files") ----------------------
+
+constexpr char kOffsetIndexMagic[8] = {'P', 'P', 'O', 'F', 'F', 'I', 'D', 'X'};
+constexpr char kTimeIndexMagic[8] = {'P', 'P', 'T', 'I', 'M', 'I', 'D', 'X'};
+constexpr uint32_t kIndexVersion = 1;
+constexpr size_t kIndexHeaderSize = 64;
+constexpr size_t kOffsetEntrySize = 12;  // uint32 relative offset, int64 position
+constexpr size_t kTimeEntrySize = 20;    // int64 max timestamp, uint32 relative offset, int64 pos
+constexpr size_t kIndexCrcSize = 4;
+// Index files larger than this are not believed (a segment would need
+// hundreds of GiB for it).
+constexpr int64_t kMaxIndexFileBytes = 256 << 20;
+
+template <typename T>
+void PutLe(std::string* out, T v) {
+  char buf[sizeof(T)];
+  std::memcpy(buf, &v, sizeof(T));  // little-endian hosts only, as record_batch.cc
+  out->append(buf, sizeof(T));
+}
+
+template <typename T>
+T GetLe(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+// The fields of an index file's header.
+struct IndexHeader {
+  uint32_t entry_count = 0;
+  int64_t base_offset = 0;
+  int64_t segment_size = 0;
+  int64_t next_offset = 0;
+  int64_t first_timestamp = INT64_MIN;
+  int64_t max_timestamp = INT64_MIN;
+  int64_t index_interval = 0;
+};
+
+void EncodeIndexHeader(const char (&magic)[8], const IndexHeader& h, std::string* out) {
+  out->append(magic, 8);
+  PutLe<uint32_t>(out, kIndexVersion);
+  PutLe<uint32_t>(out, h.entry_count);
+  PutLe<int64_t>(out, h.base_offset);
+  PutLe<int64_t>(out, h.segment_size);
+  PutLe<int64_t>(out, h.next_offset);
+  PutLe<int64_t>(out, h.first_timestamp);
+  PutLe<int64_t>(out, h.max_timestamp);
+  PutLe<int64_t>(out, h.index_interval);
+}
+
+// Checks magic, version, length and CRC of a whole index file and decodes
+// its header; DataLoss with the reason otherwise.
+Result<IndexHeader> DecodeIndexFile(std::string_view file, const char (&magic)[8],
+                                    size_t entry_size) {
+  if (file.size() < kIndexHeaderSize + kIndexCrcSize) return DataLossError("truncated");
+  if (std::memcmp(file.data(), magic, 8) != 0) return DataLossError("bad magic");
+  const size_t body = file.size() - kIndexCrcSize;
+  if (Crc32cExtend(0, file.data(), body) != GetLe<uint32_t>(file.data() + body)) {
+    return DataLossError("bad CRC");
+  }
+  if (GetLe<uint32_t>(file.data() + 8) != kIndexVersion) return DataLossError("unknown version");
+  IndexHeader h;
+  h.entry_count = GetLe<uint32_t>(file.data() + 12);
+  h.base_offset = GetLe<int64_t>(file.data() + 16);
+  h.segment_size = GetLe<int64_t>(file.data() + 24);
+  h.next_offset = GetLe<int64_t>(file.data() + 32);
+  h.first_timestamp = GetLe<int64_t>(file.data() + 40);
+  h.max_timestamp = GetLe<int64_t>(file.data() + 48);
+  h.index_interval = GetLe<int64_t>(file.data() + 56);
+  if (body - kIndexHeaderSize != static_cast<size_t>(h.entry_count) * entry_size) {
+    return DataLossError("entry count does not match the file length");
+  }
+  return h;
+}
+
+// Reads a whole (small) file. NotFound when it does not exist.
+Result<std::string> ReadSmallFile(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "open", path);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return ErrnoStatus(err, "stat", path);
+  }
+  if (st.st_size > kMaxIndexFileBytes) {
+    ::close(fd);
+    return DataLossError("implausibly large");
+  }
+  std::string data(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < data.size()) {
+    ssize_t r = ::pread(fd, data.data() + got, data.size() - got, static_cast<off_t>(got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      const int err = r < 0 ? errno : EIO;
+      ::close(fd);
+      return ErrnoStatus(err, "read", path);
+    }
+    got += static_cast<size_t>(r);
+  }
+  ::close(fd);
+  return data;
+}
+
+// Writes `data` to `path` atomically: `<path>.tmp`, fsync, rename.
+Status WriteFileAtomically(const std::filesystem::path& path, std::string_view data) {
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus(errno, "create", tmp);
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t w = ::write(fd, data.data() + done, data.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      const int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return ErrnoStatus(err, "write", tmp);
+    }
+    done += static_cast<size_t>(w);
+  }
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return ErrnoStatus(err, "fsync", tmp);
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return ErrnoStatus(err, "rename", tmp);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Segment::Segment(std::filesystem::path path, int fd, int64_t base_offset, int64_t index_interval)
@@ -101,6 +243,18 @@ std::string Segment::FileName(int64_t base_offset) {
   char name[32];
   std::snprintf(name, sizeof(name), "%020lld.log", static_cast<long long>(base_offset));
   return name;
+}
+
+std::string Segment::IndexFileName(int64_t base_offset) {
+  return FileName(base_offset).substr(0, 20) + ".index";
+}
+
+std::string Segment::TimeIndexFileName(int64_t base_offset) {
+  return FileName(base_offset).substr(0, 20) + ".timeindex";
+}
+
+std::filesystem::path Segment::SiblingPath(const std::string& name) const {
+  return path_.parent_path() / name;
 }
 
 std::optional<int64_t> Segment::ParseFileName(const std::string& name) {
@@ -129,22 +283,218 @@ Result<std::shared_ptr<Segment>> Segment::Open(const std::filesystem::path& path
   int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "open segment", path);
   std::shared_ptr<Segment> seg(new Segment(path, fd, base_offset, index_interval_bytes));
-  PINPIPE_RETURN_IF_ERROR(seg->Scan(is_last, scan));
+  Status loaded = seg->LoadIndexFiles(/*prefix=*/is_last);
+  if (loaded.code() != StatusCode::kOk && loaded.code() != StatusCode::kDataLoss &&
+      loaded.code() != StatusCode::kNotFound && loaded.code() != StatusCode::kOutOfRange) {
+    return loaded;  // an IO error: do not paper over it with a rewrite
+  }
+  if (is_last) {
+    // The active segment: index files (from a clean close) describe a prefix
+    // of it, and the scan resumes where they end.
+    if (loaded.ok()) {
+      scan->index_loaded = true;
+      PINPIPE_RETURN_IF_ERROR(seg->Scan(true, scan, seg->size(), seg->next_offset()));
+    } else {
+      PINPIPE_RETURN_IF_ERROR(seg->RemoveIndexFiles());
+      PINPIPE_RETURN_IF_ERROR(seg->Scan(true, scan, 0, base_offset));
+    }
+    return seg;
+  }
+  if (loaded.ok()) {
+    scan->index_loaded = true;
+    return seg;
+  }
+  scan->index_rebuilt = loaded.code() == StatusCode::kNotFound ? "missing" : loaded.message();
+  PINPIPE_RETURN_IF_ERROR(seg->Scan(false, scan, 0, base_offset));
+  if (scan->losses.empty()) {
+    PINPIPE_RETURN_IF_ERROR(seg->WriteIndexFiles());
+  } else {
+    PINPIPE_RETURN_IF_ERROR(seg->RemoveIndexFiles());
+  }
   return seg;
 }
 
-Status Segment::Scan(bool is_last, SegmentScan* scan) {
+Status Segment::LoadIndexFiles(bool prefix) {
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) return ErrnoStatus(errno, "stat", path_);
+  const int64_t file_size = st.st_size;
+  const auto index_path = SiblingPath(IndexFileName(base_offset_));
+  const auto time_path = SiblingPath(TimeIndexFileName(base_offset_));
+  auto index_file = ReadSmallFile(index_path);
+  if (!index_file.ok()) {
+    if (index_file.status().code() == StatusCode::kNotFound) return NotFoundError("missing");
+    return index_file.status();
+  }
+  auto time_file = ReadSmallFile(time_path);
+  if (!time_file.ok()) {
+    if (time_file.status().code() == StatusCode::kNotFound) return NotFoundError("missing");
+    return time_file.status();
+  }
+  auto ih = DecodeIndexFile(*index_file, kOffsetIndexMagic, kOffsetEntrySize);
+  if (!ih.ok()) return DataLossError(index_path.filename().string() + ": " + ih.status().message());
+  auto th = DecodeIndexFile(*time_file, kTimeIndexMagic, kTimeEntrySize);
+  if (!th.ok()) return DataLossError(time_path.filename().string() + ": " + th.status().message());
+  auto mismatch = [&](const std::string& what) {
+    return DataLossError("index files do not match " + path_.filename().string() + ": " + what);
+  };
+  if (ih->base_offset != base_offset_ || th->base_offset != base_offset_) {
+    return mismatch("base offset");
+  }
+  if (ih->segment_size != th->segment_size ||
+      (prefix ? ih->segment_size > file_size : ih->segment_size != file_size)) {
+    return mismatch("segment size " + std::to_string(file_size) + ", indexed " +
+                    std::to_string(ih->segment_size));
+  }
+  const int64_t indexed_size = ih->segment_size;
+  if (ih->next_offset != th->next_offset || ih->max_timestamp != th->max_timestamp ||
+      ih->first_timestamp != th->first_timestamp) {
+    return mismatch("the two index files disagree");
+  }
+  const int64_t span = ih->next_offset - base_offset_;
+  if (span < 0 || span > static_cast<int64_t>(UINT32_MAX) + 1) return mismatch("next offset");
+  if ((indexed_size == 0) != (span == 0) || (indexed_size == 0) != (ih->entry_count == 0)) {
+    return mismatch("empty segment");
+  }
+
+  std::vector<IndexEntry> index;
+  index.reserve(ih->entry_count);
+  const char* p = index_file->data() + kIndexHeaderSize;
+  for (uint32_t i = 0; i < ih->entry_count; ++i, p += kOffsetEntrySize) {
+    const int64_t rel = GetLe<uint32_t>(p);
+    const int64_t pos = GetLe<int64_t>(p + 4);
+    if (rel >= span || pos < 0 || pos >= indexed_size) {
+      return mismatch("offset index entry out of range");
+    }
+    if (i == 0 ? (rel != 0 || pos != 0)
+               : (rel <= index.back().offset - base_offset_ || pos <= index.back().position)) {
+      return mismatch("offset index entries out of order");
+    }
+    index.push_back({base_offset_ + rel, pos});
+  }
+  std::vector<TimeEntry> time_index;
+  time_index.reserve(th->entry_count);
+  p = time_file->data() + kIndexHeaderSize;
+  for (uint32_t i = 0; i < th->entry_count; ++i, p += kTimeEntrySize) {
+    const int64_t ts = GetLe<int64_t>(p);
+    const int64_t rel = GetLe<uint32_t>(p + 8);
+    const int64_t pos = GetLe<int64_t>(p + 12);
+    if (rel >= span || pos < 0 || pos >= indexed_size || ts > th->max_timestamp) {
+      return mismatch("time index entry out of range");
+    }
+    if (i > 0 &&
+        (ts <= time_index.back().max_timestamp || rel <= time_index.back().offset - base_offset_ ||
+         pos <= time_index.back().position)) {
+      return mismatch("time index entries out of order");
+    }
+    time_index.push_back({ts, base_offset_ + rel, pos});
+  }
+
+  // The batch headers after the last offset index entry must chain from it
+  // to exactly the indexed size and end offset: this catches a segment that
+  // was rewritten, or zeroed or damaged at its end while keeping its size,
+  // for the cost of reading the headers of one index interval. (Batch CRCs
+  // are verified by every read.)
+  if (!index.empty()) {
+    WindowReader rd(fd_, indexed_size, 16 << 10);
+    int64_t pos = index.back().position;
+    int64_t expected = index.back().offset;
+    int64_t tail_max = INT64_MIN;
+    while (pos < indexed_size) {
+      std::string_view hb;
+      if (indexed_size - pos < static_cast<int64_t>(kBatchHeaderSize)) {
+        return mismatch("incomplete batch header at the end");
+      }
+      if (Status s = rd.Get(pos, kBatchHeaderSize, &hb); !s.ok()) {
+        if (s.code() == StatusCode::kOutOfRange) return mismatch(s.message());
+        return s;
+      }
+      auto h = DecodeBatchHeader(hb);
+      if (!h.ok()) return mismatch("last indexed batches: " + h.status().message());
+      if (h->base_offset != expected) return mismatch("last indexed batches: base offset");
+      tail_max = std::max(tail_max, h->max_timestamp);
+      pos += static_cast<int64_t>(h->TotalSize());
+      expected = h->NextOffset();
+    }
+    if (pos != indexed_size) return mismatch("last batch runs past the end");
+    if (expected != ih->next_offset) return mismatch("end offset");
+    if (tail_max > ih->max_timestamp) return mismatch("max timestamp");
+  }
+
+  std::lock_guard lock(mu_);
+  index_ = std::move(index);
+  time_index_ = std::move(time_index);
+  last_index_pos_ = index_.empty() ? -1 : index_.back().position;
+  last_time_pos_ = time_index_.empty() ? -1 : time_index_.back().position;
+  if (indexed_size > 0) first_timestamp_ = ih->first_timestamp;
+  max_timestamp_.store(ih->max_timestamp, std::memory_order_release);
+  size_.store(indexed_size, std::memory_order_release);
+  next_offset_.store(ih->next_offset, std::memory_order_release);
+  return Status::Ok();
+}
+
+Status Segment::WriteIndexFiles() {
+  std::lock_guard files_lock(files_mu_);
+  if (removed_) return Status::Ok();
+  IndexHeader h;
+  std::string index_file;
+  std::string time_file;
+  {
+    std::lock_guard lock(mu_);
+    if (!lost_.empty()) {
+      return FailedPreconditionError(path_.string() + " has lost data; it is not indexed");
+    }
+    h.base_offset = base_offset_;
+    h.segment_size = size();
+    h.next_offset = next_offset();
+    h.first_timestamp = first_timestamp_.value_or(INT64_MIN);
+    h.max_timestamp = max_timestamp();
+    h.index_interval = index_interval_;
+    if (h.next_offset - base_offset_ > static_cast<int64_t>(UINT32_MAX) + 1) {
+      return FailedPreconditionError(path_.string() + " holds too many offsets to index");
+    }
+    h.entry_count = static_cast<uint32_t>(index_.size());
+    index_file.reserve(kIndexHeaderSize + index_.size() * kOffsetEntrySize + kIndexCrcSize);
+    EncodeIndexHeader(kOffsetIndexMagic, h, &index_file);
+    for (const IndexEntry& e : index_) {
+      PutLe<uint32_t>(&index_file, static_cast<uint32_t>(e.offset - base_offset_));
+      PutLe<int64_t>(&index_file, e.position);
+    }
+    h.entry_count = static_cast<uint32_t>(time_index_.size());
+    time_file.reserve(kIndexHeaderSize + time_index_.size() * kTimeEntrySize + kIndexCrcSize);
+    EncodeIndexHeader(kTimeIndexMagic, h, &time_file);
+    for (const TimeEntry& e : time_index_) {
+      PutLe<int64_t>(&time_file, e.max_timestamp);
+      PutLe<uint32_t>(&time_file, static_cast<uint32_t>(e.offset - base_offset_));
+      PutLe<int64_t>(&time_file, e.position);
+    }
+  }
+  PutLe<uint32_t>(&index_file, Crc32c(index_file));
+  PutLe<uint32_t>(&time_file, Crc32c(time_file));
+  PINPIPE_RETURN_IF_ERROR(
+      WriteFileAtomically(SiblingPath(TimeIndexFileName(base_offset_)), time_file));
+  return WriteFileAtomically(SiblingPath(IndexFileName(base_offset_)), index_file);
+}
+
+Status Segment::RemoveIndexFiles() const {
+  for (const auto& name : {IndexFileName(base_offset_), TimeIndexFileName(base_offset_)}) {
+    const auto p = SiblingPath(name);
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) return ErrnoStatus(errno, "unlink", p);
+  }
+  return Status::Ok();
+}
+
+Status Segment::Scan(bool is_last, SegmentScan* scan, int64_t start, int64_t expected) {
   struct stat st;
   if (::fstat(fd_, &st) != 0) return ErrnoStatus(errno, "stat", path_);
   int64_t file_size = st.st_size;
   WindowReader rd(fd_, file_size);
-  int64_t pos = 0;
-  int64_t expected = base_offset_;
+  int64_t pos = start;
   while (pos < file_size) {
     auto checked = CheckBatch(rd, pos, file_size, expected);
     if (checked.ok()) {
       Track(*checked, pos);
       pos += static_cast<int64_t>(checked->TotalSize());
+      scan->scanned_bytes = pos - start;
       expected = checked->NextOffset();
       continue;
     }
@@ -276,6 +626,11 @@ Status Segment::Sync() {
 }
 
 Status Segment::Remove() {
+  std::lock_guard files_lock(files_mu_);
+  removed_ = true;
+  // Index files first: a crash in between leaves a segment without index
+  // files (rebuilt on open), never index files without their segment.
+  PINPIPE_RETURN_IF_ERROR(RemoveIndexFiles());
   if (::unlink(path_.c_str()) != 0 && errno != ENOENT) {
     return ErrnoStatus(errno, "unlink", path_);
   }
@@ -289,12 +644,12 @@ const LostRange* Segment::FindLoss(int64_t offset) const {
   return nullptr;
 }
 
-int64_t Segment::SeekPosition(int64_t offset) const {
+std::pair<int64_t, int64_t> Segment::SeekPosition(int64_t offset) const {
   std::lock_guard lock(mu_);
   auto it = std::upper_bound(index_.begin(), index_.end(), offset,
                              [](int64_t o, const IndexEntry& e) { return o < e.offset; });
-  if (it == index_.begin()) return 0;
-  return std::prev(it)->position;
+  if (it == index_.begin()) return {0, base_offset_};
+  return {std::prev(it)->position, std::prev(it)->offset};
 }
 
 Status Segment::Read(int64_t offset, int64_t end_offset, size_t max_records, int64_t max_bytes,
@@ -307,7 +662,7 @@ Status Segment::Read(int64_t offset, int64_t end_offset, size_t max_records, int
   if (offset >= limit) return Status::Ok();
   const int64_t size_now = size();
   WindowReader rd(fd_, size_now);
-  int64_t pos = SeekPosition(offset);
+  auto [pos, expected] = SeekPosition(offset);
   while (pos < size_now && out->size() < max_records) {
     std::string_view hb;
     PINPIPE_RETURN_IF_ERROR(rd.Get(pos, kBatchHeaderSize, &hb).WithContext(path_.string()));
@@ -316,6 +671,14 @@ Status Segment::Read(int64_t offset, int64_t end_offset, size_t max_records, int
       return DataLossError(path_.string() + " at position " + std::to_string(pos) + ": " +
                            h.status().message());
     }
+    // The base offset is not under the CRC, and a closed segment opened from
+    // its index files was not scanned: check the sequence here.
+    if (h->base_offset != expected) {
+      return DataLossError(path_.string() + " at position " + std::to_string(pos) +
+                           ": batch base offset " + std::to_string(h->base_offset) + ", expected " +
+                           std::to_string(expected));
+    }
+    expected = h->NextOffset();
     if (h->base_offset >= limit) break;
     const int64_t total = static_cast<int64_t>(h->TotalSize());
     if (h->NextOffset() <= offset) {
@@ -344,13 +707,17 @@ Status Segment::Read(int64_t offset, int64_t end_offset, size_t max_records, int
 Result<std::optional<int64_t>> Segment::FindTimestamp(int64_t ts, int64_t end_offset) const {
   if (max_timestamp() < ts) return std::optional<int64_t>();
   int64_t pos = 0;
+  int64_t expected = base_offset_;
   {
     std::lock_guard lock(mu_);
     // The last entry whose running maximum is still below ts: nothing up to
     // it can match, so the scan starts there.
     auto it = std::lower_bound(time_index_.begin(), time_index_.end(), ts,
                                [](const TimeEntry& e, int64_t t) { return e.max_timestamp < t; });
-    if (it != time_index_.begin()) pos = std::prev(it)->position;
+    if (it != time_index_.begin()) {
+      pos = std::prev(it)->position;
+      expected = std::prev(it)->offset;
+    }
   }
   const int64_t size_now = size();
   WindowReader rd(fd_, size_now);
@@ -359,6 +726,12 @@ Result<std::optional<int64_t>> Segment::FindTimestamp(int64_t ts, int64_t end_of
     std::string_view hb;
     PINPIPE_RETURN_IF_ERROR(rd.Get(pos, kBatchHeaderSize, &hb));
     PINPIPE_ASSIGN_OR_RETURN(BatchHeader h, DecodeBatchHeader(hb));
+    if (h.base_offset != expected) {
+      return DataLossError(path_.string() + " at position " + std::to_string(pos) +
+                           ": batch base offset " + std::to_string(h.base_offset) + ", expected " +
+                           std::to_string(expected));
+    }
+    expected = h.NextOffset();
     if (h.base_offset >= end_offset) break;
     if (h.max_timestamp >= ts) {
       std::string_view batch;
