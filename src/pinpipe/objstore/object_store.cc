@@ -6,6 +6,13 @@
 
 namespace pinpipe::objstore {
 
+std::vector<Status> ObjectStore::PutMany(std::span<const PutRequest> requests) {
+  std::vector<Status> out;
+  out.reserve(requests.size());
+  for (const PutRequest& r : requests) out.push_back(Put(r.key, r.data, r.options));
+  return out;
+}
+
 Result<std::vector<ObjectInfo>> ObjectStore::ListAll(std::string_view prefix) {
   std::vector<ObjectInfo> all;
   std::string token;
