@@ -29,12 +29,6 @@ std::string EscapeRegex(std::string_view s) {
   return out;
 }
 
-int64_t FloorDiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
 std::string Where(const StoredRecord& r) {
   return r.topic + "[" + std::to_string(r.partition) + "]@" + std::to_string(r.offset);
 }
@@ -277,9 +271,8 @@ Status Sink::Process(const StoredRecord& record) {
   encoder_.AppendLine(*record.value, file.data);
   ++file.records;
   if (st.record_count == 0 && config_.rotate_schedule_interval_ms > 0) {
-    const int64_t interval = config_.rotate_schedule_interval_ms;
-    const int64_t tz = config_.timezone_offset_ms;
-    st.next_scheduled_rotation = FloorDiv(now + tz, interval) * interval - tz + interval;
+    st.next_scheduled_rotation =
+        NextScheduledRotation(now, config_.rotate_schedule_interval_ms, config_.zone);
   }
   ++st.record_count;
   st.current_encoded = *encoded;
