@@ -63,6 +63,15 @@ struct PartitionStatus {
   std::string last_error;
 };
 
+// One /metrics gauge: its name, help text and samples as (labels, value),
+// labels already formatted (`sink="s",topic="t",partition="0"`), which is
+// the shape api::Metrics::AddGauge takes.
+struct MetricFamily {
+  std::string name;
+  std::string help;
+  std::vector<std::pair<std::string, double>> samples;
+};
+
 struct SinkStatus {
   std::string name;
   std::string group;
@@ -74,6 +83,10 @@ struct SinkStatus {
   static Result<SinkStatus> FromJson(std::string_view json);
   // A fixed-width table for `pinpipe sink status`.
   std::string ToTable() const;
+  // Per topic-partition gauges for /metrics: pinpipe_sink_committed_offset,
+  // _lag_records, _objects_written, _bytes_written, _records_written,
+  // _dead_lettered_records, _skipped_records and _partition_failed (0/1).
+  std::vector<MetricFamily> ToMetrics() const;
 };
 
 class Sink {

@@ -560,6 +560,19 @@ TEST(SinkStatusTest, RoundTripsThroughJson) {
   EXPECT_TRUE(back->partitions.at(0).failed);
   EXPECT_NE(s.ToTable().find("FAILED"), std::string::npos);
   EXPECT_FALSE(SinkStatus::FromJson("nope").ok());
+
+  std::map<std::string, std::pair<std::string, double>> metrics;
+  for (const auto& family : s.ToMetrics()) {
+    ASSERT_EQ(family.samples.size(), 1u) << family.name;
+    EXPECT_FALSE(family.help.empty());
+    metrics[family.name] = family.samples[0];
+  }
+  EXPECT_EQ(metrics.size(), 8u);
+  EXPECT_EQ(metrics["pinpipe_sink_lag_records"].first, "sink=\"n\",topic=\"t\",partition=\"3\"");
+  EXPECT_EQ(metrics["pinpipe_sink_lag_records"].second, 2);
+  EXPECT_EQ(metrics["pinpipe_sink_committed_offset"].second, 10);
+  EXPECT_EQ(metrics["pinpipe_sink_bytes_written"].second, 99);
+  EXPECT_EQ(metrics["pinpipe_sink_partition_failed"].second, 1);
 }
 
 }  // namespace
