@@ -10,8 +10,6 @@
 #include <cerrno>
 #include <cstring>
 #include <random>
-#include <system_error>
-#include <thread>
 
 #include "pinpipe/objstore/key.h"
 
@@ -318,7 +316,7 @@ std::vector<Status> LocalObjectStore::PutMany(std::span<const PutRequest> reques
   std::vector<Status> out(n);
   std::vector<std::string> tmps(n);
   // 1. Each object to a synced temporary file, on several threads when syncing.
-  auto write_one = [&](size_t i) {
+  ForEachConcurrently(n, sync_ ? kSyncThreads : 1, [&](size_t i) {
     Status s = ValidateKey(requests[i].key);
     if (s.ok()) {
       auto tmp = WriteTemp(requests[i].data);
@@ -329,22 +327,7 @@ std::vector<Status> LocalObjectStore::PutMany(std::span<const PutRequest> reques
       }
     }
     out[i] = std::move(s);
-  };
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < n;) write_one(i);
-  };
-  std::vector<std::thread> helpers;
-  const size_t threads = sync_ ? std::min(kSyncThreads, n) : 1;
-  for (size_t t = 1; t < threads; ++t) {
-    try {
-      helpers.emplace_back(worker);
-    } catch (const std::system_error&) {
-      break;  // fewer threads; this one does the rest
-    }
-  }
-  worker();
-  for (auto& t : helpers) t.join();
+  });
 
   // 2. Into place, in request order. 3. Each folder touched synced once.
   std::vector<fs::path> dirs;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -95,6 +96,10 @@ class ObjectStore {
   // Every page of List, concatenated.
   Result<std::vector<ObjectInfo>> ListAll(std::string_view prefix);
 };
+
+// Calls fn(i) for every i in [0, n) on up to `threads` threads (the caller's
+// included), each i once; returns when all are done. For PutMany.
+void ForEachConcurrently(size_t n, size_t threads, const std::function<void(size_t)>& fn);
 
 // Opens `url`: file:///abs/path, file://./rel/path, a bare path, or
 // s3://bucket[/prefix] (S3 settings from the `s3.*` config keys and the AWS
