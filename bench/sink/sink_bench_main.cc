@@ -1,15 +1,18 @@
-// sink_bench DIR RECORDS SMALL_RECORDS: produces RECORDS ~1 KiB JSON records
+// sink_bench DIR RECORDS SMALL_RECORDS [FLUSH_SIZES]: produces RECORDS ~1 KiB JSON records
 // (and SMALL_RECORDS for flush.size=1) into an embedded log under DIR, runs
 // the sink to a local folder under DIR (fsync on) for each flush.size, then
 // copies the same bytes with read/write + fsync (like `cat a > b; sync`).
-// Prints one JSON object per case on stdout.
+// Prints one JSON object per case on stdout. FLUSH_SIZES (e.g. "10000", for
+// profiling one case) defaults to "1,100,10000"; the copy needs 10000.
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "pinpipe/base/clock.h"
 #include "pinpipe/broker/embedded_broker.h"
@@ -20,6 +23,14 @@ namespace fs = std::filesystem;
 using namespace pinpipe;  // NOLINT: a benchmark driver
 
 namespace {
+
+// CPU seconds of the whole process (every thread), to compare runs on a
+// busy machine where wall time mostly measures the other load.
+double CpuNow() {
+  timespec ts;
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
 
 double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -61,9 +72,20 @@ void Produce(broker::Broker& b, const std::string& topic, int64_t n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: sink_bench DIR RECORDS SMALL_RECORDS\n");
+  if (argc != 4 && argc != 5) {
+    std::fprintf(stderr, "usage: sink_bench DIR RECORDS SMALL_RECORDS [FLUSH_SIZES]\n");
     return 2;
+  }
+  std::vector<int64_t> flush_sizes;
+  {
+    std::string list = argc == 5 ? argv[4] : "1,100,10000";
+    size_t start = 0;
+    while (start < list.size()) {
+      size_t comma = list.find(',', start);
+      if (comma == std::string::npos) comma = list.size();
+      flush_sizes.push_back(std::stoll(list.substr(start, comma - start)));
+      start = comma + 1;
+    }
   }
   const fs::path dir = argv[1];
   const int64_t records = std::stoll(argv[2]);
@@ -79,7 +101,7 @@ int main(int argc, char** argv) {
   Produce(**broker, "small.pin", small);
 
   fs::path copy_source;
-  for (int64_t flush : {int64_t{1}, int64_t{100}, int64_t{10000}}) {
+  for (int64_t flush : flush_sizes) {
     const std::string topic = flush == 1 ? "small.pin" : "bench.pin";
     const fs::path lake = dir / ("lake-" + std::to_string(flush));
     auto store = objstore::LocalObjectStore::Open(lake);
@@ -92,8 +114,10 @@ int main(int argc, char** argv) {
     Check(sink.status(), "sink");
     Check((*sink)->Start(), "start");
     const double t0 = Now();
+    const double cpu0 = CpuNow();
     Check((*sink)->Drain(true, 5000), "drain");
     const double elapsed = Now() - t0;
+    const double cpu = CpuNow() - cpu0;
     int64_t bytes = 0, objects = 0, n = 0;
     for (const auto& p : (*sink)->GetStatus().partitions) {
       bytes += p.bytes;
@@ -103,10 +127,10 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"case\":\"sink\",\"flush_size\":%lld,\"records\":%lld,\"objects\":%lld,"
         "\"bytes\":%lld,\"seconds\":%.4f,\"records_per_s\":%.0f,\"mb_per_s\":%.2f,"
-        "\"files_per_s\":%.1f}\n",
+        "\"files_per_s\":%.1f,\"cpu_seconds\":%.4f,\"mb_per_cpu_s\":%.2f}\n",
         static_cast<long long>(flush), static_cast<long long>(n), static_cast<long long>(objects),
         static_cast<long long>(bytes), elapsed, n / elapsed, bytes / elapsed / 1e6,
-        objects / elapsed);
+        objects / elapsed, cpu, bytes / cpu / 1e6);
     std::fflush(stdout);
     (void)(*sink)->Close();
     if (flush == 10000) {
@@ -122,6 +146,11 @@ int main(int argc, char** argv) {
       ::fsync(out);
       ::close(out);
     }
+  }
+  if (copy_source.empty()) {
+    broker->reset();
+    fs::remove_all(dir);
+    return 0;
   }
   // cat-style copy: read 128 KiB, write 128 KiB, fsync at the end.
   const fs::path target = dir / "copy-target";

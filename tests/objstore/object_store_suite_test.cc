@@ -93,6 +93,33 @@ TEST_P(ObjectStoreSuite, PutIfAbsentKeepsTheFirstVersion) {
   EXPECT_EQ(*store_->Get("once"), "third");
 }
 
+TEST_P(ObjectStoreSuite, PutManyWritesEveryObjectAndReportsEachOutcome) {
+  PutOptions once;
+  once.if_absent = true;
+  ASSERT_TRUE(store_->Put("batch/p=0/taken", "first", once).ok());
+  std::vector<std::string> keys, bodies;
+  for (int i = 0; i < 30; ++i) {
+    keys.push_back("batch/p=" + std::to_string(i % 3) + "/o" + std::to_string(i));
+    bodies.push_back(std::string(static_cast<size_t>(i) * 37, static_cast<char>('a' + i % 26)));
+  }
+  std::vector<PutRequest> requests;
+  for (int i = 0; i < 30; ++i) requests.push_back({keys[i], bodies[i], once});
+  requests.push_back({"batch/p=0/taken", "second", once});
+  requests.push_back({"batch/../x", "bad key", {}});
+  std::vector<Status> results = store_->PutMany(requests);
+  ASSERT_EQ(results.size(), requests.size());
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(results[i].ok()) << keys[i] << ": " << results[i].ToString();
+    auto got = store_->Get(keys[i]);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(*got, bodies[i]);
+  }
+  EXPECT_EQ(results[30].code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(*store_->Get("batch/p=0/taken"), "first");
+  EXPECT_EQ(results[31].code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ListAll("batch/")->size(), 31u);
+}
+
 TEST_P(ObjectStoreSuite, RangeReads) {
   ASSERT_TRUE(store_->Put("r", "0123456789", {}).ok());
   EXPECT_EQ(*store_->Get("r", ByteRange{0, 0}), "0");

@@ -18,6 +18,14 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kTmpDir = ".pinpipe-tmp";
+// write() at most this much at a time (as `cat` does): on the benchmark
+// machine writing 10 MiB objects took 3-8x as long in one write() or in
+// 1 MiB pieces as in 128 KiB ones, all in the kernel's copy to the page cache.
+constexpr size_t kWriteChunk = size_t{128} << 10;
+// PutMany writes and syncs the temporary files of a batch on up to this many
+// threads: a disk serves concurrent syncs far faster than one after another
+// (1,000 fsyncs of 1 KiB files: ~3 s in a row, ~0.5 s on 4 threads).
+constexpr size_t kSyncThreads = 4;
 
 Status ErrnoStatus(int err, std::string_view what, const std::string& path) {
   std::string message = std::string(what) + " " + path + ": " + std::strerror(err);
@@ -43,7 +51,7 @@ Status ErrnoStatus(int err, std::string_view what, const std::string& path) {
 
 Status WriteAll(int fd, std::string_view data, const std::string& path) {
   while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
+    ssize_t n = ::write(fd, data.data(), std::min(data.size(), kWriteChunk));
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoStatus(errno, "write", path);
@@ -63,10 +71,35 @@ Status SyncDir(const fs::path& dir) {
   return Status::Ok();
 }
 
-Status MakeDirs(const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return ErrnoStatus(ec.value(), "mkdir", dir.string());
+// Creates `dir` and its missing parents. The name of each folder it creates
+// lives in that folder's parent, which is added to `dirs_to_sync` (if given)
+// so the caller can make the new folder durable.
+Status MakeDirs(const fs::path& dir, std::vector<fs::path>* dirs_to_sync = nullptr) {
+  std::vector<fs::path> missing;
+  for (fs::path d = dir; !d.empty(); d = d.parent_path()) {
+    struct stat st;
+    if (::stat(d.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) return ErrnoStatus(ENOTDIR, "mkdir", d.string());
+      break;
+    }
+    if (errno != ENOENT) return ErrnoStatus(errno, "stat", d.string());
+    missing.push_back(d);
+    if (d == d.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), 0755) != 0) {
+      if (errno == EEXIST) continue;  // made concurrently
+      return ErrnoStatus(errno, "mkdir", it->string());
+    }
+    if (dirs_to_sync != nullptr) dirs_to_sync->push_back(it->parent_path());
+  }
+  return Status::Ok();
+}
+
+Status SyncDirs(std::vector<fs::path> dirs) {
+  std::sort(dirs.begin(), dirs.end());
+  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+  for (const fs::path& d : dirs) PINPIPE_RETURN_IF_ERROR(SyncDir(d));
   return Status::Ok();
 }
 
@@ -225,9 +258,18 @@ Result<std::pair<int, std::string>> LocalObjectStore::CreateTemp() {
 
 Status LocalObjectStore::Publish(const std::string& tmp_path, std::string_view key,
                                  const PutOptions& options) {
+  std::vector<fs::path> dirs;
+  PINPIPE_RETURN_IF_ERROR(PublishUnsynced(tmp_path, key, options, &dirs));
+  if (sync_) return SyncDirs(std::move(dirs));
+  return Status::Ok();
+}
+
+Status LocalObjectStore::PublishUnsynced(const std::string& tmp_path, std::string_view key,
+                                         const PutOptions& options,
+                                         std::vector<fs::path>* dirs_to_sync) {
   fs::path target = root_ / key;
   fs::path parent = target.parent_path();
-  Status status = MakeDirs(parent);
+  Status status = MakeDirs(parent, dirs_to_sync);
   if (status.ok()) {
     if (options.if_absent) {
       // link() is atomic and fails with EEXIST when the name is taken.
@@ -245,13 +287,11 @@ Status LocalObjectStore::Publish(const std::string& tmp_path, std::string_view k
     ::unlink(tmp_path.c_str());
     return status;
   }
-  if (sync_) return SyncDir(parent);
+  dirs_to_sync->push_back(parent);
   return Status::Ok();
 }
 
-Status LocalObjectStore::Put(std::string_view key, std::string_view data,
-                             const PutOptions& options) {
-  PINPIPE_RETURN_IF_ERROR(ValidateKey(key));
+Result<std::string> LocalObjectStore::WriteTemp(std::string_view data) {
   PINPIPE_ASSIGN_OR_RETURN(auto temp, CreateTemp());
   auto [fd, tmp] = temp;
   Status status = WriteAll(fd, data, tmp);
@@ -261,7 +301,49 @@ Status LocalObjectStore::Put(std::string_view key, std::string_view data,
     ::unlink(tmp.c_str());
     return status;
   }
+  return tmp;
+}
+
+Status LocalObjectStore::Put(std::string_view key, std::string_view data,
+                             const PutOptions& options) {
+  PINPIPE_RETURN_IF_ERROR(ValidateKey(key));
+  PINPIPE_ASSIGN_OR_RETURN(std::string tmp, WriteTemp(data));
   return Publish(tmp, key, options);
+}
+
+std::vector<Status> LocalObjectStore::PutMany(std::span<const PutRequest> requests) {
+  const size_t n = requests.size();
+  std::vector<Status> out(n);
+  std::vector<std::string> tmps(n);
+  // 1. Each object to a synced temporary file, on several threads when syncing.
+  ForEachConcurrently(n, sync_ ? kSyncThreads : 1, [&](size_t i) {
+    Status s = ValidateKey(requests[i].key);
+    if (s.ok()) {
+      auto tmp = WriteTemp(requests[i].data);
+      if (tmp.ok()) {
+        tmps[i] = std::move(*tmp);
+      } else {
+        s = tmp.status();
+      }
+    }
+    out[i] = std::move(s);
+  });
+
+  // 2. Into place, in request order. 3. Each folder touched synced once.
+  std::vector<fs::path> dirs;
+  for (size_t i = 0; i < n; ++i) {
+    if (out[i].ok()) out[i] = PublishUnsynced(tmps[i], requests[i].key, requests[i].options, &dirs);
+  }
+  if (sync_) {
+    Status synced = SyncDirs(std::move(dirs));
+    if (!synced.ok()) {
+      // Which names are durable is unknown: report every published object as failed.
+      for (auto& s : out) {
+        if (s.ok()) s = synced;
+      }
+    }
+  }
+  return out;
 }
 
 Result<std::string> LocalObjectStore::Get(std::string_view key, std::optional<ByteRange> range) {

@@ -183,5 +183,43 @@ TEST_F(LocalObjectStoreTest, OpenObjectStoreAcceptsFileUrlsAndBarePaths) {
   EXPECT_EQ(OpenObjectStore("", config).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(LocalObjectStoreTest, PutManyWritesABatchWithOneStatusPerObject) {
+  ASSERT_TRUE(store_->Put("t/p=0/taken.json", "old", {}).ok());
+  PutOptions absent;
+  absent.if_absent = true;
+  std::vector<std::string> bodies;
+  bodies.reserve(80);  // never reallocates: the requests view its strings
+  std::vector<PutRequest> requests;
+  for (int i = 0; i < 40; ++i) bodies.push_back("object " + std::to_string(i) + "\n");
+  for (int i = 0; i < 40; ++i) {
+    // Two folders, one of them new; keys in no particular order.
+    const std::string key =
+        "t/p=" + std::to_string(i % 2) + "/o" + std::to_string((i * 7) % 40) + ".json";
+    bodies.push_back(key);  // keeps the key's bytes alive
+    requests.push_back({bodies.back(), bodies[static_cast<size_t>(i)], absent});
+  }
+  requests.push_back({"t/p=0/taken.json", "new", absent});   // exists: AlreadyExists
+  requests.push_back({"t/../escape", "x", absent});          // invalid key
+  requests.push_back({"t/p=0/taken.json", "replaced", {}});  // plain put: overwrites
+
+  std::vector<Status> results = store_->PutMany(requests);
+  ASSERT_EQ(results.size(), requests.size());
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(results[static_cast<size_t>(i)].ok()) << results[static_cast<size_t>(i)].ToString();
+    auto got = store_->Get(requests[static_cast<size_t>(i)].key);
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(*got, bodies[static_cast<size_t>(i)]);
+  }
+  EXPECT_EQ(results[40].code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(results[41].code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(results[42].ok());
+  EXPECT_EQ(*store_->Get("t/p=0/taken.json"), "replaced");
+  // Nothing is left behind in the temporary folder.
+  EXPECT_TRUE(fs::is_empty(dir_ / "lake" / ".pinpipe-tmp"));
+  auto listed = store_->ListAll("");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 41u);
+}
+
 }  // namespace
 }  // namespace pinpipe::objstore

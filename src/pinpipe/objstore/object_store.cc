@@ -1,10 +1,39 @@
 #include "pinpipe/objstore/object_store.h"
 
+#include <algorithm>
+#include <atomic>
+#include <system_error>
+#include <thread>
+
 #include "pinpipe/base/config.h"
 #include "pinpipe/objstore/local_object_store.h"
 #include "pinpipe/objstore/s3_object_store.h"
 
 namespace pinpipe::objstore {
+
+std::vector<Status> ObjectStore::PutMany(std::span<const PutRequest> requests) {
+  std::vector<Status> out;
+  out.reserve(requests.size());
+  for (const PutRequest& r : requests) out.push_back(Put(r.key, r.data, r.options));
+  return out;
+}
+
+void ForEachConcurrently(size_t n, size_t threads, const std::function<void(size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < n;) fn(i);
+  };
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < std::min(threads, n); ++t) {
+    try {
+      helpers.emplace_back(worker);
+    } catch (const std::system_error&) {
+      break;  // fewer threads; this one does the rest
+    }
+  }
+  worker();
+  for (auto& t : helpers) t.join();
+}
 
 Result<std::vector<ObjectInfo>> ObjectStore::ListAll(std::string_view prefix) {
   std::vector<ObjectInfo> all;

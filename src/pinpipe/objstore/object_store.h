@@ -9,8 +9,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +36,13 @@ struct PutOptions {
   // Fail with AlreadyExists instead of overwriting (S3: If-None-Match: *).
   bool if_absent = false;
   std::string content_type = "application/octet-stream";
+};
+
+// One object of a PutMany batch. The views must stay valid during the call.
+struct PutRequest {
+  std::string_view key;
+  std::string_view data;
+  PutOptions options;
 };
 
 // Inclusive byte range [first, last]; last = -1 means to the end.
@@ -66,6 +75,12 @@ class ObjectStore {
 
   // Writes the whole object atomically (readers see all or nothing).
   virtual Status Put(std::string_view key, std::string_view data, const PutOptions& options) = 0;
+  // Writes several objects, each exactly as Put would (atomically, with its
+  // own options), and returns one Status per request, in order. Every object
+  // whose Status is OK is durable when the call returns, so a caller may then
+  // record that they are written (e.g. commit consumer offsets). The default
+  // calls Put for each; LocalObjectStore shares the syncs of a batch.
+  virtual std::vector<Status> PutMany(std::span<const PutRequest> requests);
   // NotFound when absent.
   virtual Result<std::string> Get(std::string_view key,
                                   std::optional<ByteRange> range = std::nullopt) = 0;
@@ -81,6 +96,10 @@ class ObjectStore {
   // Every page of List, concatenated.
   Result<std::vector<ObjectInfo>> ListAll(std::string_view prefix);
 };
+
+// Calls fn(i) for every i in [0, n) on up to `threads` threads (the caller's
+// included), each i once; returns when all are done. For PutMany.
+void ForEachConcurrently(size_t n, size_t threads, const std::function<void(size_t)>& fn);
 
 // Opens `url`: file:///abs/path, file://./rel/path, a bare path, or
 // s3://bucket[/prefix] (S3 settings from the `s3.*` config keys and the AWS

@@ -589,6 +589,14 @@ Status S3ObjectStore::Put(std::string_view key, std::string_view data, const Put
   return resp.status();
 }
 
+std::vector<Status> S3ObjectStore::PutMany(std::span<const PutRequest> requests) {
+  std::vector<Status> out(requests.size());
+  ForEachConcurrently(requests.size(), 8, [&](size_t i) {
+    out[i] = Put(requests[i].key, requests[i].data, requests[i].options);
+  });
+  return out;
+}
+
 Result<std::string> S3ObjectStore::Get(std::string_view key, std::optional<ByteRange> range) {
   PINPIPE_RETURN_IF_ERROR(ValidateKey(key));
   Request req;

@@ -93,6 +93,8 @@ class S3ObjectStore final : public ObjectStore {
 
   std::string Url() const override;
   Status Put(std::string_view key, std::string_view data, const PutOptions& options) override;
+  // Puts on up to 8 connections at once (one request per object).
+  std::vector<Status> PutMany(std::span<const PutRequest> requests) override;
   Result<std::string> Get(std::string_view key,
                           std::optional<ByteRange> range = std::nullopt) override;
   Result<ObjectInfo> Head(std::string_view key) override;

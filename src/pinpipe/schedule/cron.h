@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "pinpipe/base/status.h"
-#include "pinpipe/schedule/timezone.h"
+#include "pinpipe/base/timezone.h"
 
 namespace pinpipe::schedule {
 

@@ -22,27 +22,16 @@ std::string Pad(int64_t v, int width) {
   return v < 0 ? "-" + s : s;
 }
 
-// Days since 1970-01-01 -> civil date (Howard Hinnant's algorithm).
-void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-}
-
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+// Local milliseconds (civil time read as if UTC) -> the UTC instant in `zone`.
+int64_t LocalToUtcMs(const TimeZone& zone, int64_t local_ms) {
+  const int64_t days = FloorDiv(local_ms, 86'400'000);
+  const int64_t ms_of_day = local_ms - days * 86'400'000;
+  CivilTime civil;
+  CivilFromDays(days, &civil.year, &civil.month, &civil.day);
+  civil.hour = static_cast<int>(ms_of_day / 3'600'000);
+  civil.minute = static_cast<int>(ms_of_day / 60'000 % 60);
+  civil.second = static_cast<int>(ms_of_day / 1000 % 60);
+  return zone.FromCivil(civil) * 1000 + ms_of_day % 1000;
 }
 
 // Finds a (possibly dotted) field in an object.
@@ -119,9 +108,8 @@ std::string PathFormat::Format(int64_t epoch_ms, int64_t offset_ms) const {
   int64_t local = epoch_ms + offset_ms;
   int64_t days = FloorDiv(local, 86'400'000);
   int64_t ms_of_day = local - days * 86'400'000;
-  int64_t y;
-  unsigned m, d;
-  CivilFromDays(days, y, m, d);
+  int y, m, d;
+  CivilFromDays(days, &y, &m, &d);
   std::string out;
   for (const Token& t : tokens_) {
     switch (t.field) {
@@ -196,7 +184,7 @@ Result<int64_t> ParseTimestampText(std::string_view text) {
     if (!off.ok()) return InvalidArgumentError("bad timestamp offset in '" + str + "'");
     offset_ms = *off;
   }
-  int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  int64_t days = DaysFromCivil(y, mo, d);
   return days * 86'400'000 + (h * 3600 + mi * 60 + s) * 1000LL + ms - offset_ms;
 }
 
@@ -274,13 +262,26 @@ Result<std::string> Partitioner::Encode(const broker::StoredRecord& record,
     }
     case PartitionerKind::kTimeBased: {
       PINPIPE_ASSIGN_OR_RETURN(int64_t ts, ExtractTimestamp(record, value, now_ms));
-      const int64_t dur = config_.partition_duration_ms;
-      const int64_t tz = config_.timezone_offset_ms;
-      int64_t bucket = FloorDiv(ts + tz, dur) * dur - tz;
-      return format_->Format(bucket, tz);
+      const int64_t bucket = TimeBucket(ts, config_.partition_duration_ms, config_.zone);
+      return format_->Format(bucket, ZoneOffsetMs(config_.zone, bucket));
     }
   }
   return InternalError("unknown partitioner");
+}
+
+int64_t ZoneOffsetMs(const TimeZone& zone, int64_t utc_ms) {
+  return zone.OffsetAt(FloorDiv(utc_ms, 1000)) * 1000;
+}
+
+int64_t TimeBucket(int64_t ts_ms, int64_t duration_ms, const TimeZone& zone) {
+  const int64_t local = ts_ms + ZoneOffsetMs(zone, ts_ms);
+  return LocalToUtcMs(zone, FloorDiv(local, duration_ms) * duration_ms);
+}
+
+int64_t NextScheduledRotation(int64_t now_ms, int64_t interval_ms, const TimeZone& zone) {
+  const int64_t local = now_ms + ZoneOffsetMs(zone, now_ms);
+  const int64_t start_of_day = LocalToUtcMs(zone, FloorDiv(local, 86'400'000) * 86'400'000);
+  return start_of_day + FloorDiv(now_ms - start_of_day, interval_ms) * interval_ms + interval_ms;
 }
 
 std::string ObjectKey(const SinkConfig& config, std::string_view topic, int32_t partition,

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pinpipe/base/status.h"
+#include "pinpipe/base/timezone.h"
 #include "pinpipe/broker/broker.h"
 #include "pinpipe/sink/sink_config.h"
 
@@ -67,6 +68,17 @@ class Partitioner {
   SinkConfig config_;
   std::optional<PathFormat> format_;
 };
+
+// Offset of `zone` from UTC at `utc_ms`, in milliseconds.
+int64_t ZoneOffsetMs(const TimeZone& zone, int64_t utc_ms);
+// The connector's TimeBasedPartitioner.getPartition: `ts_ms` floored to
+// `duration_ms` in local time of `zone`, returned as a UTC instant. A floored
+// local time that does not exist (a daylight-saving gap) maps to the end of
+// the gap; a repeated one to its first occurrence.
+int64_t TimeBucket(int64_t ts_ms, int64_t duration_ms, const TimeZone& zone);
+// The connector's next rotate.schedule.interval.ms boundary after `now_ms`:
+// whole intervals counted from the start of the local day in `zone`.
+int64_t NextScheduledRotation(int64_t now_ms, int64_t interval_ms, const TimeZone& zone);
 
 // "<topics.dir>/<topic>/<encoded>/<topic>+<partition>+<zero-padded offset><ext>"
 std::string ObjectKey(const SinkConfig& config, std::string_view topic, int32_t partition,

@@ -9,7 +9,11 @@
 // rotate.schedule.interval.ms boundary.
 //
 // Exactly once: a partition's consumer offset is committed only after every
-// object holding its records is fully written. After a crash the sink resumes
+// object holding its records is fully written. Objects completed while
+// processing one poll's records are written together at the end of the poll
+// (ObjectStore::PutMany, which makes them durable with shared syncs), and
+// then the offsets they cover are committed in one call; a partition whose
+// object failed is not committed but rewound. After a crash the sink resumes
 // from the committed offset and, because names and contents derive from
 // offsets and record data only, re-creates the same keys with the same bytes
 // (written put-if-absent; an existing object with identical bytes counts as
@@ -59,6 +63,15 @@ struct PartitionStatus {
   std::string last_error;
 };
 
+// One /metrics gauge: its name, help text and samples as (labels, value),
+// labels already formatted (`sink="s",topic="t",partition="0"`), which is
+// the shape api::Metrics::AddGauge takes.
+struct MetricFamily {
+  std::string name;
+  std::string help;
+  std::vector<std::pair<std::string, double>> samples;
+};
+
 struct SinkStatus {
   std::string name;
   std::string group;
@@ -70,6 +83,10 @@ struct SinkStatus {
   static Result<SinkStatus> FromJson(std::string_view json);
   // A fixed-width table for `pinpipe sink status`.
   std::string ToTable() const;
+  // Per topic-partition gauges for /metrics: pinpipe_sink_committed_offset,
+  // _lag_records, _objects_written, _bytes_written, _records_written,
+  // _dead_lettered_records, _skipped_records and _partition_failed (0/1).
+  std::vector<MetricFamily> ToMetrics() const;
 };
 
 class Sink {
@@ -93,7 +110,8 @@ class Sink {
 
   // Steps until every partition of the subscribed topics is consumed up to
   // the high watermark, then commits open files (as a scheduled rotation
-  // would) when `flush_open_files`. FailedPrecondition naming the first
+  // would) when `flush_open_files` (a flush that fails on a retriable store
+  // error rewinds and drains again). FailedPrecondition naming the first
   // stopped partition if any partition failed.
   Status Drain(bool flush_open_files, int64_t max_idle_ms = 10'000);
 
@@ -115,6 +133,16 @@ class Sink {
     int64_t records = 0;
     std::string data;
   };
+  // A finished file waiting to be written at the end of the poll.
+  struct PendingObject {
+    std::pair<std::string, int32_t> tp;
+    std::string key;
+    std::string body;
+    int64_t records = 0;
+    // The partition's next offset when the file was closed: committable once
+    // this object and every earlier one of the partition are written.
+    int64_t commit_after = -1;
+  };
   struct PartitionState {
     std::string topic;
     int32_t partition = 0;
@@ -125,6 +153,7 @@ class Sink {
     int64_t next_offset = -1;  // after the last record processed
     int64_t next_scheduled_rotation = -1;
     int64_t uncommitted_start = -1;  // first offset processed since the last commit
+    int64_t pending_commit = -1;     // offset to commit once pending objects are written
     bool skip_rest = false;          // rewound: ignore the rest of this poll
   };
 
@@ -134,9 +163,19 @@ class Sink {
   Status Process(const broker::StoredRecord& record);
   Status HandleBadRecord(PartitionState& state, const broker::StoredRecord& record,
                          const Status& reason, std::string_view stage);
+  // Closes the open files of `state` into pending objects and marks its
+  // offset for the next WriteAndCommit.
   Status CommitFiles(PartitionState& state);
-  Status CommitOffset(PartitionState& state);
-  Status WriteObject(const std::string& key, const std::string& body);
+  void MarkCommit(PartitionState& state);
+  // Writes the pending objects, then commits in one call, per partition, the
+  // offset up to which every object is written. A partition whose object
+  // failed is rewound to that offset and false is returned
+  // (last_error_in_batch_ says why); an error only when rewinding fails.
+  Result<bool> WriteAndCommit();
+  // After PutMany said AlreadyExists: identical bytes count as written.
+  Status ResolveExisting(const std::string& key, const std::string& body);
+  std::string TakeBuffer();
+  void ReturnBuffer(std::string buffer);
   Status Rewind(PartitionState& state);
   void ApplyWallClockRotation();
   PartitionState& StateFor(const std::string& topic, int32_t partition);
@@ -152,6 +191,9 @@ class Sink {
   std::unique_ptr<broker::Consumer> consumer_;
   JsonLineEncoder encoder_;
   std::map<std::pair<std::string, int32_t>, PartitionState> states_;
+  std::vector<PendingObject> pending_;
+  std::vector<std::string> spare_buffers_;  // cleared file buffers, kept for their capacity
+  std::string last_error_in_batch_;
   bool dlq_ready_ = false;
 
   std::mutex status_mu_;

@@ -1,5 +1,6 @@
 #include "pinpipe/sink/sink_config.h"
 
+#include <cstdio>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -71,6 +72,27 @@ Result<int64_t> ParseTimezoneOffsetMs(std::string_view tz) {
   return m[1].str() == "-" ? -ms : ms;
 }
 
+Result<TimeZone> LoadSinkTimeZone(std::string_view tz) {
+  auto fixed = ParseTimezoneOffsetMs(tz);
+  if (fixed.ok()) {
+    const int64_t minutes = (*fixed < 0 ? -*fixed : *fixed) / 60'000;
+    char text[48];
+    std::snprintf(text, sizeof(text), "%c%02lld:%02lld", *fixed < 0 ? '-' : '+',
+                  static_cast<long long>(minutes / 60), static_cast<long long>(minutes % 60));
+    auto zone = TimeZone::Load(text);
+    if (!zone.ok()) return InvalidArgumentError("timezone offset out of range: " + Trim(tz));
+    return zone;
+  }
+  const std::string name = Trim(tz);
+  auto zone = TimeZone::Load(name);
+  if (!zone.ok()) {
+    return InvalidArgumentError("timezone '" + name +
+                                "' is not supported (use UTC, a fixed offset such as +05:30, or "
+                                "an IANA zone such as America/New_York)");
+  }
+  return zone;
+}
+
 Result<SinkConfig> SinkConfig::FromProperties(const Properties& p) {
   SinkConfig c;
   c.name = StrProp(p, "name", c.name);
@@ -110,7 +132,7 @@ Result<SinkConfig> SinkConfig::FromProperties(const Properties& p) {
     return InvalidArgumentError("timezone: required with rotate.schedule.interval.ms");
   }
   if (c.timezone.empty()) c.timezone = "UTC";
-  PINPIPE_ASSIGN_OR_RETURN(c.timezone_offset_ms, ParseTimezoneOffsetMs(c.timezone));
+  PINPIPE_ASSIGN_OR_RETURN(c.zone, LoadSinkTimeZone(c.timezone));
 
   std::string partitioner = ShortClass(StrProp(p, "partitioner.class", "DefaultPartitioner"));
   c.path_format = StrProp(p, "path.format");

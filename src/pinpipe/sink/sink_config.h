@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "pinpipe/base/status.h"
+#include "pinpipe/base/timezone.h"
 #include "pinpipe/sink/properties.h"
 
 namespace pinpipe {
@@ -39,8 +40,10 @@ struct SinkConfig {
   PartitionerKind partitioner = PartitionerKind::kDefault;
   std::string path_format;  // Joda-style, e.g. 'year'=YYYY/'month'=MM
   int64_t partition_duration_ms = -1;
-  int64_t timezone_offset_ms = 0;  // "UTC" or fixed offsets such as "+05:30"
+  // `timezone`: UTC, a fixed offset ("+05:30", "UTC-03:00") or an IANA name
+  // ("America/New_York", with its daylight-saving rules).
   std::string timezone = "UTC";
+  TimeZone zone = TimeZone::Utc();
   TimestampExtractorKind timestamp_extractor = TimestampExtractorKind::kWallclock;
   std::string timestamp_field;                // for RecordField (dotted path)
   std::vector<std::string> partition_fields;  // for FieldPartitioner
@@ -70,5 +73,8 @@ struct SinkConfig {
 
 // Parses "UTC", "GMT", "Z", "Etc/UTC", "+05:30", "UTC-03:00" into an offset.
 Result<int64_t> ParseTimezoneOffsetMs(std::string_view tz);
+// The `timezone` property: a fixed offset as ParseTimezoneOffsetMs reads
+// it, or an IANA zone name. InvalidArgument for anything else.
+Result<TimeZone> LoadSinkTimeZone(std::string_view tz);
 
 }  // namespace pinpipe::sink

@@ -233,6 +233,54 @@ TEST_F(SinkTest, TimeBasedWithOffsetTimezoneAndDailyBuckets) {
   EXPECT_EQ(Objects().begin()->first, "topics/t/2024-01-01/t+0+0000000000.json");
 }
 
+TEST_F(SinkTest, TimeBasedWithANamedZoneFollowsDaylightSaving) {
+  CreateTopic("t");
+  auto at = [](int y, int mo, int d, int h, int mi) {
+    return (DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60) * 1000;
+  };
+  // America/New_York in 2024: EST (-5) until 03-10 07:00Z, EDT (-4) until 11-03 06:00Z.
+  Produce("t", "{\"n\":0}", at(2024, 3, 10, 6, 30));  // 01:30 EST
+  Produce("t", "{\"n\":1}", at(2024, 3, 10, 7, 30));  // 03:30 EDT (02:xx is skipped)
+  Produce("t", "{\"n\":2}", at(2024, 7, 1, 3, 30));   // 06-30 23:30 EDT (-05:00 would say 22:30)
+  Produce("t", "{\"n\":3}", at(2024, 11, 3, 5, 30));  // 01:30 EDT
+  Produce("t", "{\"n\":4}", at(2024, 11, 3, 6, 30));  // 01:30 EST, the same local hour again
+  Produce("t", "{\"n\":5}", at(2024, 11, 3, 7, 30));  // 02:30 EST
+  auto sink =
+      MakeSink(Config("topics=t\nflush.size=100\npartitioner.class=TimeBasedPartitioner\n"
+                      "path.format='dt'=YYYY-MM-dd/'hr'=HH\npartition.duration.ms=3600000\n"
+                      "timezone=America/New_York\ntimestamp.extractor=Record\n"));
+  ASSERT_TRUE(sink->Drain(true).ok());
+  std::map<std::string, std::string> expected = {
+      {"topics/t/dt=2024-03-10/hr=01/t+0+0000000000.json", "{\"n\":0}\n"},
+      {"topics/t/dt=2024-03-10/hr=03/t+0+0000000001.json", "{\"n\":1}\n"},
+      {"topics/t/dt=2024-06-30/hr=23/t+0+0000000002.json", "{\"n\":2}\n"},
+      {"topics/t/dt=2024-11-03/hr=01/t+0+0000000003.json", "{\"n\":3}\n{\"n\":4}\n"},
+      {"topics/t/dt=2024-11-03/hr=02/t+0+0000000005.json", "{\"n\":5}\n"},
+  };
+  EXPECT_EQ(Objects(), expected);
+}
+
+TEST(TimeBucketTest, DailyBucketsAndScheduledRotationFollowTheLocalDay) {
+  auto ny = TimeZone::Load("America/New_York");
+  ASSERT_TRUE(ny.ok()) << ny.status().ToString();
+  auto ms = [](int y, int mo, int d, int h, int mi = 0) {
+    return (DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60) * 1000;
+  };
+  // A day bucket starts at local midnight: 05:00Z in winter, 04:00Z in summer.
+  EXPECT_EQ(TimeBucket(ms(2024, 1, 15, 12), 86'400'000, *ny), ms(2024, 1, 15, 5));
+  EXPECT_EQ(TimeBucket(ms(2024, 7, 15, 12), 86'400'000, *ny), ms(2024, 7, 15, 4));
+  EXPECT_EQ(TimeBucket(ms(2024, 7, 15, 3), 86'400'000, *ny), ms(2024, 7, 14, 4));
+  // Two-hour buckets on the spring-forward day: 03:30 EDT floors to 02:00,
+  // which does not exist; the bucket is the end of the gap (03:00 EDT).
+  EXPECT_EQ(TimeBucket(ms(2024, 3, 10, 7, 30), 7'200'000, *ny), ms(2024, 3, 10, 7));
+  // rotate.schedule.interval.ms counts from local midnight, as the connector does:
+  // 10-hour intervals from 04:00Z (00:00 EDT) end at 14:00Z, then 00:00Z (20:00 EDT).
+  EXPECT_EQ(NextScheduledRotation(ms(2024, 7, 15, 12), 36'000'000, *ny), ms(2024, 7, 15, 14));
+  EXPECT_EQ(NextScheduledRotation(ms(2024, 7, 15, 14), 36'000'000, *ny), ms(2024, 7, 16, 0));
+  EXPECT_EQ(NextScheduledRotation(ms(2024, 1, 15, 12), 60'000, TimeZone::Utc()),
+            ms(2024, 1, 15, 12, 1));
+}
+
 TEST_F(SinkTest, RecordFieldExtractorReadsTimestampStrings) {
   CreateTopic("t");
   Produce("t", R"({"ind":1,"timestamp":"2018-06-26 02:40:43"})");
@@ -512,6 +560,19 @@ TEST(SinkStatusTest, RoundTripsThroughJson) {
   EXPECT_TRUE(back->partitions.at(0).failed);
   EXPECT_NE(s.ToTable().find("FAILED"), std::string::npos);
   EXPECT_FALSE(SinkStatus::FromJson("nope").ok());
+
+  std::map<std::string, std::pair<std::string, double>> metrics;
+  for (const auto& family : s.ToMetrics()) {
+    ASSERT_EQ(family.samples.size(), 1u) << family.name;
+    EXPECT_FALSE(family.help.empty());
+    metrics[family.name] = family.samples[0];
+  }
+  EXPECT_EQ(metrics.size(), 8u);
+  EXPECT_EQ(metrics["pinpipe_sink_lag_records"].first, "sink=\"n\",topic=\"t\",partition=\"3\"");
+  EXPECT_EQ(metrics["pinpipe_sink_lag_records"].second, 2);
+  EXPECT_EQ(metrics["pinpipe_sink_committed_offset"].second, 10);
+  EXPECT_EQ(metrics["pinpipe_sink_bytes_written"].second, 99);
+  EXPECT_EQ(metrics["pinpipe_sink_partition_failed"].second, 1);
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
-#include "pinpipe/schedule/timezone.h"
+#include "pinpipe/base/timezone.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
-namespace pinpipe::schedule {
+namespace pinpipe {
 
 // Howard Hinnant's public-domain civil-date algorithms.
 int64_t DaysFromCivil(int y, int m, int d) {
@@ -176,4 +176,4 @@ int64_t TimeZone::FromCivil(const CivilTime& civil, bool* existed) const {
   return it == transitions_.begin() ? before : std::prev(it)->at;
 }
 
-}  // namespace pinpipe::schedule
+}  // namespace pinpipe

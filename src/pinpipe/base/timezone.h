@@ -1,6 +1,7 @@
 // TimeZone: converts between UTC instants and civil (wall-clock) time in a
-// zone, for cron schedules. Zones: "UTC", fixed offsets ("+05:30", "-08:00"),
-// and IANA names ("Europe/Paris") read from the system's TZif files
+// zone, for the scheduler's cron schedules and the sink's time-based
+// partitioner. Zones: "UTC", fixed offsets ("+05:30", "-08:00"), and IANA
+// names ("Europe/Paris") read from the system's TZif files
 // (/usr/share/zoneinfo, or $TZDIR).
 //
 // Thread-safety: immutable after Load; safe to share.
@@ -13,7 +14,7 @@
 
 #include "pinpipe/base/status.h"
 
-namespace pinpipe::schedule {
+namespace pinpipe {
 
 // A civil date and time (no zone). Months 1-12, days 1-31, weekday 0=Sunday.
 struct CivilTime {
@@ -56,4 +57,4 @@ class TimeZone {
   // transition's offset is held. Debian's TZif files list transitions to 2037.
 };
 
-}  // namespace pinpipe::schedule
+}  // namespace pinpipe
