@@ -8,10 +8,23 @@
 
 #include "pinpipe/batch/job.h"
 #include "pinpipe/batch/queries.h"
+#include "pinpipe/stream/status.h"
 #include "wiring.h"
 
 namespace pinpipe::app {
 namespace {
+
+// Adds every family `families()` reports to /metrics, read afresh at each scrape.
+void AddFamilies(api::Metrics& metrics, std::function<std::vector<MetricFamily>()> families) {
+  for (const auto& f : families()) {
+    metrics.AddGauge(f.name, f.help, [families, name = f.name] {
+      for (auto& g : families()) {
+        if (g.name == name) return std::move(g.samples);
+      }
+      return std::vector<std::pair<std::string, double>>{};
+    });
+  }
+}
 
 const char* kKinds[] = {"pin", "geo", "user"};
 
@@ -67,6 +80,7 @@ Status Pipeline::Start() {
     PINPIPE_ASSIGN_OR_RETURN(sink_, sink::Sink::Create(std::move(sink_config), broker_.get(),
                                                        lake_.get(), &Clock::Real()));
     PINPIPE_RETURN_IF_ERROR(sink_->Start());
+    AddFamilies(service_->metrics(), [this] { return sink_->GetStatus().ToMetrics(); });
     sink_thread_ = std::thread([this] {
       while (!sink_stop_) {
         Status s = sink_->Run(sink_stop_);
@@ -85,6 +99,8 @@ Status Pipeline::Start() {
     PINPIPE_ASSIGN_OR_RETURN(stream_,
                              BuildStreamJob(config_, broker_.get(), tables_.get(), Clock::Real()));
     PINPIPE_RETURN_IF_ERROR(stream_->Recover());
+    AddFamilies(service_->metrics(),
+                [this] { return stream::StatusesToMetrics(stream_->Statuses()); });
     stream_->Start();
   }
 

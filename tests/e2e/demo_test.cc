@@ -81,6 +81,12 @@ TEST(UpTest, StatusApiTriggerAndGracefulShutdown) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_TRUE(appended) << up.Output();
+  // The sink's and the streaming job's status are on /metrics too.
+  const std::string metrics = Curl({api + "/metrics"});
+  EXPECT_NE(metrics.find(R"(pinpipe_stream_rows{stream="streaming-0a60b9a8a831-user"} 1)"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find(R"(pinpipe_sink_lag_records{sink=)"), std::string::npos) << metrics;
 
   // Triggering an unknown DAG is a 404; the batch DAG is accepted.
   EXPECT_NE(Curl({"-X", "POST", "-o", "/dev/null", "-w", "%{http_code}", api + "/api/runs/nope"})

@@ -47,17 +47,6 @@ void ProduceRecords(const std::string& data_dir, const std::string& topic, int p
   ASSERT_TRUE(acks.ok()) << acks.status().ToString();
 }
 
-std::map<std::string, std::string> ReadTree(const fs::path& root) {
-  std::map<std::string, std::string> out;
-  if (!fs::exists(root)) return out;
-  for (const auto& e : fs::recursive_directory_iterator(root)) {
-    if (!e.is_regular_file()) continue;
-    std::string rel = fs::relative(e.path(), root).string();
-    if (rel.starts_with(".pinpipe-tmp")) continue;
-    out[rel] = ReadFile(e.path().string());
-  }
-  return out;
-}
 
 std::vector<std::string> SinkArgs(const TempDir& dir, const std::string& props,
                                   const std::string& store) {

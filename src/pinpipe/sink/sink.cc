@@ -113,20 +113,7 @@ std::string SinkStatus::ToTable() const {
 }
 
 std::vector<MetricFamily> SinkStatus::ToMetrics() const {
-  auto escape = [](std::string_view v) {
-    std::string out;
-    for (char c : v) {
-      if (c == '\\' || c == '"') {
-        out += '\\';
-        out += c;
-      } else if (c == '\n') {
-        out += "\\n";
-      } else {
-        out += c;
-      }
-    }
-    return out;
-  };
+  const auto& escape = EscapeLabelValue;
   std::vector<MetricFamily> out = {
       {"pinpipe_sink_committed_offset", "Next offset to consume, as committed by the sink.", {}},
       {"pinpipe_sink_lag_records", "Records in the log not yet committed by the sink.", {}},

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "pinpipe/base/clock.h"
+#include "pinpipe/base/metric_family.h"
 #include "pinpipe/base/status.h"
 #include "pinpipe/broker/broker.h"
 #include "pinpipe/objstore/object_store.h"
@@ -66,12 +67,6 @@ struct PartitionStatus {
 // One /metrics gauge: its name, help text and samples as (labels, value),
 // labels already formatted (`sink="s",topic="t",partition="0"`), which is
 // the shape api::Metrics::AddGauge takes.
-struct MetricFamily {
-  std::string name;
-  std::string help;
-  std::vector<std::pair<std::string, double>> samples;
-};
-
 struct SinkStatus {
   std::string name;
   std::string group;

@@ -76,4 +76,30 @@ std::string StatusesToTable(const std::vector<QueryStatus>& statuses) {
   return out;
 }
 
+std::vector<MetricFamily> StatusesToMetrics(const std::vector<QueryStatus>& statuses) {
+  std::vector<MetricFamily> out = {
+      {"pinpipe_stream_rows", "Rows appended to the Delta table by this process.", {}},
+      {"pinpipe_stream_commits", "Micro-batches committed by this process.", {}},
+      {"pinpipe_stream_rejected_records", "Records the cleaning rejected.", {}},
+      {"pinpipe_stream_duplicates_dropped", "Records dropped as repeated inds.", {}},
+      {"pinpipe_stream_table_version", "Latest Delta table version.", {}},
+      {"pinpipe_stream_lag_ms", "MillisBehindLatest of the last read.", {}},
+      {"pinpipe_stream_latency_p99_ms", "Arrival-to-commit p99 of the last micro-batch.", {}},
+      {"pinpipe_stream_failed", "1 while the last micro-batch failed.", {}},
+  };
+  for (const auto& s : statuses) {
+    const std::string labels = "stream=\"" + EscapeLabelValue(s.stream) + "\"";
+    const double values[] = {static_cast<double>(s.rows),
+                             static_cast<double>(s.batches),
+                             static_cast<double>(s.rejected),
+                             static_cast<double>(s.duplicates),
+                             static_cast<double>(s.table_version),
+                             static_cast<double>(s.lag_ms),
+                             static_cast<double>(s.last_latency_p99_ms),
+                             s.last_error.empty() ? 0.0 : 1.0};
+    for (size_t i = 0; i < out.size(); ++i) out[i].samples.emplace_back(labels, values[i]);
+  }
+  return out;
+}
+
 }  // namespace pinpipe::stream

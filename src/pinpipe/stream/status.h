@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pinpipe/base/metric_family.h"
 #include "pinpipe/base/status.h"
 #include "pinpipe/stream/query.h"
 
@@ -19,5 +20,7 @@ Result<std::vector<QueryStatus>> StatusesFromJson(std::string_view text,
                                                   int64_t* updated_ms = nullptr);
 // One row per stream: position, lag, rows, commits, latency, last error.
 std::string StatusesToTable(const std::vector<QueryStatus>& statuses);
+// Per-stream gauges for /metrics (label stream="...").
+std::vector<MetricFamily> StatusesToMetrics(const std::vector<QueryStatus>& statuses);
 
 }  // namespace pinpipe::stream
