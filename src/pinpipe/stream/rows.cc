@@ -1,9 +1,9 @@
 #include "pinpipe/stream/rows.h"
 
+#include "pinpipe/clean/schema.h"
+
 namespace pinpipe::stream {
 namespace {
-
-using table::ColumnType;
 
 void AppendOptString(table::Column& c, const std::optional<std::string_view>& v) {
   if (v)
@@ -23,37 +23,7 @@ std::string Cut(std::string_view s) { return std::string(s.substr(0, 1000)); }
 
 }  // namespace
 
-table::Schema CleanedSchema(clean::TableKind kind) {
-  table::Schema s;
-  switch (kind) {
-    case clean::TableKind::kPin:
-      s.fields = {{"ind", ColumnType::kInt64},
-                  {"unique_id", ColumnType::kString},
-                  {"title", ColumnType::kString},
-                  {"description", ColumnType::kString},
-                  {"follower_count", ColumnType::kInt64},
-                  {"poster_name", ColumnType::kString},
-                  {"tag_list", ColumnType::kString},
-                  {"is_image_or_video", ColumnType::kString},
-                  {"image_src", ColumnType::kString},
-                  {"save_location", ColumnType::kString},
-                  {"category", ColumnType::kString}};
-      break;
-    case clean::TableKind::kGeo:
-      s.fields = {{"ind", ColumnType::kInt64},
-                  {"country", ColumnType::kString},
-                  {"coordinates", ColumnType::kDoubleList},
-                  {"timestamp", ColumnType::kTimestampMicros}};
-      break;
-    case clean::TableKind::kUser:
-      s.fields = {{"ind", ColumnType::kInt64},
-                  {"user_name", ColumnType::kString},
-                  {"age", ColumnType::kInt32},
-                  {"date_joined", ColumnType::kTimestampMicros}};
-      break;
-  }
-  return s;
-}
+table::Schema CleanedSchema(clean::TableKind kind) { return clean::CleanedSchema(kind); }
 
 CleanResult CleanRecords(clean::TableKind kind, const std::vector<RecordRef>& records,
                          const std::unordered_set<int64_t>& seen) {

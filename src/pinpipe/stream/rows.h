@@ -14,9 +14,8 @@
 
 namespace pinpipe::stream {
 
-// pin: ind long, unique_id ... category string (11 columns);
-// geo: ind long, country string, coordinates array<double>, timestamp timestamp;
-// user: ind long, user_name string, age integer, date_joined timestamp.
+// clean::CleanedSchema (clean/schema.h): the schema the batch job's Parquet
+// output shares.
 table::Schema CleanedSchema(clean::TableKind kind);
 
 struct RecordRef {
