@@ -43,28 +43,16 @@ CommandResult RunBatch(const std::vector<std::string>& args) {
 // The column types DuckDB sees in the cleaned tables' Parquet files: the
 // types of spec/cleaning.md (long BIGINT, integer INTEGER, string VARCHAR,
 // array<double> DOUBLE[], timestamp TIMESTAMP WITH TIME ZONE: UTC-adjusted).
-const nlohmann::json kParquetTypes = {{"pin",
-                                       {{"ind", "BIGINT"},
-                                        {"unique_id", "VARCHAR"},
-                                        {"title", "VARCHAR"},
-                                        {"description", "VARCHAR"},
-                                        {"follower_count", "BIGINT"},
-                                        {"poster_name", "VARCHAR"},
-                                        {"tag_list", "VARCHAR"},
-                                        {"is_image_or_video", "VARCHAR"},
-                                        {"image_src", "VARCHAR"},
-                                        {"save_location", "VARCHAR"},
-                                        {"category", "VARCHAR"}}},
-                                      {"geo",
-                                       {{"ind", "BIGINT"},
-                                        {"country", "VARCHAR"},
-                                        {"coordinates", "DOUBLE[]"},
-                                        {"timestamp", "TIMESTAMP WITH TIME ZONE"}}},
-                                      {"user",
-                                       {{"ind", "BIGINT"},
-                                        {"user_name", "VARCHAR"},
-                                        {"age", "INTEGER"},
-                                        {"date_joined", "TIMESTAMP WITH TIME ZONE"}}}};
+const nlohmann::json kParquetTypes = nlohmann::json::parse(R"({
+  "pin": [["ind", "BIGINT"], ["unique_id", "VARCHAR"], ["title", "VARCHAR"],
+          ["description", "VARCHAR"], ["follower_count", "BIGINT"], ["poster_name", "VARCHAR"],
+          ["tag_list", "VARCHAR"], ["is_image_or_video", "VARCHAR"], ["image_src", "VARCHAR"],
+          ["save_location", "VARCHAR"], ["category", "VARCHAR"]],
+  "geo": [["ind", "BIGINT"], ["country", "VARCHAR"], ["coordinates", "DOUBLE[]"],
+          ["timestamp", "TIMESTAMP WITH TIME ZONE"]],
+  "user": [["ind", "BIGINT"], ["user_name", "VARCHAR"], ["age", "INTEGER"],
+           ["date_joined", "TIMESTAMP WITH TIME ZONE"]]
+})");
 
 // Runs both engines on `lake` and compares every output.
 void CompareWithOracle(const std::string& lake, const std::string& prefix, bool tables) {

@@ -1,7 +1,5 @@
 #include "pinpipe/stream/rows.h"
 
-#include "pinpipe/clean/schema.h"
-
 namespace pinpipe::stream {
 namespace {
 
@@ -22,8 +20,6 @@ void AppendOptInt64(table::Column& c, const std::optional<int64_t>& v) {
 std::string Cut(std::string_view s) { return std::string(s.substr(0, 1000)); }
 
 }  // namespace
-
-table::Schema CleanedSchema(clean::TableKind kind) { return clean::CleanedSchema(kind); }
 
 CleanResult CleanRecords(clean::TableKind kind, const std::vector<RecordRef>& records,
                          const std::unordered_set<int64_t>& seen) {

@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "pinpipe/clean/cleaner.h"
+#include "pinpipe/clean/schema.h"
 #include "pinpipe/table/column_batch.h"
 
 namespace pinpipe::stream {
 
-// clean::CleanedSchema (clean/schema.h): the schema the batch job's Parquet
-// output shares.
-table::Schema CleanedSchema(clean::TableKind kind);
+// The tables' schemas: clean::CleanedSchema, shared with the batch job's
+// Parquet output.
+using clean::CleanedSchema;
 
 struct RecordRef {
   std::string_view data;
