@@ -90,7 +90,8 @@ void RegisterBatchCommands(CLI::App& app, CommandContext& ctx) {
                "Object store to read: file:///path or s3://bucket/prefix");
   ctx.BindFlag(cmd, "--prefix", "general.prefix", "User prefix of the topics");
   ctx.BindFlag(cmd, "--out", "batch.out",
-               "Write q*.csv, q*.json, the cleaned tables, rejects.jsonl and summary.json here")
+               "Write q*.csv, q*.json, cleaned/{pin,geo,user}.parquet, rejects.jsonl and "
+               "summary.json here")
       ->each([flags](const std::string&) { flags->write_out = true; });
   cmd->add_option("--query", flags->query,
                   "Answer one question: 1, 2, 3 (3a and 3b), 3a, 3b, 4..8");

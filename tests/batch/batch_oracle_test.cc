@@ -4,10 +4,8 @@
 // dirt) and on the original-sample fixtures.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "harness.h"
 #include "sink_gen.h"
@@ -24,12 +22,14 @@ bool HaveDuckDb() {
          RunCommand({"node", "--version"}).exit_code == 0;
 }
 
+// `parquet`: a folder with pinpipe's cleaned tables for DuckDB to read back.
 CommandResult RunOracle(const std::string& lake, const std::string& prefix, const std::string& out,
-                        bool tables) {
+                        bool tables, const std::string& parquet = "") {
   std::vector<std::string> argv = {
       "node", SourceDir() + "/tests/batch/duckdb_oracle.cjs", SourceDir() + "/sql", lake, prefix,
       out};
   if (tables) argv.push_back("--tables");
+  if (!parquet.empty()) argv.push_back("--parquet=" + parquet);
   return RunCommand(argv, "", {{"NODE_PATH", PeersDir() + "/node_modules"}},
                     std::chrono::seconds(300));
 }
@@ -40,18 +40,19 @@ CommandResult RunBatch(const std::vector<std::string>& args) {
   return RunCommand(argv, "", {}, std::chrono::seconds(300));
 }
 
-// The body lines of a CSV file, sorted (for tables whose row order is not defined).
-std::vector<std::string> SortedBody(const std::string& csv) {
-  std::vector<std::string> lines;
-  std::istringstream in(csv);
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) lines.push_back(line);
-  std::sort(lines.begin(), lines.end());
-  return lines;
-}
-
-std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
+// The column types DuckDB sees in the cleaned tables' Parquet files: the
+// types of spec/cleaning.md (long BIGINT, integer INTEGER, string VARCHAR,
+// array<double> DOUBLE[], timestamp TIMESTAMP WITH TIME ZONE: UTC-adjusted).
+const nlohmann::json kParquetTypes = nlohmann::json::parse(R"({
+  "pin": [["ind", "BIGINT"], ["unique_id", "VARCHAR"], ["title", "VARCHAR"],
+          ["description", "VARCHAR"], ["follower_count", "BIGINT"], ["poster_name", "VARCHAR"],
+          ["tag_list", "VARCHAR"], ["is_image_or_video", "VARCHAR"], ["image_src", "VARCHAR"],
+          ["save_location", "VARCHAR"], ["category", "VARCHAR"]],
+  "geo": [["ind", "BIGINT"], ["country", "VARCHAR"], ["coordinates", "DOUBLE[]"],
+          ["timestamp", "TIMESTAMP WITH TIME ZONE"]],
+  "user": [["ind", "BIGINT"], ["user_name", "VARCHAR"], ["age", "INTEGER"],
+           ["date_joined", "TIMESTAMP WITH TIME ZONE"]]
+})");
 
 // Runs both engines on `lake` and compares every output.
 void CompareWithOracle(const std::string& lake, const std::string& prefix, bool tables) {
@@ -62,7 +63,7 @@ void CompareWithOracle(const std::string& lake, const std::string& prefix, bool 
   if (!tables) args.push_back("--no-tables");
   CommandResult r = RunBatch(args);
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-  CommandResult o = RunOracle(lake, prefix, theirs, tables);
+  CommandResult o = RunOracle(lake, prefix, theirs, tables, tables ? ours + "/cleaned" : "");
   ASSERT_EQ(o.exit_code, 0) << o.err << o.out;
   for (const char* q : kQuestions) {
     std::string mine = ReadFile(ours + "/" + q + ".csv");
@@ -84,14 +85,18 @@ void CompareWithOracle(const std::string& lake, const std::string& prefix, bool 
   EXPECT_EQ(summary["follower_count_rejected"].get<int64_t>(),
             counts["follower_count_rejected"].get<int64_t>());
   if (tables) {
+    // DuckDB reads pinpipe's Parquet files: same rows, spec types, and the same
+    // values as its own cleaned tables from sql/clean.sql.
+    auto parquet = nlohmann::json::parse(ReadFile(theirs + "/parquet.json"));
     for (const char* t : {"pin", "geo", "user"}) {
-      std::string name = prefix + "_" + t + "_table.csv";
-      std::string mine = ReadFile(ours + "/" + name);
-      std::string oracle = ReadFile(theirs + "/" + name);
-      EXPECT_EQ(FirstLine(mine), FirstLine(oracle)) << name;
-      auto a = SortedBody(mine), b = SortedBody(oracle);
-      EXPECT_EQ(a.size(), b.size()) << name;
-      EXPECT_TRUE(a == b) << name << " differs from DuckDB's cleaned table";
+      EXPECT_EQ(parquet[t]["rows"].get<int64_t>(), counts[std::string(t) + "_rows"].get<int64_t>())
+          << t;
+      EXPECT_EQ(parquet[t]["types"], kParquetTypes[t]) << t;
+      std::string mine = ReadFile(theirs + "/parquet_" + t + ".csv");
+      std::string oracle = ReadFile(theirs + "/" + prefix + "_" + t + "_table.csv");
+      EXPECT_FALSE(mine.empty()) << t;
+      EXPECT_TRUE(mine == oracle) << "cleaned/" << t
+                                  << ".parquet read by DuckDB differs from DuckDB's cleaned table";
     }
   }
 }
@@ -146,6 +151,58 @@ TEST(BatchOracleFixtureTest, OriginalSampleEqualsDuckDb) {
   CompareWithOracle(lake.path().string(), "fx", true);
 }
 
+// Hand-written records, hand-computed cleaned rows, read back by DuckDB.
+TEST(BatchParquetTest, DuckDbReadsTheCleanedTablesWithSpecTypesAndValues) {
+  if (!HaveDuckDb()) GTEST_SKIP() << "node or @duckdb/node-api not available";
+  TempDir lake;
+  auto put = [&](const char* t, const std::string& lines) {
+    std::string dir = lake / ("topics/h." + std::string(t) + "/partition=0");
+    fs::create_directories(dir);
+    WriteFile(dir + "/h." + t + "+0+0000000000.json", lines);
+  };
+  put("pin",
+      "{\"index\": 7, \"unique_id\": \"u7\", \"title\": \"No Title Data Available\", "
+      "\"description\": \"d, \\\"q\\\"\", \"poster_name\": \"P\", \"follower_count\": \"5k\", "
+      "\"tag_list\": \"a,b\", \"is_image_or_video\": \"image\", \"image_src\": "
+      "\"Image src error.\", \"downloaded\": 1, \"save_location\": \"Local save in /data/x\", "
+      "\"category\": \"art\"}\n"
+      "{\"index\": \"3\", \"follower_count\": \"1M\", \"poster_name\": \"User Info Error\"}\n"
+      "{\"index\": 7, \"title\": \"second copy\"}\n");
+  put("geo",
+      "{\"ind\": 7, \"country\": \"Chad\", \"latitude\": -1.5, \"longitude\": 2.25, "
+      "\"timestamp\": \"2019-01-02T03:04:05.5+02:00\"}\n"
+      "{\"ind\": 3, \"country\": \"\", \"timestamp\": \"2020-02-29 23:59:59\"}\n");
+  put("user",
+      "{\"ind\": 7, \"first_name\": \"Ann\", \"last_name\": \"Lee\", \"age\": 41, "
+      "\"date_joined\": \"2015-10-20 01:02:03Z\"}\n"
+      "{\"ind\": 3, \"last_name\": \"Bo\"}\n");
+  TempDir out;
+  CommandResult r = RunBatch(
+      {"--store", lake.path().string(), "--prefix", "h", "--out", out / "ours", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  CommandResult o =
+      RunOracle(lake.path().string(), "h", out / "duckdb", true, out / "ours/cleaned");
+  ASSERT_EQ(o.exit_code, 0) << o.err << o.out;
+  auto parquet = nlohmann::json::parse(ReadFile(out / "duckdb/parquet.json"));
+  for (const char* t : {"pin", "geo", "user"}) {
+    EXPECT_EQ(parquet[t]["rows"].get<int64_t>(), 2) << t;
+    EXPECT_EQ(parquet[t]["types"], kParquetTypes[t]) << t;
+  }
+  EXPECT_EQ(ReadFile(out / "duckdb/parquet_pin.csv"),
+            "ind,unique_id,title,description,follower_count,poster_name,tag_list,"
+            "is_image_or_video,image_src,save_location,category\n"
+            "3,,,,1000000,,,,,,\n"
+            "7,u7,,\"d, \"\"q\"\"\",5000,P,\"a,b\",image,,/data/x,art\n");
+  EXPECT_EQ(ReadFile(out / "duckdb/parquet_geo.csv"),
+            "ind,country,coordinates,timestamp\n"
+            "3,,,2020-02-29 23:59:59\n"
+            "7,Chad,\"[-1.5, 2.25]\",2019-01-02 01:04:05.5\n");
+  EXPECT_EQ(ReadFile(out / "duckdb/parquet_user.csv"),
+            "ind,user_name,age,date_joined\n"
+            "3,Bo,,\n"
+            "7,Ann Lee,41,2015-10-20 01:02:03\n");
+}
+
 TEST(BatchCliTest, ClearErrorsForMissingStoreNoDataAndBadQuestion) {
   TempDir dir;
   CommandResult missing = RunBatch({"--store", "file://" + (dir / "nope"), "--prefix", "p"});
@@ -175,7 +232,8 @@ TEST(BatchCliTest, OneQuestionPrintsItsTableAndWritesOnlyIt) {
   EXPECT_TRUE(fs::exists(out / "r/q3b.json"));
   EXPECT_FALSE(fs::exists(out / "r/q1.csv"));
   EXPECT_TRUE(fs::exists(out / "r/summary.json"));
-  EXPECT_TRUE(fs::exists(out / "r/p_pin_table.csv"));
+  EXPECT_TRUE(fs::exists(out / "r/cleaned/pin.parquet"));
+  EXPECT_FALSE(fs::exists(out / "r/p_pin_table.csv"));
 }
 
 }  // namespace

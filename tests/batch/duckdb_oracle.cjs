@@ -2,7 +2,13 @@
 // writes each result as CSV (the same dialect as `pinpipe batch --out`), plus
 // the cleaned tables and counts.json.
 //
-// usage: node duckdb_oracle.cjs <sql dir> <lake dir> <prefix> <out dir> [--tables] [--questions]
+// With --parquet=DIR it also reads DIR/{pin,geo,user}.parquet (pinpipe's
+// cleaned tables) and writes each as parquet_<table>.csv, in the same columns,
+// formatting and order as its own <prefix>_<table>_table.csv, and their row
+// counts and DuckDB column types into parquet.json.
+//
+// usage: node duckdb_oracle.cjs <sql dir> <lake dir> <prefix> <out dir> [--tables]
+//        [--threads=N] [--parquet=DIR]
 // Needs NODE_PATH=<tests/peers>/node_modules.
 'use strict';
 const fs = require('fs');
@@ -36,6 +42,7 @@ async function toCsv(conn, sql) {
   const [sqlDir, lake, prefix, outDir, ...flags] = process.argv.slice(2);
   const wantTables = flags.includes('--tables');
   const threads = (flags.find((f) => f.startsWith('--threads=')) || '').split('=')[1];
+  const parquetDir = (flags.find((f) => f.startsWith('--parquet=')) || '').slice(10);
   fs.mkdirSync(outDir, { recursive: true });
   const instance = await DuckDBInstance.create(':memory:', threads ? { threads } : {});
   const conn = await instance.connect();
@@ -82,6 +89,24 @@ async function toCsv(conn, sql) {
       const { csv } = await toCsv(conn, sql);
       fs.writeFileSync(path.join(outDir, `${prefix}_${t}_table.csv`), csv);
     }
+  }
+  if (parquetDir) {
+    // Timestamps are TIMESTAMP(isAdjustedToUTC) in the files: TIMESTAMP WITH
+    // TIME ZONE in DuckDB, shown here in UTC like the oracle's own tables.
+    await conn.run(`SET TimeZone = 'UTC'`);
+    const info = {};
+    for (const t of ['pin', 'geo', 'user']) {
+      const file = `read_parquet('${esc(path.join(parquetDir, t + '.parquet'))}')`;
+      const d = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${file}`);
+      const types = d.getRowsJson().map((r) => [r[0], r[1]]);
+      const n = await conn.runAndReadAll(`SELECT count(*)::VARCHAR FROM ${file}`);
+      info[t] = { rows: Number(n.getRowsJson()[0][0]), types };
+      const cols = types.map(([name, type]) =>
+        type.startsWith('TIMESTAMP') ? `"${name}"::TIMESTAMP::VARCHAR AS "${name}"` : `"${name}"`);
+      const { csv } = await toCsv(conn, `SELECT ${cols.join(', ')} FROM ${file} ORDER BY ind`);
+      fs.writeFileSync(path.join(outDir, `parquet_${t}.csv`), csv);
+    }
+    fs.writeFileSync(path.join(outDir, 'parquet.json'), JSON.stringify(info, null, 1));
   }
   fs.writeFileSync(path.join(outDir, 'counts.json'), JSON.stringify({ counts, timings }, null, 1));
 })().catch((e) => {

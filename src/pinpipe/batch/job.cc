@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "pinpipe/batch/parquet_tables.h"
 #include "pinpipe/batch/render.h"
 
 namespace pinpipe::batch {
@@ -334,11 +335,13 @@ Result<JobReport> RunBatchJob(objstore::ObjectStore& store, const JobOptions& op
     if (options.write_tables) {
       const frame::Table* tables[3] = {&report.loaded.tables.pin, &report.loaded.tables.geo,
                                        &report.loaded.tables.user};
+      fs::create_directories(dir / "cleaned", ec);
+      if (ec) return UnavailableError("cannot create " + (dir / "cleaned").string());
       for (TableKind kind : clean::kAllTables) {
-        std::string name =
-            options.load.prefix + "_" + std::string(clean::TableKindName(kind)) + "_table.csv";
-        PINPIPE_RETURN_IF_ERROR(WriteWith(
-            dir / name, [&](std::ostream& o) { WriteCsv(*tables[static_cast<int>(kind)], o); }));
+        PINPIPE_ASSIGN_OR_RETURN(std::string file,
+                                 CleanedTableParquet(*tables[static_cast<int>(kind)], kind));
+        PINPIPE_RETURN_IF_ERROR(WriteFile(
+            dir / "cleaned" / (std::string(clean::TableKindName(kind)) + ".parquet"), file));
       }
     }
     PINPIPE_RETURN_IF_ERROR(WriteWith(dir / "rejects.jsonl", [&](std::ostream& o) {

@@ -61,8 +61,10 @@ struct JobOptions {
   LoadOptions load;
   std::vector<std::string> questions;  // ids as in Questions(); empty = all
   std::string out_dir;                 // "" = write no files
-  bool write_tables = true;            // cleaned tables into out_dir
-  std::ostream* terminal = nullptr;    // readable tables; nullptr = silent
+  // The cleaned tables as out_dir/cleaned/{pin,geo,user}.parquet (snappy, in
+  // clean::CleanedSchema); needs load.columns == ColumnSet::kAll.
+  bool write_tables = true;
+  std::ostream* terminal = nullptr;  // readable tables; nullptr = silent
 };
 
 struct JobReport {

@@ -9,6 +9,9 @@
 #include <mutex>
 #include <sstream>
 
+#include "pinpipe/clean/schema.h"
+#include "pinpipe/table/parquet_reader.h"
+
 namespace pinpipe::batch {
 namespace {
 
@@ -204,12 +207,37 @@ TEST(RunBatchJobTest, WritesResultsTablesRejectsAndSummary) {
             "[\n {\"country\": \"Chad\", \"category\": \"art\", \"category_count\": 1}\n]\n");
   EXPECT_EQ(read("q3a.csv"), "country,poster_name,follower_count\nChad,\"A, \"\"B\"\"\",5000\n");
   EXPECT_EQ(read("q6.csv"), "post_year,number_users_joined\n2016,1\n");
-  EXPECT_EQ(read("p_geo_table.csv"),
-            "ind,country,coordinates,timestamp\n1,Chad,\"[1.25, -3]\",2019-01-01 00:00:00\n");
-  std::string pin = read("p_pin_table.csv");
-  EXPECT_EQ(pin.substr(0, pin.find('\n')),
-            "ind,unique_id,title,description,follower_count,poster_name,tag_list,"
-            "is_image_or_video,image_src,save_location,category");
+  // The cleaned tables are Parquet in the spec's types; read them back.
+  auto parquet = [&](const std::string& name) {
+    auto file = table::ParquetFile::Open(read("cleaned/" + name + ".parquet"));
+    EXPECT_TRUE(file.ok()) << name << ": " << file.status().ToString();
+    auto rows = file->ReadAll();
+    EXPECT_TRUE(rows.ok()) << name << ": " << rows.status().ToString();
+    return std::move(rows).value();
+  };
+  table::RecordBatch geo = parquet("geo");
+  EXPECT_EQ(geo.schema, clean::CleanedSchema(clean::TableKind::kGeo));
+  ASSERT_EQ(geo.num_rows(), 1u);
+  EXPECT_EQ(geo.columns[0].GetInt64(0), 1);
+  EXPECT_EQ(geo.columns[1].GetString(0), "Chad");
+  ASSERT_EQ(geo.columns[2].ListEnd(0) - geo.columns[2].ListBegin(0), 2u);
+  EXPECT_EQ(geo.columns[2].ListValue(geo.columns[2].ListBegin(0)), 1.25);
+  EXPECT_EQ(geo.columns[2].ListValue(geo.columns[2].ListBegin(0) + 1), -3.0);
+  EXPECT_EQ(geo.columns[3].GetInt64(0), 1546300800000000);  // 2019-01-01 00:00:00 UTC
+  table::RecordBatch pin = parquet("pin");
+  EXPECT_EQ(pin.schema, clean::CleanedSchema(clean::TableKind::kPin));
+  ASSERT_EQ(pin.num_rows(), 1u);                // the duplicate and the non-object are gone
+  EXPECT_EQ(pin.columns[4].GetInt64(0), 5000);  // follower_count "5k"
+  EXPECT_EQ(pin.columns[5].GetString(0), "A, \"B\"");
+  EXPECT_TRUE(pin.columns[2].IsNull(0));  // title "" -> null
+  EXPECT_TRUE(pin.columns[1].IsNull(0));  // unique_id missing
+  table::RecordBatch user = parquet("user");
+  EXPECT_EQ(user.schema, clean::CleanedSchema(clean::TableKind::kUser));
+  ASSERT_EQ(user.num_rows(), 1u);
+  EXPECT_EQ(user.columns[1].GetString(0), "A");
+  EXPECT_EQ(user.columns[2].GetInt32(0), 22);
+  EXPECT_EQ(user.columns[3].GetInt64(0), 1451606400000000);  // 2016-01-01T00:00:00
+  EXPECT_FALSE(std::filesystem::exists(dir / "p_pin_table.csv"));
   std::string rejects = read("rejects.jsonl");
   EXPECT_NE(rejects.find("\"position\": 3, \"reason\": \"not a JSON object\""), std::string::npos);
   std::string summary = read("summary.json");

@@ -3,8 +3,6 @@
 namespace pinpipe::stream {
 namespace {
 
-using table::ColumnType;
-
 void AppendOptString(table::Column& c, const std::optional<std::string_view>& v) {
   if (v)
     c.AppendString(*v);
@@ -22,38 +20,6 @@ void AppendOptInt64(table::Column& c, const std::optional<int64_t>& v) {
 std::string Cut(std::string_view s) { return std::string(s.substr(0, 1000)); }
 
 }  // namespace
-
-table::Schema CleanedSchema(clean::TableKind kind) {
-  table::Schema s;
-  switch (kind) {
-    case clean::TableKind::kPin:
-      s.fields = {{"ind", ColumnType::kInt64},
-                  {"unique_id", ColumnType::kString},
-                  {"title", ColumnType::kString},
-                  {"description", ColumnType::kString},
-                  {"follower_count", ColumnType::kInt64},
-                  {"poster_name", ColumnType::kString},
-                  {"tag_list", ColumnType::kString},
-                  {"is_image_or_video", ColumnType::kString},
-                  {"image_src", ColumnType::kString},
-                  {"save_location", ColumnType::kString},
-                  {"category", ColumnType::kString}};
-      break;
-    case clean::TableKind::kGeo:
-      s.fields = {{"ind", ColumnType::kInt64},
-                  {"country", ColumnType::kString},
-                  {"coordinates", ColumnType::kDoubleList},
-                  {"timestamp", ColumnType::kTimestampMicros}};
-      break;
-    case clean::TableKind::kUser:
-      s.fields = {{"ind", ColumnType::kInt64},
-                  {"user_name", ColumnType::kString},
-                  {"age", ColumnType::kInt32},
-                  {"date_joined", ColumnType::kTimestampMicros}};
-      break;
-  }
-  return s;
-}
 
 CleanResult CleanRecords(clean::TableKind kind, const std::vector<RecordRef>& records,
                          const std::unordered_set<int64_t>& seen) {

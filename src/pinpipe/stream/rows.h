@@ -10,14 +10,14 @@
 #include <vector>
 
 #include "pinpipe/clean/cleaner.h"
+#include "pinpipe/clean/schema.h"
 #include "pinpipe/table/column_batch.h"
 
 namespace pinpipe::stream {
 
-// pin: ind long, unique_id ... category string (11 columns);
-// geo: ind long, country string, coordinates array<double>, timestamp timestamp;
-// user: ind long, user_name string, age integer, date_joined timestamp.
-table::Schema CleanedSchema(clean::TableKind kind);
+// The tables' schemas: clean::CleanedSchema, shared with the batch job's
+// Parquet output.
+using clean::CleanedSchema;
 
 struct RecordRef {
   std::string_view data;

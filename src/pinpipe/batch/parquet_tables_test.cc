@@ -1,0 +1,87 @@
+#include "pinpipe/batch/parquet_tables.h"
+
+#include <gtest/gtest.h>
+
+#include "pinpipe/clean/schema.h"
+#include "pinpipe/table/parquet_reader.h"
+
+namespace pinpipe::batch {
+namespace {
+
+using clean::TableKind;
+
+frame::Table Users(size_t rows) {
+  clean::BatchCleaner cleaner;
+  for (size_t i = 0; i < rows; ++i) {
+    std::string age = i % 7 == 0 ? "null" : std::to_string(20 + i % 50);
+    cleaner.AddRecord(TableKind::kUser,
+                      "{\"ind\": " + std::to_string(i) + ", \"first_name\": \"F" +
+                          std::to_string(i % 13) + "\", \"last_name\": \"L\", \"age\": " + age +
+                          ", \"date_joined\": \"2016-01-01 00:00:0" + std::to_string(i % 10) +
+                          "\"}",
+                      "s", static_cast<int64_t>(i));
+  }
+  return std::move(cleaner.Take().tables[static_cast<int>(TableKind::kUser)]);
+}
+
+TEST(ParquetTablesTest, SlicesKeepEveryRowAndNull) {
+  // More rows than one conversion slice (65,536), so the slices must join up.
+  const size_t n = 70'000;
+  frame::Table users = Users(n);
+  ASSERT_EQ(users.num_rows(), n);
+  auto file = CleanedTableParquet(users, TableKind::kUser);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  auto parsed = table::ParquetFile::Open(*file);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->num_rows(), static_cast<int64_t>(n));
+  auto rows = parsed->ReadAll();
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->schema, clean::CleanedSchema(TableKind::kUser));
+  for (size_t i : {size_t{0}, size_t{1}, size_t{65'535}, size_t{65'536}, size_t{69'999}}) {
+    EXPECT_EQ(rows->columns[0].GetInt64(i), static_cast<int64_t>(i));
+    EXPECT_EQ(rows->columns[1].GetString(i), "F" + std::to_string(i % 13) + " L");
+    if (i % 7 == 0) {
+      EXPECT_TRUE(rows->columns[2].IsNull(i)) << i;
+    } else {
+      EXPECT_EQ(rows->columns[2].GetInt32(i), static_cast<int32_t>(20 + i % 50)) << i;
+    }
+    EXPECT_EQ(rows->columns[3].GetInt64(i),
+              1451606400000000 + static_cast<int64_t>(i % 10) * 1000000);
+  }
+  EXPECT_EQ(rows->columns[2].null_count(), (n + 6) / 7);
+}
+
+TEST(ParquetTablesTest, AgeOutsideInt32BecomesNull) {
+  clean::BatchCleaner cleaner;
+  cleaner.AddRecord(TableKind::kUser, "{\"ind\": 1, \"age\": 3000000000}", "s", 1);
+  cleaner.AddRecord(TableKind::kUser, "{\"ind\": 2, \"age\": -5}", "s", 2);
+  frame::Table users = std::move(cleaner.Take().tables[static_cast<int>(TableKind::kUser)]);
+  auto batch = ToRecordBatch(users, TableKind::kUser, 0, users.num_rows());
+  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+  ASSERT_EQ(batch->num_rows(), 2u);
+  EXPECT_TRUE(batch->columns[2].IsNull(0));
+  EXPECT_EQ(batch->columns[2].GetInt32(1), -5);
+}
+
+TEST(ParquetTablesTest, EmptyTableIsAValidFile) {
+  frame::Table empty = clean::EmptyTable(TableKind::kGeo);
+  auto file = CleanedTableParquet(empty, TableKind::kGeo);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  auto parsed = table::ParquetFile::Open(*file);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->num_rows(), 0);
+  auto schema = parsed->FlatSchema();
+  ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+  EXPECT_EQ(*schema, clean::CleanedSchema(TableKind::kGeo));
+}
+
+TEST(ParquetTablesTest, QueryOnlyColumnsAreRefused) {
+  frame::Table slim = clean::EmptyTable(TableKind::kPin, clean::ColumnSet::kQueryOnly);
+  auto batch = ToRecordBatch(slim, TableKind::kPin, 0, 0);
+  EXPECT_EQ(batch.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(batch.status().message().find("no column 'unique_id'"), std::string::npos)
+      << batch.status().message();
+}
+
+}  // namespace
+}  // namespace pinpipe::batch
