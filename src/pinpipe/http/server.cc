@@ -139,8 +139,8 @@ class Server::Impl {
         handler_(std::move(handler)),
         async_handler_(std::move(async_handler)),
         error_handler_(std::move(error_handler)),
-        ioc_(std::max(1, options_.io_threads)),
-        acceptor_(ioc_) {}
+        iocs_(MakeContexts(std::max(1, options_.io_threads))),
+        acceptor_(*iocs_.front()) {}
 
   ~Impl() { Stop(0); }
 
@@ -206,16 +206,25 @@ class Server::Impl {
   ErrorHandler error_handler_;
   // Requests handed to a handler whose response has not been posted yet.
   std::atomic<int64_t> in_flight_{0};
-  // Declared before ioc_ so they outlive the sessions its queue still holds.
+  // Declared before iocs_ so they outlive the sessions their queues still hold.
   std::mutex sessions_mu_;
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;
   std::atomic<int64_t> connections_{0};
-  asio::io_context ioc_;
+  // One single-threaded io_context per I/O thread: a connection lives on one
+  // of them (round robin), so its handlers need no strand and the contexts
+  // share no locks; only responses finished elsewhere are posted across.
+  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
+  std::vector<std::unique_ptr<asio::io_context>> iocs_;
+  size_t next_ioc_ = 0;  // the accepting thread's round robin
   tcp::acceptor acceptor_;
   std::optional<ssl::context> ssl_ctx_;
   std::unique_ptr<asio::thread_pool> workers_;
-  // Keeps run() going while the only outstanding work sits in the worker pool.
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  // Keep run() going while the only outstanding work sits elsewhere.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
   bool started_ = false;
@@ -226,7 +235,7 @@ class Server::Impl {
 namespace {
 
 // One connection. Stream is beast::tcp_stream or beast::ssl_stream<beast::tcp_stream>.
-// All of a session's handlers run on its strand.
+// All of a session's handlers run on the one thread of its io_context.
 template <class Stream>
 class Session : public SessionBase {
  public:
@@ -516,16 +525,15 @@ Status Server::Impl::Start() {
     workers_ = std::make_unique<asio::thread_pool>(options_.worker_threads);
   }
   started_ = true;
-  work_.emplace(ioc_.get_executor());
+  for (auto& ioc : iocs_) work_.emplace_back(ioc->get_executor());
   Accept();
-  for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
-    threads_.emplace_back([this] { ioc_.run(); });
-  }
+  for (auto& ioc : iocs_) threads_.emplace_back([ioc = ioc.get()] { ioc->run(); });
   return Status::Ok();
 }
 
 void Server::Impl::Accept() {
-  acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+  asio::io_context& home = *iocs_[next_ioc_++ % iocs_.size()];
+  acceptor_.async_accept(home, [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       spdlog::warn("http: accept failed: {}", ec.message());
@@ -548,7 +556,7 @@ void Server::Impl::Stop(int64_t grace_ms) {
   if (!started_ || stopped_) return;
   stopped_ = true;
   stopping_.store(true);
-  asio::post(ioc_, [this] {
+  asio::post(*iocs_.front(), [this] {
     beast::error_code ec;
     acceptor_.close(ec);
   });
@@ -577,8 +585,8 @@ void Server::Impl::Stop(int64_t grace_ms) {
   if (in_flight_.load() > 0) {
     spdlog::error("http: stopping with {} responses never sent", in_flight_.load());
   }
-  work_.reset();
-  ioc_.stop();
+  work_.clear();
+  for (auto& ioc : iocs_) ioc->stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
   if (workers_) {
