@@ -66,10 +66,23 @@ uint128 HashPartitionKey(std::string_view partition_key) {
   return value;
 }
 
+namespace {
+
+// `value` (>= 0) as exactly `width` decimal digits, zero-padded, into `out`
+// (PutRecords answers hundreds of these per request: no printf).
+void PutDigits(char* out, int width, uint64_t value) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+}  // namespace
+
 std::string ShardId(int32_t index) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "shardId-%012d", index);
-  return buf;
+  std::string out = "shardId-000000000000";
+  PutDigits(out.data() + 8, 12, static_cast<uint64_t>(std::max(index, 0)));
+  return out;
 }
 
 std::optional<int32_t> ParseShardId(std::string_view shard_id) {
@@ -87,9 +100,12 @@ std::optional<int32_t> ParseShardId(std::string_view shard_id) {
 }
 
 std::string SequenceNumber(int32_t shard, int64_t offset) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "49%010d%026lld", shard, static_cast<long long>(offset));
-  return buf;
+  std::string out(38, '0');
+  out[0] = '4';
+  out[1] = '9';
+  PutDigits(out.data() + 2, 10, static_cast<uint64_t>(std::max(shard, 0)));
+  PutDigits(out.data() + 12, 26, static_cast<uint64_t>(std::max<int64_t>(offset, 0)));
+  return out;
 }
 
 std::optional<ParsedSequenceNumber> ParseSequenceNumber(std::string_view text) {

@@ -51,29 +51,34 @@ std::string Base64Encode(std::string_view data) {
 
 std::optional<std::string> Base64Decode(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  for (size_t i = 0; i < text.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      const unsigned char c = static_cast<unsigned char>(text[i + k]);
-      if (c == '=' && i + 4 == text.size() && k >= 2) {
-        v[k] = 0;
-        ++pad;
-        continue;
-      }
-      if (pad > 0) return std::nullopt;  // data after padding
-      v[k] = kDecode[c];
-      if (v[k] < 0) return std::nullopt;
-    }
-    const uint32_t triple = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
-    out.push_back(static_cast<char>(triple >> 16));
-    if (pad < 2) out.push_back(static_cast<char>((triple >> 8) & 0xff));
-    if (pad < 1) out.push_back(static_cast<char>(triple & 0xff));
-    // Like Java's and Python's decoders (and so AWS's), the bits the padding
-    // hides are ignored rather than required to be zero.
+  if (text.empty()) return std::string();
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t quads = text.size() / 4;
+  // Padding may only end the last quad: "xx==" or "xxx=".
+  int pad = 0;
+  if (p[text.size() - 1] == '=') pad = p[text.size() - 2] == '=' ? 2 : 1;
+  std::string out(quads * 3 - static_cast<size_t>(pad), '\0');
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  // Every quad but the last: no padding allowed; one check per quad (an
+  // invalid character decodes to -1, which sets the sign bit of the OR).
+  for (size_t q = 0; q + 1 < quads; ++q, p += 4, o += 3) {
+    const int32_t a = kDecode[p[0]], b = kDecode[p[1]], c = kDecode[p[2]], d = kDecode[p[3]];
+    if ((a | b | c | d) < 0) return std::nullopt;
+    const uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6) | uint32_t(d);
+    o[0] = static_cast<unsigned char>(v >> 16);
+    o[1] = static_cast<unsigned char>(v >> 8);
+    o[2] = static_cast<unsigned char>(v);
   }
+  const int32_t a = kDecode[p[0]], b = kDecode[p[1]];
+  const int32_t c = pad == 2 ? 0 : kDecode[p[2]];
+  const int32_t d = pad >= 1 ? 0 : kDecode[p[3]];
+  if ((a | b | c | d) < 0) return std::nullopt;
+  const uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6) | uint32_t(d);
+  o[0] = static_cast<unsigned char>(v >> 16);
+  if (pad < 2) o[1] = static_cast<unsigned char>(v >> 8);
+  if (pad < 1) o[2] = static_cast<unsigned char>(v);
+  // Like Java's and Python's decoders (and so AWS's), the bits the padding
+  // hides are ignored rather than required to be zero.
   return out;
 }
 

@@ -28,7 +28,8 @@ TEST(Base64Test, RoundTripsAllBytes) {
 }
 
 TEST(Base64Test, RejectsMalformed) {
-  for (const char* bad : {"Zg", "Zg=", "Z===", "Zm9v!A==", "Zg==Zg==", "ab c", "=AAA"}) {
+  for (const char* bad : {"Zg", "Zg=", "Z===", "Zm9v!A==", "Zg==Zg==", "ab c", "=AAA",
+                          "A=A=", "AAAA=AAA", "AAAAAA=A"}) {
     EXPECT_FALSE(Base64Decode(bad).has_value()) << bad;
   }
 }
