@@ -42,6 +42,7 @@ Status CollectLeaves(const std::vector<parquet::SchemaElement>& schema, size_t* 
 
 // Appends `count` PLAIN values of `physical` from [p, end) to out.
 Status DecodePlain(int32_t physical, const char* p, const char* end, size_t count, LeafData* out) {
+  if (count == 0) return Status::Ok();  // (memcpy from an empty page's null pointer is UB)
   size_t avail = static_cast<size_t>(end - p);
   switch (physical) {
     case parquet::kBoolean: {
