@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "pinpipe/base/timezone.h"
+
 namespace pinpipe::clean {
 namespace {
 
@@ -42,26 +44,15 @@ int DaysInMonth(int64_t y, int m) {
   return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+// The calendar arithmetic is base's (timezone.h), in this file's types.
 int64_t DaysFromCivil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
+  return ::pinpipe::DaysFromCivil(static_cast<int>(y), m, d);
 }
 
 void CivilFromDays(int64_t z, int64_t* y, int* m, int* d) {
-  z += 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  *d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  *m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  *y = yoe + era * 400 + (*m <= 2);
+  int year = 0;
+  ::pinpipe::CivilFromDays(z, &year, m, d);
+  *y = year;
 }
 
 constexpr int64_t kMicrosPerDay = 86'400'000'000LL;

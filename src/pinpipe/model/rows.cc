@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "pinpipe/base/timezone.h"
+
 namespace pinpipe::model {
 
 std::string_view TableName(Table table) {
@@ -50,30 +52,18 @@ const std::vector<std::string_view>& ColumnNames(Table table) {
   return pin;
 }
 
-// Howard Hinnant's civil-from-days algorithms: exact for the proleptic
-// Gregorian calendar, no time-zone database involved.
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+  return ::pinpipe::DaysFromCivil(static_cast<int>(y), static_cast<int>(m), static_cast<int>(d));
 }
 
 namespace {
 
 void CivilFromDays(int64_t z, int64_t* year, unsigned* month, unsigned* day) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *day = doy - (153 * mp + 2) / 5 + 1;
-  *month = mp < 10 ? mp + 3 : mp - 9;
-  *year = y + (*month <= 2);
+  int y = 0, m = 0, d = 0;
+  ::pinpipe::CivilFromDays(z, &y, &m, &d);
+  *year = y;
+  *month = static_cast<unsigned>(m);
+  *day = static_cast<unsigned>(d);
 }
 
 inline void Put2(unsigned v, char* p) {
