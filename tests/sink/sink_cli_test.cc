@@ -47,7 +47,6 @@ void ProduceRecords(const std::string& data_dir, const std::string& topic, int p
   ASSERT_TRUE(acks.ok()) << acks.status().ToString();
 }
 
-
 std::vector<std::string> SinkArgs(const TempDir& dir, const std::string& props,
                                   const std::string& store) {
   return {PinpipeBinary(), "--log-level", "warn",       "sink",    "--config",
