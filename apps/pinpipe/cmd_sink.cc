@@ -19,10 +19,9 @@
 
 #include "cli.h"
 #include "pinpipe/base/clock.h"
-#include "pinpipe/broker/embedded_broker.h"
-#include "pinpipe/kafka/kafka_broker.h"
 #include "pinpipe/objstore/object_store.h"
 #include "pinpipe/sink/sink.h"
+#include "wiring.h"
 
 namespace pinpipe::app {
 namespace {
@@ -31,16 +30,6 @@ namespace fs = std::filesystem;
 std::atomic<bool> g_sink_stop{false};
 
 void OnSinkSignal(int) { g_sink_stop.store(true); }
-
-Result<std::unique_ptr<broker::Broker>> OpenSinkBroker(const Config& config) {
-  const std::string& type = config.Get("broker.type");
-  if (type == "embedded") {
-    PINPIPE_ASSIGN_OR_RETURN(auto b, broker::EmbeddedBroker::Open(config));
-    return std::unique_ptr<broker::Broker>(std::move(b));
-  }
-  if (type == "kafka") return kafka::NewKafkaBroker(config);
-  return InvalidArgumentError("broker.type must be embedded or kafka, got '" + type + "'");
-}
 
 bool IsDefault(const Config& config, std::string_view key) {
   auto it = config.entries().find(key);
@@ -89,7 +78,7 @@ void WriteStatusFile(const fs::path& path, const sink::SinkStatus& status) {
 Status RunSink(const Config& config, bool once) {
   PINPIPE_ASSIGN_OR_RETURN(sink::SinkConfig sc, sink::SinkConfig::FromPinpipeConfig(config));
   PINPIPE_ASSIGN_OR_RETURN(auto store, OpenSinkStore(config, sc));
-  PINPIPE_ASSIGN_OR_RETURN(auto broker, OpenSinkBroker(config));
+  PINPIPE_ASSIGN_OR_RETURN(auto broker, OpenBroker(config));
   PINPIPE_ASSIGN_OR_RETURN(auto sink,
                            sink::Sink::Create(sc, broker.get(), store.get(), &Clock::Real()));
   PINPIPE_RETURN_IF_ERROR(sink->Start());
@@ -137,7 +126,7 @@ Status ShowStatus(const Config& config, bool json) {
   PINPIPE_ASSIGN_OR_RETURN(sink::SinkStatus status, sink::SinkStatus::FromJson(buf.str()));
   // Refresh committed offsets and lag from the broker when it can be opened
   // (the embedded log is exclusive to one process: a running sink holds it).
-  auto broker = OpenSinkBroker(config);
+  auto broker = OpenBroker(config);
   if (broker.ok()) {
     for (auto& p : status.partitions) {
       auto desc = (*broker)->DescribeTopic(p.topic);

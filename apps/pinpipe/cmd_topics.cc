@@ -11,21 +11,10 @@
 #include <string>
 
 #include "cli.h"
-#include "pinpipe/broker/embedded_broker.h"
-#include "pinpipe/kafka/kafka_broker.h"
+#include "wiring.h"
 
 namespace pinpipe::app {
 namespace {
-
-Result<std::unique_ptr<broker::Broker>> OpenTopicsBroker(const Config& config) {
-  const std::string& type = config.Get("broker.type");
-  if (type == "embedded") {
-    PINPIPE_ASSIGN_OR_RETURN(auto b, broker::EmbeddedBroker::Open(config));
-    return std::unique_ptr<broker::Broker>(std::move(b));
-  }
-  if (type == "kafka") return kafka::NewKafkaBroker(config);
-  return InvalidArgumentError("broker.type must be embedded or kafka, got '" + type + "'");
-}
 
 struct TopicFlags {
   std::string topic;
@@ -74,7 +63,7 @@ Status CreateTopic(const Config& config, const TopicFlags& f) {
                            BytesOrUnlimited(f.retention_bytes, "--retention-bytes"));
   PINPIPE_ASSIGN_OR_RETURN(tc.segment_bytes, BytesOrUnlimited(f.segment_bytes, "--segment-bytes"));
   if (tc.segment_bytes < 0) return InvalidArgumentError("--segment-bytes cannot be -1");
-  PINPIPE_ASSIGN_OR_RETURN(auto b, OpenTopicsBroker(config));
+  PINPIPE_ASSIGN_OR_RETURN(auto b, OpenBroker(config));
   Status s = b->CreateTopic(f.topic, tc);
   if (s.code() == StatusCode::kAlreadyExists && f.if_not_exists) return Status::Ok();
   PINPIPE_RETURN_IF_ERROR(s);
@@ -83,7 +72,7 @@ Status CreateTopic(const Config& config, const TopicFlags& f) {
 }
 
 Status ListTopics(const Config& config) {
-  PINPIPE_ASSIGN_OR_RETURN(auto b, OpenTopicsBroker(config));
+  PINPIPE_ASSIGN_OR_RETURN(auto b, OpenBroker(config));
   PINPIPE_ASSIGN_OR_RETURN(auto names, b->ListTopics());
   for (const auto& n : names) std::cout << n << "\n";
   std::cout.flush();
@@ -92,7 +81,7 @@ Status ListTopics(const Config& config) {
 
 Status DescribeTopic(const Config& config, const std::string& topic) {
   PINPIPE_RETURN_IF_ERROR(RequireTopic(topic));
-  PINPIPE_ASSIGN_OR_RETURN(auto b, OpenTopicsBroker(config));
+  PINPIPE_ASSIGN_OR_RETURN(auto b, OpenBroker(config));
   PINPIPE_ASSIGN_OR_RETURN(auto d, b->DescribeTopic(topic));
   std::cout << "Topic: " << d.name << "\tPartitionCount: " << d.config.partitions
             << "\tfsync: " << (d.config.fsync.empty() ? "-" : d.config.fsync)
@@ -110,7 +99,7 @@ Status DescribeTopic(const Config& config, const std::string& topic) {
 
 Status DeleteTopic(const Config& config, const std::string& topic) {
   PINPIPE_RETURN_IF_ERROR(RequireTopic(topic));
-  PINPIPE_ASSIGN_OR_RETURN(auto b, OpenTopicsBroker(config));
+  PINPIPE_ASSIGN_OR_RETURN(auto b, OpenBroker(config));
   PINPIPE_RETURN_IF_ERROR(b->DeleteTopic(topic));
   std::cout << "Deleted topic " << topic << "." << std::endl;
   return Status::Ok();
@@ -126,7 +115,7 @@ struct ProduceFlags {
 Status Produce(const Config& config, const ProduceFlags& f) {
   PINPIPE_RETURN_IF_ERROR(RequireTopic(f.topic));
   if (f.batch < 1) return InvalidArgumentError("--batch must be positive");
-  PINPIPE_ASSIGN_OR_RETURN(auto b, OpenTopicsBroker(config));
+  PINPIPE_ASSIGN_OR_RETURN(auto b, OpenBroker(config));
   PINPIPE_RETURN_IF_ERROR(b->DescribeTopic(f.topic).status());
   std::vector<broker::Record> batch;
   int64_t produced = 0;
@@ -177,7 +166,7 @@ std::atomic<bool> g_stop{false};
 Status Consume(const Config& config, const ConsumeFlags& f) {
   PINPIPE_RETURN_IF_ERROR(RequireTopic(f.topic));
   if (f.max == 0) return Status::Ok();
-  PINPIPE_ASSIGN_OR_RETURN(auto b, OpenTopicsBroker(config));
+  PINPIPE_ASSIGN_OR_RETURN(auto b, OpenBroker(config));
   PINPIPE_RETURN_IF_ERROR(b->DescribeTopic(f.topic).status());
   broker::ConsumerOptions co;
   co.group = f.group;
