@@ -53,3 +53,12 @@ function(pinpipe_test name)
     ENVIRONMENT "PINPIPE_SOURCE_DIR=${PROJECT_SOURCE_DIR};PINPIPE_BINARY=${PROJECT_BINARY_DIR}/pinpipe;PINPIPE_PEERS_DIR=${PROJECT_SOURCE_DIR}/tests/peers"
     DISCOVERY_TIMEOUT 60)
 endfunction()
+
+# pinpipe_use_allocator(TARGET): links the allocator the pinpipe binary ships
+# with, so that benchmarks measure what users run.
+function(pinpipe_use_allocator target)
+  if(PINPIPE_JEMALLOC)
+    find_library(JEMALLOC_LIBRARY NAMES jemalloc REQUIRED)
+    target_link_libraries(${target} PRIVATE ${JEMALLOC_LIBRARY})
+  endif()
+endfunction()
