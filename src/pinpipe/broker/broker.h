@@ -52,6 +52,21 @@ struct StoredRecord {
   std::vector<Header> headers;
 };
 
+// A record read without copying (Consumer::PollRefs): views into memory the
+// consumer owns until its next poll.
+struct RecordRef {
+  std::string_view topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int64_t timestamp_ms = 0;
+  std::optional<std::string_view> key;
+  std::optional<std::string_view> value;
+  std::span<const std::pair<std::string_view, std::string_view>> headers;
+};
+
+// A copy of `ref` that owns its bytes.
+StoredRecord ToStoredRecord(const RecordRef& ref);
+
 // Where one produced record went, or why it alone failed.
 struct ProduceAck {
   int32_t partition = -1;
@@ -137,6 +152,10 @@ class Consumer {
   // Up to max_records from the assigned partitions, waiting up to timeout_ms
   // when none are ready. Records of one partition come in offset order.
   virtual Result<std::vector<StoredRecord>> Poll(int32_t max_records, int64_t timeout_ms) = 0;
+  // Poll without copying the records: the views stay valid until the next
+  // Poll, PollRefs or Close of this consumer. The default copies once, from
+  // Poll; the embedded log's consumer hands out views of the batches it read.
+  virtual Result<std::span<const RecordRef>> PollRefs(int32_t max_records, int64_t timeout_ms);
   // Commits next-offsets for the group (synchronously, durably).
   virtual Status Commit(const std::vector<TopicPartitionOffset>& offsets) = 0;
   virtual Result<std::vector<TopicPartitionOffset>> Committed(
@@ -146,6 +165,12 @@ class Consumer {
   virtual std::vector<TopicPartition> Assignment() = 0;
   // Leaves the group; partitions move to the remaining members.
   virtual Status Close() = 0;
+
+ private:
+  // What the default PollRefs points into.
+  std::vector<StoredRecord> polled_;
+  std::vector<std::pair<std::string_view, std::string_view>> polled_headers_;
+  std::vector<RecordRef> polled_refs_;
 };
 
 class Broker {

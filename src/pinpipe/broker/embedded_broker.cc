@@ -268,17 +268,27 @@ class EmbeddedConsumer final : public Consumer {
   }
 
   Result<std::vector<StoredRecord>> Poll(int32_t max_records, int64_t timeout_ms) override {
+    PINPIPE_ASSIGN_OR_RETURN(auto refs, PollRefs(max_records, timeout_ms));
+    std::vector<StoredRecord> out;
+    out.reserve(refs.size());
+    for (const RecordRef& r : refs) out.push_back(ToStoredRecord(r));
+    return out;
+  }
+
+  Result<std::span<const RecordRef>> PollRefs(int32_t max_records, int64_t timeout_ms) override {
     if (closed_) return FailedPreconditionError("consumer is closed");
     if (max_records <= 0) return InvalidArgumentError("max_records must be positive");
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::milliseconds(std::max<int64_t>(0, timeout_ms));
-    std::vector<StoredRecord> out;
+    refs_.clear();
+    buffers_used_ = 0;
     while (true) {
       const uint64_t seq = broker_->log().notifier().sequence();
       Rebalance();
-      PINPIPE_RETURN_IF_ERROR(FetchOnce(max_records, &out));
-      if (!out.empty()) return out;
-      if (std::chrono::steady_clock::now() >= deadline) return out;
+      PINPIPE_RETURN_IF_ERROR(FetchOnce(max_records));
+      if (!refs_.empty() || std::chrono::steady_clock::now() >= deadline) {
+        return std::span<const RecordRef>(refs_);
+      }
       broker_->log().notifier().WaitChange(
           seq, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(1)));
     }
@@ -362,29 +372,45 @@ class EmbeddedConsumer final : public Consumer {
     return options_.reset == OffsetReset::kEarliest ? p->log_start_offset() : p->high_watermark();
   }
 
-  Status FetchOnce(int32_t max_records, std::vector<StoredRecord>* out) {
+  // Reads the owned partitions round robin into read buffers (reused from
+  // poll to poll) and points refs_ at their records.
+  Status FetchOnce(int32_t max_records) {
     if (positions_.empty()) return Status::Ok();
     std::vector<TopicPartition> order(owned_.begin(), owned_.end());
     const size_t n = order.size();
-    for (size_t k = 0; k < n && static_cast<int32_t>(out->size()) < max_records; ++k) {
+    for (size_t k = 0; k < n && static_cast<int32_t>(refs_.size()) < max_records; ++k) {
       const TopicPartition& tp = order[(rr_ + k) % n];
       int64_t& pos = positions_[tp];
+      if (buffers_used_ == buffers_.size()) buffers_.push_back(std::make_unique<log::ReadBuffer>());
+      log::ReadBuffer& buffer = *buffers_[buffers_used_];
       FetchOptions fo;
-      fo.max_records = max_records - static_cast<int32_t>(out->size());
-      auto r = broker_->Fetch(tp.topic, tp.partition, pos, fo);
-      if (!r.ok()) {
-        if (r.status().code() == StatusCode::kOutOfRange) {
+      fo.max_records = max_records - static_cast<int32_t>(refs_.size());
+      Status s = broker_->ReadInto(tp.topic, tp.partition, pos, fo, &buffer);
+      if (!s.ok()) {
+        if (s.code() == StatusCode::kOutOfRange) {
           const int64_t reset = ResetPosition(tp);
           spdlog::warn("broker: {}/{}: position {} out of range, reset to {}", tp.topic,
                        tp.partition, pos, reset);
           pos = reset;
           continue;
         }
-        if (r.status().code() == StatusCode::kNotFound) continue;  // topic deleted meanwhile
-        return r.status().WithContext(tp.topic + "/" + std::to_string(tp.partition));
+        if (s.code() == StatusCode::kNotFound) continue;  // topic deleted meanwhile
+        return s.WithContext(tp.topic + "/" + std::to_string(tp.partition));
       }
-      if (!r->records.empty()) pos = r->records.back().offset + 1;
-      for (auto& rec : r->records) out->push_back(std::move(rec));
+      if (buffer.records().empty()) continue;
+      ++buffers_used_;
+      pos = buffer.records().back().offset + 1;
+      const std::string_view topic = *topic_names_.insert(tp.topic).first;
+      for (const log::LogRecordRef& r : buffer.records()) {
+        RecordRef& ref = refs_.emplace_back();
+        ref.topic = topic;
+        ref.partition = tp.partition;
+        ref.offset = r.offset;
+        ref.timestamp_ms = r.timestamp_ms;
+        ref.key = r.key;
+        ref.value = r.value;
+        ref.headers = r.headers;
+      }
     }
     rr_ = n ? (rr_ + 1) % n : 0;
     return Status::Ok();
@@ -401,6 +427,11 @@ class EmbeddedConsumer final : public Consumer {
   std::set<TopicPartition> owned_;
   std::map<TopicPartition, int64_t> positions_;
   size_t rr_ = 0;
+  // What PollRefs hands out views of, valid until the next poll.
+  std::vector<std::unique_ptr<log::ReadBuffer>> buffers_;
+  size_t buffers_used_ = 0;
+  std::set<std::string, std::less<>> topic_names_;
+  std::vector<RecordRef> refs_;
 };
 
 // ---------------------------------------------------------------------------
@@ -634,6 +665,15 @@ Result<FetchResult> EmbeddedBroker::Fetch(std::string_view topic, int32_t partit
   result.high_watermark = p->high_watermark();
   result.log_start_offset = p->log_start_offset();
   return result;
+}
+
+Status EmbeddedBroker::ReadInto(std::string_view topic, int32_t partition, int64_t offset,
+                                const FetchOptions& options, log::ReadBuffer* out) {
+  PINPIPE_ASSIGN_OR_RETURN(auto p, GetPartition(topic, partition));
+  if (options.max_records <= 0 || options.max_bytes <= 0) {
+    return InvalidArgumentError("max_records and max_bytes must be positive");
+  }
+  return p->ReadInto(offset, static_cast<size_t>(options.max_records), options.max_bytes, out);
 }
 
 Result<int64_t> EmbeddedBroker::OffsetForTimestamp(std::string_view topic, int32_t partition,

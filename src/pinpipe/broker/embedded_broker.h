@@ -69,6 +69,10 @@ class EmbeddedBroker final : public Broker {
   bool NonBlockingProduce() const override { return true; }
   Result<FetchResult> Fetch(std::string_view topic, int32_t partition, int64_t offset,
                             const FetchOptions& options) override;
+  // Fetch without the wait and without copying: the records of one
+  // partition from `offset` as views into `out` (see log::ReadBuffer).
+  Status ReadInto(std::string_view topic, int32_t partition, int64_t offset,
+                  const FetchOptions& options, log::ReadBuffer* out);
   Result<int64_t> OffsetForTimestamp(std::string_view topic, int32_t partition,
                                      int64_t timestamp_ms) override;
   Status CommitOffsets(std::string_view group,

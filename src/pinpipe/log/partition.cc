@@ -421,6 +421,18 @@ Result<AppendInfo> Partition::AppendAndWait(std::span<const RecordView> records)
 
 Result<std::vector<LogRecord>> Partition::Read(int64_t offset, size_t max_records,
                                                int64_t max_bytes) {
+  ReadBuffer buffer;
+  PINPIPE_RETURN_IF_ERROR(ReadInto(offset, max_records, max_bytes, &buffer));
+  std::vector<LogRecord> out;
+  out.reserve(buffer.records().size());
+  for (const LogRecordRef& ref : buffer.records()) {
+    out.push_back(ToLogRecord(ref));
+  }
+  return out;
+}
+
+Status Partition::ReadInto(int64_t offset, size_t max_records, int64_t max_bytes, ReadBuffer* out) {
+  out->Clear();
   const int64_t hw = high_watermark();
   auto segs = Snapshot();
   const int64_t start = segs.front()->base_offset();
@@ -428,31 +440,30 @@ Result<std::vector<LogRecord>> Partition::Read(int64_t offset, size_t max_record
     return OutOfRangeError("offset " + std::to_string(offset) + " is outside [" +
                            std::to_string(start) + ", " + std::to_string(hw) + "]");
   }
-  std::vector<LogRecord> out;
-  if (offset == hw || max_records == 0) return out;
+  if (offset == hw || max_records == 0) return Status::Ok();
   auto it = std::upper_bound(segs.begin(), segs.end(), offset,
                              [](int64_t o, const auto& s) { return o < s->base_offset(); });
   size_t i = static_cast<size_t>(std::prev(it) - segs.begin());
   int64_t cur = offset;
   int64_t bytes = 0;
+  size_t records = 0;
   while (i < segs.size() && cur < hw) {
     const auto& seg = segs[i];
     if (cur < seg->next_offset()) {
-      const size_t before = out.size();
-      Status s = seg->Read(cur, hw, max_records, max_bytes, &out, &bytes);
+      const size_t before = records;
+      Status s = seg->ReadBatches(cur, hw, max_records, max_bytes, out, &records, &bytes, &cur);
       if (!s.ok()) {
-        if (out.empty()) return s;
+        if (records == 0) return s;
         break;
       }
-      if (out.size() == before) break;
-      cur = out.back().offset + 1;
-      if (out.size() >= max_records || bytes >= max_bytes) break;
+      if (records == before) break;
+      if (records >= max_records || bytes >= max_bytes) break;
       if (cur < seg->next_offset()) break;
     }
     if (i + 1 >= segs.size()) break;
     const int64_t next_base = segs[i + 1]->base_offset();
     if (cur < next_base) {
-      if (!out.empty()) break;
+      if (records > 0) break;
       std::string why = "segment data missing";
       for (const auto& l : seg->lost_ranges()) why = l.reason;
       return DataLossError("offsets " + std::to_string(cur) + ".." + std::to_string(next_base - 1) +
@@ -460,7 +471,7 @@ Result<std::vector<LogRecord>> Partition::Read(int64_t offset, size_t max_record
     }
     ++i;
   }
-  return out;
+  return out->Decode(offset, hw, max_records);
 }
 
 Result<int64_t> Partition::OffsetForTimestamp(int64_t ts) {

@@ -143,6 +143,9 @@ class Partition {
   // record when any is available). OutOfRange outside [log start, high
   // watermark]; DataLoss when `offset` lies in corrupt or missing data.
   Result<std::vector<LogRecord>> Read(int64_t offset, size_t max_records, int64_t max_bytes);
+  // Read without copying the records: fills `out` (cleared first) with the
+  // batches and views of the records; same limits and errors as Read.
+  Status ReadInto(int64_t offset, size_t max_records, int64_t max_bytes, ReadBuffer* out);
 
   // First offset with timestamp >= ts, or the high watermark.
   Result<int64_t> OffsetForTimestamp(int64_t ts);

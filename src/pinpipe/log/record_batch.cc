@@ -1,5 +1,8 @@
 #include "pinpipe/log/record_batch.h"
 
+#include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 
 #include "pinpipe/log/crc32c.h"
@@ -131,24 +134,24 @@ Status VerifyBatchCrc(std::string_view batch, const BatchHeader& header) {
   return Status::Ok();
 }
 
-Status DecodeBatch(std::string_view batch, const BatchHeader& header, int64_t min_offset,
-                   std::vector<LogRecord>* out) {
-  PINPIPE_RETURN_IF_ERROR(VerifyBatchCrc(batch, header));
+Status DecodeBatchRefs(std::string_view batch, const BatchHeader& header, int64_t min_offset,
+                       int64_t end_offset, size_t max_records, std::vector<LogRecordRef>* out) {
   const size_t first_new = out->size();
-  Reader rd(batch.substr(kBatchHeaderSize));
+  Reader rd(batch.substr(std::min(batch.size(), kBatchHeaderSize)));
   auto fail = [&](const char* what) {
     out->resize(first_new);
     return DataLossError("batch at offset " + std::to_string(header.base_offset) + ": " + what);
   };
   for (uint32_t i = 0; i < header.record_count; ++i) {
+    const int64_t offset = header.base_offset + i;
+    if (offset >= end_offset || out->size() - first_new >= max_records) return Status::Ok();
     uint32_t len = 0;
     if (!rd.Get(&len) || len > rd.remaining()) return fail("record length out of bounds");
     std::string_view body;
     (void)rd.Bytes(len, &body);
-    const int64_t offset = header.base_offset + i;
     if (offset < min_offset) continue;
     Reader r(body);
-    LogRecord rec;
+    LogRecordRef& rec = out->emplace_back();
     rec.offset = offset;
     int32_t klen = 0;
     int32_t vlen = 0;
@@ -156,14 +159,14 @@ Status DecodeBatch(std::string_view batch, const BatchHeader& header, int64_t mi
     if (!r.Get(&rec.timestamp_ms) || !r.Get(&klen)) return fail("truncated record");
     if (klen >= 0) {
       if (!r.Bytes(static_cast<size_t>(klen), &bytes)) return fail("key out of bounds");
-      rec.key.emplace(bytes);
+      rec.key = bytes;
     } else if (klen != -1) {
       return fail("bad key length");
     }
     if (!r.Get(&vlen)) return fail("truncated record");
     if (vlen >= 0) {
       if (!r.Bytes(static_cast<size_t>(vlen), &bytes)) return fail("value out of bounds");
-      rec.value.emplace(bytes);
+      rec.value = bytes;
     } else if (vlen != -1) {
       return fail("bad value length");
     }
@@ -178,12 +181,70 @@ Status DecodeBatch(std::string_view batch, const BatchHeader& header, int64_t mi
       if (!r.Get(&hk) || !r.Bytes(hk, &kb) || !r.Get(&hv) || !r.Bytes(hv, &vb)) {
         return fail("header out of bounds");
       }
-      rec.headers.emplace_back(std::string(kb), std::string(vb));
+      rec.headers.emplace_back(kb, vb);
     }
     if (r.remaining() != 0) return fail("trailing bytes in record");
-    out->push_back(std::move(rec));
   }
   if (rd.remaining() != 0) return fail("trailing bytes after records");
+  return Status::Ok();
+}
+
+LogRecord ToLogRecord(const LogRecordRef& ref) {
+  LogRecord rec;
+  rec.offset = ref.offset;
+  rec.timestamp_ms = ref.timestamp_ms;
+  if (ref.key) rec.key.emplace(*ref.key);
+  if (ref.value) rec.value.emplace(*ref.value);
+  rec.headers.reserve(ref.headers.size());
+  for (const auto& [k, v] : ref.headers) rec.headers.emplace_back(std::string(k), std::string(v));
+  return rec;
+}
+
+Status DecodeBatch(std::string_view batch, const BatchHeader& header, int64_t min_offset,
+                   std::vector<LogRecord>* out) {
+  PINPIPE_RETURN_IF_ERROR(VerifyBatchCrc(batch, header));
+  std::vector<LogRecordRef> refs;
+  PINPIPE_RETURN_IF_ERROR(DecodeBatchRefs(batch, header, min_offset, INT64_MAX, SIZE_MAX, &refs));
+  out->reserve(out->size() + refs.size());
+  for (const LogRecordRef& ref : refs) {
+    out->push_back(ToLogRecord(ref));
+  }
+  return Status::Ok();
+}
+
+void ReadBuffer::Clear() {
+  size_ = 0;
+  batches_.clear();
+  records_.clear();
+}
+
+char* ReadBuffer::Extend(size_t n) {
+  if (capacity_ - size_ < n) {
+    const size_t capacity = std::max(size_ + n, capacity_ * 2);
+    auto bytes = std::make_unique_for_overwrite<char[]>(capacity);
+    if (size_ > 0) std::memcpy(bytes.get(), bytes_.get(), size_);
+    bytes_ = std::move(bytes);
+    capacity_ = capacity;
+  }
+  char* at = bytes_.get() + size_;
+  size_ += n;
+  return at;
+}
+
+Status ReadBuffer::Decode(int64_t min_offset, int64_t end_offset, size_t max_records) {
+  records_.clear();
+  for (size_t i = 0; i < batches_.size(); ++i) {
+    const Batch& b = batches_[i];
+    const std::string_view bytes(bytes_.get() + b.pos, b.header.TotalSize());
+    Status s = DecodeBatchRefs(bytes, b.header, min_offset, end_offset,
+                               max_records - records_.size(), &records_);
+    if (!s.ok()) {
+      batches_.resize(i);
+      if (records_.empty()) return s;
+      break;
+    }
+    if (records_.size() >= max_records) break;
+  }
   return Status::Ok();
 }
 

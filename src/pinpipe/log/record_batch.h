@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -60,6 +61,19 @@ struct LogRecord {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// A record read back without copying: views into the bytes it was decoded
+// from (see ReadBuffer).
+struct LogRecordRef {
+  int64_t offset = 0;
+  int64_t timestamp_ms = 0;
+  std::optional<std::string_view> key;
+  std::optional<std::string_view> value;
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
+};
+
+// A copy of `ref` that owns its bytes.
+LogRecord ToLogRecord(const LogRecordRef& ref);
+
 struct BatchHeader {
   int64_t base_offset = 0;
   uint32_t batch_length = 0;
@@ -88,6 +102,55 @@ Result<BatchHeader> DecodeBatchHeader(std::string_view data);
 // DataLoss when the CRC or any record is malformed; `out` is unchanged then.
 Status DecodeBatch(std::string_view batch, const BatchHeader& header, int64_t min_offset,
                    std::vector<LogRecord>* out);
+
+// Decodes, without checking the CRC, the records of `batch` whose offsets are
+// in [min_offset, end_offset), at most max_records of them, appending views
+// into `batch` to `out`. DataLoss when a record is malformed; `out` is
+// unchanged then.
+Status DecodeBatchRefs(std::string_view batch, const BatchHeader& header, int64_t min_offset,
+                       int64_t end_offset, size_t max_records, std::vector<LogRecordRef>* out);
+
+// The bytes and records of Partition::ReadInto: whole batches as read from
+// the segments, and views of the records into them. The views stay valid
+// until the buffer is read into again or destroyed; reading into the same
+// buffer again reuses its memory (no allocation and no page faults in the
+// steady state).
+class ReadBuffer {
+ public:
+  ReadBuffer() = default;
+  ReadBuffer(const ReadBuffer&) = delete;
+  ReadBuffer& operator=(const ReadBuffer&) = delete;
+
+  const std::vector<LogRecordRef>& records() const { return records_; }
+  // Bytes of the batches read (read-ahead included).
+  size_t size() const { return size_; }
+
+  // Forgets the bytes and records; keeps the memory.
+  void Clear();
+
+ private:
+  friend class Segment;
+  friend class Partition;
+  struct Batch {
+    size_t pos;  // in bytes_
+    BatchHeader header;
+  };
+  // Makes room for `n` more bytes at the end and returns where they go (not
+  // initialized). Moves the bytes when it grows, so positions, not pointers,
+  // are kept until Decode.
+  char* Extend(size_t n);
+  void Shrink(size_t size) { size_ = size; }
+  // Decodes the batches into records with offsets in [min_offset,
+  // end_offset), at most max_records. A malformed batch ends the records
+  // there, or is returned as DataLoss when no record comes before it.
+  Status Decode(int64_t min_offset, int64_t end_offset, size_t max_records);
+
+  std::unique_ptr<char[]> bytes_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+  std::vector<Batch> batches_;
+  std::vector<LogRecordRef> records_;
+};
 
 // Verifies the CRC only.
 Status VerifyBatchCrc(std::string_view batch, const BatchHeader& header);

@@ -652,8 +652,9 @@ std::pair<int64_t, int64_t> Segment::SeekPosition(int64_t offset) const {
   return {std::prev(it)->position, std::prev(it)->offset};
 }
 
-Status Segment::Read(int64_t offset, int64_t end_offset, size_t max_records, int64_t max_bytes,
-                     std::vector<LogRecord>* out, int64_t* bytes) const {
+Status Segment::ReadBatches(int64_t offset, int64_t end_offset, size_t max_records,
+                            int64_t max_bytes, ReadBuffer* out, size_t* records, int64_t* bytes,
+                            int64_t* next) const {
   {
     std::lock_guard lock(mu_);
     if (const LostRange* loss = FindLoss(offset)) return DataLossError(loss->reason);
@@ -661,22 +662,54 @@ Status Segment::Read(int64_t offset, int64_t end_offset, size_t max_records, int
   const int64_t limit = std::min(end_offset, next_offset());
   if (offset >= limit) return Status::Ok();
   const int64_t size_now = size();
-  WindowReader rd(fd_, size_now);
   auto [pos, expected] = SeekPosition(offset);
-  while (pos < size_now && out->size() < max_records) {
-    std::string_view hb;
-    PINPIPE_RETURN_IF_ERROR(rd.Get(pos, kBatchHeaderSize, &hb).WithContext(path_.string()));
-    auto h = DecodeBatchHeader(hb);
-    if (!h.ok()) {
-      return DataLossError(path_.string() + " at position " + std::to_string(pos) + ": " +
-                           h.status().message());
+  // File bytes [file_start, file_end) sit in `out` from position `base`. They
+  // are read ahead a chunk at a time, straight into `out`, so that many small
+  // batches cost one pread per chunk and large ones are copied only once.
+  const size_t base = out->size();
+  const int64_t file_start = pos;
+  int64_t file_end = pos;
+  size_t kept_end = base;  // end of the last batch kept in `out`
+  auto fill = [&](int64_t from, size_t n) -> Status {
+    const int64_t need = from + static_cast<int64_t>(n);
+    if (need <= file_end) return Status::Ok();
+    if (need > size_now) return OutOfRangeError("read beyond end of segment");
+    const int64_t want =
+        std::max(need - file_end, std::min<int64_t>(kReadChunk, size_now - file_end));
+    char* dst = out->Extend(static_cast<size_t>(want));
+    int64_t got = 0;
+    while (got < want) {
+      ssize_t r = ::pread(fd_, dst + got, static_cast<size_t>(want - got), file_end + got);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        out->Shrink(base + static_cast<size_t>(file_end - file_start));
+        return UnavailableError(std::string("pread: ") + std::strerror(errno));
+      }
+      if (r == 0) break;
+      got += r;
     }
+    file_end += got;
+    out->Shrink(base + static_cast<size_t>(file_end - file_start));
+    if (need > file_end) return OutOfRangeError("segment shorter than expected");
+    return Status::Ok();
+  };
+  auto at = [&](int64_t p) { return out->bytes_.get() + base + (p - file_start); };
+  auto fail = [&](int64_t p, const Status& s) {
+    out->Shrink(kept_end);
+    return DataLossError(path_.string() + " at position " + std::to_string(p) + ": " + s.message());
+  };
+  while (pos < size_now && *records < max_records) {
+    if (Status s = fill(pos, kBatchHeaderSize); !s.ok()) {
+      out->Shrink(kept_end);
+      return s.WithContext(path_.string());
+    }
+    auto h = DecodeBatchHeader(std::string_view(at(pos), kBatchHeaderSize));
+    if (!h.ok()) return fail(pos, h.status());
     // The base offset is not under the CRC, and a closed segment opened from
     // its index files was not scanned: check the sequence here.
     if (h->base_offset != expected) {
-      return DataLossError(path_.string() + " at position " + std::to_string(pos) +
-                           ": batch base offset " + std::to_string(h->base_offset) + ", expected " +
-                           std::to_string(expected));
+      return fail(pos, DataLossError("batch base offset " + std::to_string(h->base_offset) +
+                                     ", expected " + std::to_string(expected)));
     }
     expected = h->NextOffset();
     if (h->base_offset >= limit) break;
@@ -685,22 +718,23 @@ Status Segment::Read(int64_t offset, int64_t end_offset, size_t max_records, int
       pos += total;
       continue;
     }
-    std::string_view batch;
-    if (Status s = rd.Get(pos, h->TotalSize(), &batch); !s.ok()) {
-      return DataLossError(path_.string() + " at position " + std::to_string(pos) + ": " +
-                           s.message());
+    if (Status s = fill(pos, h->TotalSize()); !s.ok()) return fail(pos, s);
+    if (Status s = VerifyBatchCrc(std::string_view(at(pos), h->TotalSize()), *h); !s.ok()) {
+      return fail(pos, s);
     }
-    const size_t before = out->size();
-    if (Status s = DecodeBatch(batch, *h, offset, out); !s.ok()) {
-      return DataLossError(path_.string() + " at position " + std::to_string(pos) + ": " +
-                           s.message());
-    }
-    while (out->size() > before && out->back().offset >= limit) out->pop_back();
-    if (out->size() > max_records) out->resize(max_records);
+    const size_t batch_pos = base + static_cast<size_t>(pos - file_start);
+    out->batches_.push_back({batch_pos, *h});
+    kept_end = batch_pos + h->TotalSize();
+    const int64_t first = std::max(h->base_offset, offset);
+    const int64_t in_range = std::min(h->NextOffset(), limit) - first;
+    const int64_t room = static_cast<int64_t>(max_records - *records);
+    *records += static_cast<size_t>(std::min(in_range, room));
+    *next = first + std::min(in_range, room);
     *bytes += total;
     pos += total;
     if (*bytes >= max_bytes) break;
   }
+  out->Shrink(kept_end);
   return Status::Ok();
 }
 

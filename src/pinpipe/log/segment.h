@@ -110,13 +110,15 @@ class Segment {
   // fdatasync.
   Status Sync();
 
-  // Appends to `out` the records with offset >= `offset` and < `end_offset`,
-  // stopping after `max_records` records or once `*bytes` (batch bytes read so
-  // far, updated) reaches max_bytes with at least one record returned
-  // overall. DataLoss when the range holds corrupt data and nothing could be
-  // returned before it.
-  Status Read(int64_t offset, int64_t end_offset, size_t max_records, int64_t max_bytes,
-              std::vector<LogRecord>* out, int64_t* bytes) const;
+  // Appends to `out` the whole batches holding records with offset >=
+  // `offset` and < `end_offset`, each checked against its CRC, until
+  // `*records` (records in that range read so far, updated) reaches
+  // max_records or `*bytes` (batch bytes read so far, updated) reaches
+  // max_bytes. `*next` becomes the offset after the last record in range
+  // read. DataLoss when the range holds corrupt data; the batches before it
+  // stay in `out`.
+  Status ReadBatches(int64_t offset, int64_t end_offset, size_t max_records, int64_t max_bytes,
+                     ReadBuffer* out, size_t* records, int64_t* bytes, int64_t* next) const;
 
   // The first offset < end_offset whose record has timestamp >= ts, if any.
   Result<std::optional<int64_t>> FindTimestamp(int64_t ts, int64_t end_offset) const;

@@ -197,7 +197,7 @@ Result<std::unique_ptr<Partitioner>> Partitioner::Create(const SinkConfig& confi
   return p;
 }
 
-Result<int64_t> Partitioner::ExtractTimestamp(const broker::StoredRecord& record,
+Result<int64_t> Partitioner::ExtractTimestamp(const broker::RecordRef& record,
                                               const simdjson::dom::element* value,
                                               int64_t now_ms) const {
   switch (config_.timestamp_extractor) {
@@ -224,7 +224,7 @@ Result<int64_t> Partitioner::ExtractTimestamp(const broker::StoredRecord& record
   return InternalError("unknown timestamp extractor");
 }
 
-Result<std::string> Partitioner::Encode(const broker::StoredRecord& record,
+Result<std::string> Partitioner::Encode(const broker::RecordRef& record,
                                         const simdjson::dom::element* value, int64_t now_ms) const {
   switch (config_.partitioner) {
     case PartitionerKind::kDefault:

@@ -54,12 +54,12 @@ class Partitioner {
 
   // The timestamp used for time-based partitioning and rotate.interval.ms.
   // `value` is the parsed record value (may be null for a null record).
-  Result<int64_t> ExtractTimestamp(const broker::StoredRecord& record,
+  Result<int64_t> ExtractTimestamp(const broker::RecordRef& record,
                                    const simdjson::dom::element* value, int64_t now_ms) const;
 
   // The encoded partition, e.g. "partition=0" or "year=2024/month=01".
-  Result<std::string> Encode(const broker::StoredRecord& record,
-                             const simdjson::dom::element* value, int64_t now_ms) const;
+  Result<std::string> Encode(const broker::RecordRef& record, const simdjson::dom::element* value,
+                             int64_t now_ms) const;
 
   bool uses_timestamp() const { return config_.partitioner == PartitionerKind::kTimeBased; }
 

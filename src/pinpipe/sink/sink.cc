@@ -11,13 +11,18 @@
 namespace pinpipe::sink {
 namespace {
 
-using broker::StoredRecord;
+using broker::RecordRef;
 
 constexpr int64_t kRetryBackoffMicros = 500'000;
 // File buffers are reused (fresh memory costs a page fault per 4 KiB, which
 // made up much of the time per 10 MB object); at most this many are kept,
 // each at most kMaxSpareBufferBytes.
-constexpr size_t kMaxSpareBuffers = 4;
+constexpr size_t kMaxSpareBuffers = 6;
+// Polls whose objects may be being written at once, and their bytes: a
+// disk (or S3) serves several objects' writes and syncs at once far faster
+// than one after another, and the processing goes on meanwhile.
+constexpr size_t kMaxWritesInFlight = 4;
+constexpr size_t kMaxBytesInFlight = size_t{128} << 20;
 constexpr size_t kMaxSpareBufferBytes = size_t{32} << 20;
 
 std::string EscapeRegex(std::string_view s) {
@@ -29,8 +34,8 @@ std::string EscapeRegex(std::string_view s) {
   return out;
 }
 
-std::string Where(const StoredRecord& r) {
-  return r.topic + "[" + std::to_string(r.partition) + "]@" + std::to_string(r.offset);
+std::string Where(const RecordRef& r) {
+  return std::string(r.topic) + "[" + std::to_string(r.partition) + "]@" + std::to_string(r.offset);
 }
 
 }  // namespace
@@ -147,9 +152,7 @@ Sink::Sink(SinkConfig config, broker::Broker* broker, objstore::ObjectStore* sto
       clock_(clock),
       partitioner_(std::move(partitioner)) {}
 
-Sink::~Sink() {
-  if (consumer_) (void)consumer_->Close();
-}
+Sink::~Sink() { (void)Close(); }
 
 Result<std::unique_ptr<Sink>> Sink::Create(SinkConfig config, broker::Broker* broker,
                                            objstore::ObjectStore* store, Clock* clock) {
@@ -169,8 +172,13 @@ Status Sink::Start() {
   PINPIPE_ASSIGN_OR_RETURN(consumer_, broker_->CreateConsumer(options));
   broker::RebalanceListener listener;
   listener.on_revoke = [this](const std::vector<broker::TopicPartition>& tps) {
+    // What is being written is committed before the partitions go.
     // Uncommitted files are dropped: the next owner consumes from the
     // committed offset and writes the same objects.
+    if (auto done = CompleteWrites(); !done.ok()) {
+      spdlog::warn("sink {}: completing writes before a rebalance: {}", config_.name,
+                   done.status().ToString());
+    }
     for (const auto& tp : tps) {
       const std::pair<std::string, int32_t> key{tp.topic, tp.partition};
       states_.erase(key);
@@ -209,7 +217,7 @@ PartitionStatus& Sink::StatusFor(const std::string& topic, int32_t partition) {
 Result<int64_t> Sink::Step(int64_t poll_timeout_ms) {
   if (!consumer_) return FailedPreconditionError("sink not started");
   for (auto& [tp, state] : states_) state.skip_rest = false;
-  auto polled = consumer_->Poll(10'000, poll_timeout_ms);
+  auto polled = consumer_->PollRefs(10'000, poll_timeout_ms);
   if (!polled.ok()) {
     if (IsRetriable(polled.status())) {
       spdlog::warn("sink {}: poll failed, retrying: {}", config_.name, polled.status().ToString());
@@ -219,8 +227,8 @@ Result<int64_t> Sink::Step(int64_t poll_timeout_ms) {
     return polled.status();
   }
   bool backoff = false;
-  for (const StoredRecord& record : *polled) {
-    PartitionState& state = StateFor(record.topic, record.partition);
+  for (const RecordRef& record : *polled) {
+    PartitionState& state = StateFor(std::string(record.topic), record.partition);
     if (state.skip_rest) continue;
     Status s = Process(record);
     if (!s.ok()) {
@@ -228,24 +236,27 @@ Result<int64_t> Sink::Step(int64_t poll_timeout_ms) {
                    Where(record), s.ToString());
       {
         std::lock_guard<std::mutex> lock(status_mu_);
-        StatusFor(record.topic, record.partition).last_error = s.ToString();
+        StatusFor(std::string(record.topic), record.partition).last_error = s.ToString();
       }
-      PINPIPE_RETURN_IF_ERROR(Rewind(state));
+      PINPIPE_RETURN_IF_ERROR(CompleteWriteAndRewind(state));
       backoff = true;
     }
   }
   ApplyWallClockRotation();
-  PINPIPE_ASSIGN_OR_RETURN(bool written, WriteAndCommit());
+  // While records keep coming, the objects are written during the next
+  // poll; an empty poll has nothing to overlap, so the write completes now.
+  PINPIPE_ASSIGN_OR_RETURN(bool written, WriteAndCommit(polled->empty()));
   if (!written) backoff = true;
   if (backoff) clock_->SleepMicros(kRetryBackoffMicros);
   return static_cast<int64_t>(polled->size());
 }
 
-Status Sink::Process(const StoredRecord& record) {
-  PartitionState& st = StateFor(record.topic, record.partition);
+Status Sink::Process(const RecordRef& record) {
+  const std::string topic(record.topic);
+  PartitionState& st = StateFor(topic, record.partition);
   {
     std::lock_guard<std::mutex> lock(status_mu_);
-    if (StatusFor(record.topic, record.partition).failed) return Status::Ok();
+    if (StatusFor(topic, record.partition).failed) return Status::Ok();
   }
   if (st.next_offset >= 0 && record.offset < st.next_offset) return Status::Ok();  // redelivery
   if (st.uncommitted_start < 0) st.uncommitted_start = record.offset;
@@ -255,7 +266,7 @@ Status Sink::Process(const StoredRecord& record) {
     if (config_.null_values == NullValues::kIgnore) {
       {
         std::lock_guard<std::mutex> lock(status_mu_);
-        ++StatusFor(record.topic, record.partition).skipped;
+        ++StatusFor(topic, record.partition).skipped;
       }
       st.next_offset = record.offset + 1;
       if (st.record_count == 0) MarkCommit(st);
@@ -307,14 +318,15 @@ Status Sink::Process(const StoredRecord& record) {
   return Status::Ok();
 }
 
-Status Sink::HandleBadRecord(PartitionState& st, const StoredRecord& record, const Status& reason,
+Status Sink::HandleBadRecord(PartitionState& st, const RecordRef& record, const Status& reason,
                              std::string_view stage) {
+  const std::string topic(record.topic);
   const std::string message = Where(record) + ": " + reason.message();
   if (config_.errors_tolerance == ErrorTolerance::kNone) {
     spdlog::error("sink {}: stopping partition {}[{}]: {} (errors.tolerance=none)", config_.name,
                   record.topic, record.partition, message);
     std::lock_guard<std::mutex> lock(status_mu_);
-    PartitionStatus& ps = StatusFor(record.topic, record.partition);
+    PartitionStatus& ps = StatusFor(topic, record.partition);
     ps.failed = true;
     ps.last_error = message;
     // Records before the bad one stay uncommitted in the log; nothing is lost.
@@ -330,11 +342,12 @@ Status Sink::HandleBadRecord(PartitionState& st, const StoredRecord& record, con
       dlq_ready_ = true;
     }
     broker::Record dead;
-    dead.key = record.key;
-    dead.value = record.value;
+    if (record.key) dead.key.emplace(*record.key);
+    if (record.value) dead.value.emplace(*record.value);
     dead.timestamp_ms = record.timestamp_ms;
-    dead.headers = record.headers;
-    dead.headers.push_back({"__connect.errors.topic", record.topic});
+    for (const auto& [k, v] : record.headers)
+      dead.headers.push_back({std::string(k), std::string(v)});
+    dead.headers.push_back({"__connect.errors.topic", topic});
     dead.headers.push_back({"__connect.errors.partition", std::to_string(record.partition)});
     dead.headers.push_back({"__connect.errors.offset", std::to_string(record.offset)});
     dead.headers.push_back({"__connect.errors.connector.name", config_.name});
@@ -352,7 +365,7 @@ Status Sink::HandleBadRecord(PartitionState& st, const StoredRecord& record, con
   }
   {
     std::lock_guard<std::mutex> lock(status_mu_);
-    PartitionStatus& ps = StatusFor(record.topic, record.partition);
+    PartitionStatus& ps = StatusFor(topic, record.partition);
     if (config_.dead_letter_topic.empty()) {
       ++ps.skipped;
     } else {
@@ -425,7 +438,69 @@ void Sink::MarkCommit(PartitionState& st) {
   if (st.next_offset >= 0) st.pending_commit = st.next_offset;
 }
 
-Result<bool> Sink::WriteAndCommit() {
+Result<bool> Sink::WriteAndCommit(bool wait) {
+  bool written = true;
+  // Commit what is written already (in order), and make room.
+  while (!in_flight_.empty() &&
+         (in_flight_.size() >= kMaxWritesInFlight || bytes_in_flight_ >= kMaxBytesInFlight ||
+          in_flight_.front()->results.wait_for(std::chrono::seconds(0)) ==
+              std::future_status::ready)) {
+    PINPIPE_ASSIGN_OR_RETURN(bool done, CompleteOldestWrite());
+    written = written && done;
+  }
+  std::map<std::pair<std::string, int32_t>, int64_t> commits;
+  for (auto& [tp, st] : states_) {
+    if (st.pending_commit >= 0) commits[tp] = st.pending_commit;
+    st.pending_commit = -1;
+  }
+  if (!pending_.empty() || !commits.empty()) {
+    auto batch = std::make_unique<WriteBatch>();
+    batch->objects = std::move(pending_);
+    pending_.clear();
+    batch->commits = std::move(commits);
+    objstore::PutOptions options;
+    options.if_absent = true;
+    options.content_type =
+        config_.compression == Compression::kGzip ? "application/gzip" : "application/json";
+    batch->requests.reserve(batch->objects.size());
+    for (const PendingObject& o : batch->objects) {
+      batch->requests.push_back({o.key, o.body, options});
+      batch->bytes += o.body.size();
+    }
+    bytes_in_flight_ += batch->bytes;
+    if (batch->requests.empty()) {
+      std::promise<std::vector<Status>> none;
+      none.set_value({});
+      batch->results = none.get_future();
+    } else {
+      batch->results = std::async(std::launch::async, [store = store_, b = batch.get()] {
+        return store->PutMany(b->requests);
+      });
+    }
+    in_flight_.push_back(std::move(batch));
+  }
+  if (wait) {
+    PINPIPE_ASSIGN_OR_RETURN(bool done, CompleteWrites());
+    written = written && done;
+  }
+  return written;
+}
+
+Result<bool> Sink::CompleteWrites() {
+  bool written = true;
+  while (!in_flight_.empty()) {
+    PINPIPE_ASSIGN_OR_RETURN(bool done, CompleteOldestWrite());
+    written = written && done;
+  }
+  return written;
+}
+
+Result<bool> Sink::CompleteOldestWrite() {
+  if (in_flight_.empty()) return true;
+  std::unique_ptr<WriteBatch> batch = std::move(in_flight_.front());
+  in_flight_.pop_front();
+  std::vector<Status> results = batch->results.get();
+  bytes_in_flight_ -= batch->bytes;
   using Tp = std::pair<std::string, int32_t>;
   // Per partition, the commit point of its first object that failed: only
   // offsets before it may be committed.
@@ -438,36 +513,26 @@ Result<bool> Sink::WriteAndCommit() {
     StatusFor(tp.first, tp.second).last_error = s.ToString();
   };
   last_error_in_batch_.clear();
-  if (!pending_.empty()) {
-    objstore::PutOptions options;
-    options.if_absent = true;
-    options.content_type =
-        config_.compression == Compression::kGzip ? "application/gzip" : "application/json";
-    std::vector<objstore::PutRequest> requests;
-    requests.reserve(pending_.size());
-    for (const PendingObject& o : pending_) requests.push_back({o.key, o.body, options});
-    std::vector<Status> results = store_->PutMany(requests);
-    for (size_t i = 0; i < pending_.size(); ++i) {
-      const PendingObject& o = pending_[i];
-      Status s = i < results.size() ? results[i] : InternalError("store returned too few results");
-      if (s.code() == StatusCode::kAlreadyExists) s = ResolveExisting(o.key, o.body);
-      if (s.ok()) continue;
-      note_error(o.tp, s);
-      auto [it, inserted] = first_failed.try_emplace(o.tp, o.commit_after);
-      if (!inserted) it->second = std::min(it->second, o.commit_after);
-    }
+  for (size_t i = 0; i < batch->objects.size(); ++i) {
+    const PendingObject& o = batch->objects[i];
+    Status s = i < results.size() ? results[i] : InternalError("store returned too few results");
+    if (s.code() == StatusCode::kAlreadyExists) s = ResolveExisting(o.key, o.body);
+    if (s.ok()) continue;
+    note_error(o.tp, s);
+    auto [it, inserted] = first_failed.try_emplace(o.tp, o.commit_after);
+    if (!inserted) it->second = std::min(it->second, o.commit_after);
   }
   // Every object before those points is durable now: commit in one call.
   std::vector<broker::TopicPartitionOffset> offsets;
-  for (const auto& [tp, st] : states_) {
-    int64_t commit = st.pending_commit;
+  for (const auto& [tp, point] : batch->commits) {
+    int64_t commit = point;
     if (auto f = first_failed.find(tp); f != first_failed.end()) {
       commit = -1;  // the last commit point before the first failed object
-      for (const PendingObject& o : pending_) {
+      for (const PendingObject& o : batch->objects) {
         if (o.tp == tp && o.commit_after < f->second) commit = std::max(commit, o.commit_after);
       }
     }
-    if (commit >= 0) offsets.push_back({st.topic, st.partition, commit});
+    if (commit >= 0) offsets.push_back({tp.first, tp.second, commit});
   }
   std::set<Tp> rewind;
   for (const auto& [tp, at] : first_failed) rewind.insert(tp);
@@ -485,7 +550,7 @@ Result<bool> Sink::WriteAndCommit() {
   for (const auto& o : offsets) committed_at[{o.topic, o.partition}] = o.offset;
   {
     std::lock_guard<std::mutex> lock(status_mu_);
-    for (const PendingObject& o : pending_) {
+    for (const PendingObject& o : batch->objects) {
       auto c = committed_at.find(o.tp);
       if (c == committed_at.end() || o.commit_after > c->second) continue;
       PartitionStatus& ps = StatusFor(o.tp.first, o.tp.second);
@@ -502,18 +567,29 @@ Result<bool> Sink::WriteAndCommit() {
     }
   }
   for (const auto& [tp, offset] : committed_at) {
-    PartitionState& st = states_[tp];
-    st.pending_commit = -1;
-    // Records after the commit point sit in open files (or are rewound below).
+    auto it = states_.find(tp);
+    if (it == states_.end()) continue;  // revoked meanwhile
+    PartitionState& st = it->second;
+    // Records after the commit point sit in open files or pending objects
+    // (or are rewound below).
     st.uncommitted_start = st.next_offset > offset ? offset : -1;
   }
-  for (PendingObject& o : pending_) ReturnBuffer(std::move(o.body));
-  pending_.clear();
+  for (PendingObject& o : batch->objects) ReturnBuffer(std::move(o.body));
   for (const auto& tp : rewind) {
+    // Later writes of the partition may finish, but commit nothing: it is
+    // consumed again from its committed offset and writes the same objects.
+    for (auto& later : in_flight_) later->commits.erase(tp);
     auto it = states_.find(tp);
     if (it != states_.end()) PINPIPE_RETURN_IF_ERROR(Rewind(it->second));
   }
   return rewind.empty();
+}
+
+Status Sink::CompleteWriteAndRewind(PartitionState& st) {
+  const std::pair<std::string, int32_t> tp{st.topic, st.partition};
+  PINPIPE_RETURN_IF_ERROR(CompleteWrites().status());
+  auto it = states_.find(tp);
+  return it == states_.end() ? Status::Ok() : Rewind(it->second);
 }
 
 Status Sink::Rewind(PartitionState& st) {
@@ -548,7 +624,7 @@ void Sink::ApplyWallClockRotation() {
     if (!s.ok()) {
       spdlog::warn("sink {}: rotating {}[{}] failed: {}", config_.name, st.topic, st.partition,
                    s.ToString());
-      (void)Rewind(st);
+      (void)CompleteWriteAndRewind(st);
     }
   }
 }
@@ -558,11 +634,11 @@ Status Sink::FlushAll() {
     if (st.record_count == 0) continue;
     Status s = CommitFiles(st);
     if (!s.ok()) {
-      (void)Rewind(st);
+      (void)CompleteWriteAndRewind(st);
       return s;
     }
   }
-  PINPIPE_ASSIGN_OR_RETURN(bool written, WriteAndCommit());
+  PINPIPE_ASSIGN_OR_RETURN(bool written, WriteAndCommit(true));
   if (!written) return UnavailableError("flushing open files: " + last_error_in_batch_);
   return Status::Ok();
 }
@@ -668,6 +744,7 @@ Status Sink::Drain(bool flush_open_files, int64_t max_idle_ms) {
       break;
     }
   }
+  PINPIPE_RETURN_IF_ERROR(CompleteWrites().status());
   RefreshWatermarks(true);
   std::lock_guard<std::mutex> lock(status_mu_);
   for (const auto& [tp, ps] : status_) {
@@ -681,7 +758,9 @@ Status Sink::Drain(bool flush_open_files, int64_t max_idle_ms) {
 
 Status Sink::Close() {
   if (!consumer_) return Status::Ok();
+  Status done = CompleteWrites().status();
   Status s = consumer_->Close();
+  if (s.ok()) s = done;
   consumer_.reset();
   states_.clear();
   pending_.clear();

@@ -10,10 +10,13 @@
 //
 // Exactly once: a partition's consumer offset is committed only after every
 // object holding its records is fully written. Objects completed while
-// processing one poll's records are written together at the end of the poll
-// (ObjectStore::PutMany, which makes them durable with shared syncs), and
-// then the offsets they cover are committed in one call; a partition whose
-// object failed is not committed but rewound. After a crash the sink resumes
+// processing one poll's records are written together (ObjectStore::PutMany,
+// which makes them durable with shared syncs) on a background thread while
+// the next polls are processed (up to 4 polls' objects at once); once they
+// and every earlier write are done, the offsets they cover are committed in
+// one call. A partition whose object failed is not
+// committed but rewound (after the write in flight is done, so nothing it
+// covers is processed twice). After a crash the sink resumes
 // from the committed offset and, because names and contents derive from
 // offsets and record data only, re-creates the same keys with the same bytes
 // (written put-if-absent; an existing object with identical bytes counts as
@@ -31,6 +34,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -96,8 +101,9 @@ class Sink {
 
   // Polls once (waiting up to poll_timeout_ms) and processes what came, then
   // applies wall-clock rotation. Returns the number of records consumed.
-  // Errors are returned only when the sink cannot go on (e.g. the broker is
-  // gone); store failures are retried from the committed offset.
+  // The objects it completes are written while the next Step processes its
+  // poll (a Step whose poll is empty waits for them). Errors are returned only when the sink cannot
+  // go on (e.g. the broker is gone); store failures are retried from the committed offset.
   Result<int64_t> Step(int64_t poll_timeout_ms);
 
   // Steps until `stop` becomes true.
@@ -113,8 +119,9 @@ class Sink {
   // Commits every open file now.
   Status FlushAll();
 
-  // Leaves the group. Open (uncommitted) files are dropped; their records
-  // will be consumed again.
+  // Waits for the objects being written and commits them, then leaves the
+  // group. Open (uncommitted) files are dropped; their records will be
+  // consumed again.
   Status Close();
 
   // A snapshot (thread-safe). Refreshes high watermarks at most once a second.
@@ -138,6 +145,15 @@ class Sink {
     // this object and every earlier one of the partition are written.
     int64_t commit_after = -1;
   };
+  // The objects of one poll being written on a background thread, and per
+  // partition the offset they make committable.
+  struct WriteBatch {
+    std::vector<PendingObject> objects;
+    std::map<std::pair<std::string, int32_t>, int64_t> commits;
+    std::vector<objstore::PutRequest> requests;  // views of `objects`
+    size_t bytes = 0;
+    std::future<std::vector<Status>> results;
+  };
   struct PartitionState {
     std::string topic;
     int32_t partition = 0;
@@ -155,18 +171,27 @@ class Sink {
   Sink(SinkConfig config, broker::Broker* broker, objstore::ObjectStore* store, Clock* clock,
        std::unique_ptr<Partitioner> partitioner);
 
-  Status Process(const broker::StoredRecord& record);
-  Status HandleBadRecord(PartitionState& state, const broker::StoredRecord& record,
+  Status Process(const broker::RecordRef& record);
+  Status HandleBadRecord(PartitionState& state, const broker::RecordRef& record,
                          const Status& reason, std::string_view stage);
   // Closes the open files of `state` into pending objects and marks its
   // offset for the next WriteAndCommit.
   Status CommitFiles(PartitionState& state);
   void MarkCommit(PartitionState& state);
-  // Writes the pending objects, then commits in one call, per partition, the
-  // offset up to which every object is written. A partition whose object
-  // failed is rewound to that offset and false is returned
-  // (last_error_in_batch_ says why); an error only when rewinding fails.
-  Result<bool> WriteAndCommit();
+  // Completes the writes that are done (see CompleteOldestWrite), and more
+  // while too many are in flight, then starts writing the pending objects in
+  // the background; with `wait`, completes every write. False when a
+  // partition was rewound (last_error_in_batch_ says why); an error only when
+  // rewinding fails.
+  Result<bool> WriteAndCommit(bool wait);
+  // Waits for the oldest write in flight, then commits in one call, per
+  // partition, the offset up to which every object is written. A partition
+  // whose object failed is rewound to that offset (later writes in flight
+  // commit nothing of it) and false is returned. True when none is in flight.
+  Result<bool> CompleteOldestWrite();
+  Result<bool> CompleteWrites();  // all of them
+  // Rewind after CompleteWrites, for failures found while processing.
+  Status CompleteWriteAndRewind(PartitionState& state);
   // After PutMany said AlreadyExists: identical bytes count as written.
   Status ResolveExisting(const std::string& key, const std::string& body);
   std::string TakeBuffer();
@@ -187,6 +212,8 @@ class Sink {
   JsonLineEncoder encoder_;
   std::map<std::pair<std::string, int32_t>, PartitionState> states_;
   std::vector<PendingObject> pending_;
+  std::deque<std::unique_ptr<WriteBatch>> in_flight_;  // oldest first
+  size_t bytes_in_flight_ = 0;
   std::vector<std::string> spare_buffers_;  // cleared file buffers, kept for their capacity
   std::string last_error_in_batch_;
   bool dlq_ready_ = false;
