@@ -65,7 +65,18 @@ struct RecordRef {
 };
 
 // A copy of `ref` that owns its bytes.
-StoredRecord ToStoredRecord(const RecordRef& ref);
+inline StoredRecord ToStoredRecord(const RecordRef& ref) {
+  StoredRecord s;
+  s.topic = std::string(ref.topic);
+  s.partition = ref.partition;
+  s.offset = ref.offset;
+  s.timestamp_ms = ref.timestamp_ms;
+  if (ref.key) s.key.emplace(*ref.key);
+  if (ref.value) s.value.emplace(*ref.value);
+  s.headers.reserve(ref.headers.size());
+  for (const auto& [k, v] : ref.headers) s.headers.push_back({std::string(k), std::string(v)});
+  return s;
+}
 
 // Where one produced record went, or why it alone failed.
 struct ProduceAck {
@@ -172,6 +183,32 @@ class Consumer {
   std::vector<std::pair<std::string_view, std::string_view>> polled_headers_;
   std::vector<RecordRef> polled_refs_;
 };
+
+// Header-only like the rest of this interface (the Kafka module implements
+// it without linking the embedded log).
+inline Result<std::span<const RecordRef>> Consumer::PollRefs(int32_t max_records,
+                                                             int64_t timeout_ms) {
+  polled_refs_.clear();
+  polled_headers_.clear();
+  PINPIPE_ASSIGN_OR_RETURN(polled_, Poll(max_records, timeout_ms));
+  size_t headers = 0;
+  for (const StoredRecord& r : polled_) headers += r.headers.size();
+  polled_headers_.reserve(headers);  // spans below point into it: no reallocation
+  polled_refs_.reserve(polled_.size());
+  for (const StoredRecord& r : polled_) {
+    RecordRef& ref = polled_refs_.emplace_back();
+    ref.topic = r.topic;
+    ref.partition = r.partition;
+    ref.offset = r.offset;
+    ref.timestamp_ms = r.timestamp_ms;
+    if (r.key) ref.key = *r.key;
+    if (r.value) ref.value = *r.value;
+    const size_t first = polled_headers_.size();
+    for (const Header& h : r.headers) polled_headers_.emplace_back(h.key, h.value);
+    ref.headers = std::span(polled_headers_).subspan(first, r.headers.size());
+  }
+  return std::span<const RecordRef>(polled_refs_);
+}
 
 class Broker {
  public:
