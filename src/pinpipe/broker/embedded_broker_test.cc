@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <set>
@@ -191,6 +192,53 @@ TEST_F(EmbeddedBrokerTest, ConsumerResumesFromCommittedOffset) {
   auto one = latest->Poll(100, 2000);
   ASSERT_EQ(one->size(), 1u);
   EXPECT_EQ((*one)[0].offset, 10);
+}
+
+TEST_F(EmbeddedBrokerTest, PollRefsMatchesPollAcrossPartitionsAndPolls) {
+  TopicConfig config;
+  config.partitions = 3;
+  ASSERT_TRUE(broker_->CreateTopic("t", config).ok());
+  for (int32_t p = 0; p < 3; ++p) ProduceValues("t", 50 + p, p);
+  Record with_headers = Rec("h", "key", 1);
+  with_headers.headers = {{"a", "1"}, {"b", ""}};
+  ASSERT_TRUE(broker_->Produce("t", std::span<const Record>(&with_headers, 1)).ok());
+  // Two groups read the same records: one copying, one by views, in polls
+  // of 20 that cut through batches and partitions.
+  auto copying = std::move(*broker_->CreateConsumer({.group = "copy"}));
+  auto viewing = std::move(*broker_->CreateConsumer({.group = "view"}));
+  ASSERT_TRUE(copying->Subscribe({"t"}).ok());
+  ASSERT_TRUE(viewing->Subscribe({"t"}).ok());
+  std::vector<StoredRecord> want;
+  std::vector<StoredRecord> got;
+  for (int i = 0; i < 20 && want.size() < 154; ++i) {
+    auto polled = copying->Poll(20, 500);
+    ASSERT_TRUE(polled.ok());
+    want.insert(want.end(), polled->begin(), polled->end());
+  }
+  for (int i = 0; i < 20 && got.size() < 154; ++i) {
+    auto refs = viewing->PollRefs(20, 500);
+    ASSERT_TRUE(refs.ok());
+    EXPECT_LE(refs->size(), 20u);
+    for (const RecordRef& r : *refs) got.push_back(ToStoredRecord(r));
+  }
+  ASSERT_EQ(want.size(), 154u);
+  ASSERT_EQ(got.size(), want.size());
+  auto key = [](const StoredRecord& r) { return std::make_pair(r.partition, r.offset); };
+  auto by_position = [&](const StoredRecord& a, const StoredRecord& b) { return key(a) < key(b); };
+  std::sort(want.begin(), want.end(), by_position);
+  std::sort(got.begin(), got.end(), by_position);
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(got[i].topic, "t");
+    EXPECT_EQ(key(got[i]), key(want[i]));
+    EXPECT_EQ(got[i].timestamp_ms, want[i].timestamp_ms);
+    EXPECT_EQ(got[i].key, want[i].key);
+    EXPECT_EQ(got[i].value, want[i].value);
+    EXPECT_EQ(got[i].headers, want[i].headers);
+  }
+  auto h = std::find_if(got.begin(), got.end(), [](const auto& r) { return r.value == "h"; });
+  ASSERT_NE(h, got.end());
+  EXPECT_EQ(h->key, "key");
+  EXPECT_EQ(h->headers, with_headers.headers);
 }
 
 TEST_F(EmbeddedBrokerTest, GroupMembersSharePartitionsAndRebalance) {

@@ -217,7 +217,7 @@ PartitionStatus& Sink::StatusFor(const std::string& topic, int32_t partition) {
 Result<int64_t> Sink::Step(int64_t poll_timeout_ms) {
   if (!consumer_) return FailedPreconditionError("sink not started");
   for (auto& [tp, state] : states_) state.skip_rest = false;
-  auto polled = consumer_->PollRefs(10'000, poll_timeout_ms);
+  auto polled = consumer_->PollRefs(config_.max_poll_records, poll_timeout_ms);
   if (!polled.ok()) {
     if (IsRetriable(polled.status())) {
       spdlog::warn("sink {}: poll failed, retrying: {}", config_.name, polled.status().ToString());

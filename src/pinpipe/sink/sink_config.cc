@@ -118,6 +118,12 @@ Result<SinkConfig> SinkConfig::FromProperties(const Properties& p) {
   if (p.find("flush.size") == p.end()) return InvalidArgumentError("flush.size: required");
   PINPIPE_ASSIGN_OR_RETURN(c.flush_size, IntProp(p, "flush.size", c.flush_size));
   if (c.flush_size < 1) return InvalidArgumentError("flush.size: must be >= 1");
+  PINPIPE_ASSIGN_OR_RETURN(int64_t max_poll,
+                           IntProp(p, "consumer.override.max.poll.records", c.max_poll_records));
+  if (max_poll < 1 || max_poll > 1'000'000) {
+    return InvalidArgumentError("consumer.override.max.poll.records: must be in [1, 1000000]");
+  }
+  c.max_poll_records = static_cast<int32_t>(max_poll);
   PINPIPE_ASSIGN_OR_RETURN(c.rotate_interval_ms, IntProp(p, "rotate.interval.ms", -1));
   PINPIPE_ASSIGN_OR_RETURN(c.rotate_schedule_interval_ms,
                            IntProp(p, "rotate.schedule.interval.ms", -1));

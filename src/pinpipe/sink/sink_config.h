@@ -36,6 +36,10 @@ struct SinkConfig {
   int64_t flush_size = 1000;
   int64_t rotate_interval_ms = -1;           // record time; -1 = off
   int64_t rotate_schedule_interval_ms = -1;  // wall clock; -1 = off
+  // Records per poll: Kafka Connect's per-connector consumer override
+  // `consumer.override.max.poll.records`. A poll's objects are written
+  // together, while the next polls are processed.
+  int32_t max_poll_records = 10'000;
 
   PartitionerKind partitioner = PartitionerKind::kDefault;
   std::string path_format;  // Joda-style, e.g. 'year'=YYYY/'month'=MM
