@@ -48,6 +48,12 @@ int NthSunday(int year, int month, int n) {
   return n == 0 ? sundays.back() : sundays[n - 1];
 }
 
+// The offset changes from `before` to `after` exactly at the UTC instant `at`.
+void ExpectChangeAt(const TimeZone& zone, int64_t at, int64_t before, int64_t after) {
+  EXPECT_EQ(zone.OffsetAt(at - 1), before) << "just before " << at;
+  EXPECT_EQ(zone.OffsetAt(at), after) << "at " << at;
+}
+
 TEST(TimeZoneTest, IndependentWeekdayAgreesOnKnownDates) {
   // 2024-03-10 was the second Sunday of March (the 2024 US change above);
   // 2000-01-01 was a Saturday.
@@ -98,10 +104,8 @@ TEST(TimeZoneTest, NewYorkFollowsTheFooterRuleAfterTheListedTransitions) {
     SCOPED_TRACE(y);
     const int64_t start = Utc(y, 3, NthSunday(y, 3, 2), 7);
     const int64_t end = Utc(y, 11, NthSunday(y, 11, 1), 6);
-    EXPECT_EQ(ny->OffsetAt(start - 1), -5 * kHour);
-    EXPECT_EQ(ny->OffsetAt(start), -4 * kHour);
-    EXPECT_EQ(ny->OffsetAt(end - 1), -4 * kHour);
-    EXPECT_EQ(ny->OffsetAt(end), -5 * kHour);
+    ExpectChangeAt(*ny, start, -5 * kHour, -4 * kHour);
+    ExpectChangeAt(*ny, end, -4 * kHour, -5 * kHour);
   }
   EXPECT_EQ(ny->OffsetAt(Utc(2040, 7, 1)), -4 * kHour);
   EXPECT_EQ(ny->OffsetAt(Utc(2100, 1, 1)), -5 * kHour);
@@ -133,10 +137,8 @@ TEST(TimeZoneTest, LondonFollowsTheFooterRule) {
     SCOPED_TRACE(y);
     const int64_t start = Utc(y, 3, NthSunday(y, 3, 0), 1);
     const int64_t end = Utc(y, 10, NthSunday(y, 10, 0), 1);
-    EXPECT_EQ(london->OffsetAt(start - 1), 0);
-    EXPECT_EQ(london->OffsetAt(start), kHour);
-    EXPECT_EQ(london->OffsetAt(end - 1), kHour);
-    EXPECT_EQ(london->OffsetAt(end), 0);
+    ExpectChangeAt(*london, start, 0, kHour);
+    ExpectChangeAt(*london, end, kHour, 0);
   }
   // 2040-03-25 is the last Sunday of March: 01:30 does not exist, the gap
   // ends at 02:00 BST = 01:00Z.
@@ -159,11 +161,9 @@ TEST(TimeZoneTest, SydneyDaylightSavingSpansTheNewYear) {
     const int64_t end = Utc(y, 4, NthSunday(y, 4, 1), 3) - 11 * kHour;
     const int64_t start = Utc(y, 10, NthSunday(y, 10, 1), 2) - 10 * kHour;
     EXPECT_EQ(sydney->OffsetAt(Utc(y, 1, 1)), 11 * kHour);
-    EXPECT_EQ(sydney->OffsetAt(end - 1), 11 * kHour);
-    EXPECT_EQ(sydney->OffsetAt(end), 10 * kHour);
+    ExpectChangeAt(*sydney, end, 11 * kHour, 10 * kHour);
     EXPECT_EQ(sydney->OffsetAt(Utc(y, 7, 1)), 10 * kHour);
-    EXPECT_EQ(sydney->OffsetAt(start - 1), 10 * kHour);
-    EXPECT_EQ(sydney->OffsetAt(start), 11 * kHour);
+    ExpectChangeAt(*sydney, start, 10 * kHour, 11 * kHour);
   }
   // New year 2041 in Sydney is 2040-12-31 13:00Z (AEDT, +11).
   EXPECT_EQ(sydney->ToCivil(Utc(2040, 12, 31, 13, 0)), (CivilTime{2041, 1, 1, 0, 0, 0}));
@@ -216,17 +216,13 @@ TEST(TimeZoneTest, FooterRulesWithExtendedTransitionTimes) {
     // Saturday 24:00 -04 = Sunday 04:00Z; Saturday 24:00 -03 = Sunday 03:00Z.
     const int64_t start = Utc(y, 9, first_saturday(9), 24 + 4);
     const int64_t end = Utc(y, 4, first_saturday(4), 24 + 3);
-    EXPECT_EQ(santiago->OffsetAt(start - 1), -4 * kHour);
-    EXPECT_EQ(santiago->OffsetAt(start), -3 * kHour);
-    EXPECT_EQ(santiago->OffsetAt(end - 1), -3 * kHour);
-    EXPECT_EQ(santiago->OffsetAt(end), -4 * kHour);
+    ExpectChangeAt(*santiago, start, -4 * kHour, -3 * kHour);
+    ExpectChangeAt(*santiago, end, -3 * kHour, -4 * kHour);
     // Last Sunday -1:00 at -02 = 01:00Z; last Sunday 00:00 at -01 = 01:00Z.
     const int64_t nuuk_start = Utc(y, 3, NthSunday(y, 3, 0), 1);
     const int64_t nuuk_end = Utc(y, 10, NthSunday(y, 10, 0), 1);
-    EXPECT_EQ(nuuk->OffsetAt(nuuk_start - 1), -2 * kHour);
-    EXPECT_EQ(nuuk->OffsetAt(nuuk_start), -1 * kHour);
-    EXPECT_EQ(nuuk->OffsetAt(nuuk_end - 1), -1 * kHour);
-    EXPECT_EQ(nuuk->OffsetAt(nuuk_end), -2 * kHour);
+    ExpectChangeAt(*nuuk, nuuk_start, -2 * kHour, -1 * kHour);
+    ExpectChangeAt(*nuuk, nuuk_end, -1 * kHour, -2 * kHour);
   }
 }
 
@@ -240,8 +236,7 @@ TEST(TimeZoneTest, PosixRulesOnTheirOwn) {
   // No dates after the DST name: the US rules, DST one hour ahead.
   auto us = TimeZone::FromPosixRule("EST5EDT");
   ASSERT_TRUE(us.ok()) << us.status().ToString();
-  EXPECT_EQ(us->OffsetAt(Utc(2040, 3, 11, 7) - 1), -5 * kHour);
-  EXPECT_EQ(us->OffsetAt(Utc(2040, 3, 11, 7)), -4 * kHour);
+  ExpectChangeAt(*us, Utc(2040, 3, 11, 7), -5 * kHour, -4 * kHour);
   // The rule alone covers the past too.
   EXPECT_EQ(us->OffsetAt(Utc(1990, 7, 1)), -4 * kHour);
 
@@ -258,10 +253,8 @@ TEST(TimeZoneTest, PosixRulesOnTheirOwn) {
     CivilFromDays(DaysFromCivil(y, 1, 1) + 300, &year, &month, &day);
     ASSERT_EQ(month, 10);
     ASSERT_EQ(day, IsLeap(y) ? 27 : 28);
-    EXPECT_EQ(odd->OffsetAt(start - 1), -5 * kHour);
-    EXPECT_EQ(odd->OffsetAt(start), -3 * kHour);
-    EXPECT_EQ(odd->OffsetAt(end - 1), -3 * kHour);
-    EXPECT_EQ(odd->OffsetAt(end), -5 * kHour);
+    ExpectChangeAt(*odd, start, -5 * kHour, -3 * kHour);
+    ExpectChangeAt(*odd, end, -3 * kHour, -5 * kHour);
   }
 
   // RFC 8536 §3.3.1's example of daylight saving all year: the start of a
@@ -388,8 +381,7 @@ TEST_F(TzifFileTest, SlimFileWithoutTransitionsFollowsItsFooterInEveryYear) {
   ASSERT_TRUE(zone.ok()) << zone.status().ToString();
   for (int y : {1990, 2024, 2037, 2038, 2040, 2100}) {
     SCOPED_TRACE(y);
-    EXPECT_EQ(zone->OffsetAt(Utc(y, 3, NthSunday(y, 3, 2), 7) - 1), -5 * kHour);
-    EXPECT_EQ(zone->OffsetAt(Utc(y, 3, NthSunday(y, 3, 2), 7)), -4 * kHour);
+    ExpectChangeAt(*zone, Utc(y, 3, NthSunday(y, 3, 2), 7), -5 * kHour, -4 * kHour);
     EXPECT_EQ(zone->OffsetAt(Utc(y, 11, NthSunday(y, 11, 1), 6)), -5 * kHour);
   }
   bool existed = true;
