@@ -103,55 +103,55 @@ Status TextField(std::string_view field, const Val& v, std::optional<std::string
   }
 }
 
-// An integer column; `required` fields reject when missing or null.
-Status IntField(std::string_view field, const Val& v, bool required, std::optional<int64_t>* out) {
-  out->reset();
-  switch (v.kind) {
-    case Kind::kMissing:
-    case Kind::kNull:
-      if (required) return InvalidArgumentError("missing field '" + std::string(field) + "'");
-      return Status::Ok();
-    case Kind::kString:
-    case Kind::kNumber: {
-      *out = ParseInteger(v.text);
-      if (!*out) return NotA(field, v, "an integer");
-      return Status::Ok();
-    }
-    default:
-      return WrongKind(field, v, "an integer");
-  }
-}
+// What a typed column accepts, for TypedField.
+struct TypedSpec {
+  std::string_view wanted;      // "an integer": a token that does not parse is "not <wanted>"
+  std::string_view wrong_kind;  // what other kinds are told they are not
+  bool required = false;        // missing or null rejects the row
+  bool numbers = true;          // JSON numbers are parsed too, not only strings
+  bool empty_is_null = false;   // "" is null instead of a parse failure
+};
 
-Status DoubleField(std::string_view field, const Val& v, std::optional<double>* out) {
+// A typed column: missing/null -> null (or a rejection when required); the
+// accepted kinds are parsed with `parse`; anything else cannot be coerced.
+template <typename T, typename Parse>
+Status TypedField(std::string_view field, const Val& v, const TypedSpec& spec, Parse parse,
+                  std::optional<T>* out) {
   out->reset();
   switch (v.kind) {
     case Kind::kMissing:
     case Kind::kNull:
+      if (spec.required) return InvalidArgumentError("missing field '" + std::string(field) + "'");
       return Status::Ok();
     case Kind::kString:
     case Kind::kNumber:
-      *out = ParseDouble(v.text);
-      if (!*out) return NotA(field, v, "a number");
+      if (v.kind == Kind::kNumber && !spec.numbers) break;
+      if (spec.empty_is_null && v.text.empty()) return Status::Ok();
+      *out = parse(v.text);
+      if (!*out) return NotA(field, v, spec.wanted);
       return Status::Ok();
     default:
-      return WrongKind(field, v, "a number");
+      break;
   }
+  return WrongKind(field, v, spec.wrong_kind);
+}
+
+// An integer column; `required` fields reject when missing or null.
+Status IntField(std::string_view field, const Val& v, bool required, std::optional<int64_t>* out) {
+  const TypedSpec spec{.wanted = "an integer", .wrong_kind = "an integer", .required = required};
+  return TypedField(field, v, spec, ParseInteger, out);
+}
+
+Status DoubleField(std::string_view field, const Val& v, std::optional<double>* out) {
+  return TypedField(field, v, {.wanted = "a number", .wrong_kind = "a number"}, ParseDouble, out);
 }
 
 Status TimestampField(std::string_view field, const Val& v, std::optional<int64_t>* out) {
-  out->reset();
-  switch (v.kind) {
-    case Kind::kMissing:
-    case Kind::kNull:
-      return Status::Ok();
-    case Kind::kString:
-      if (v.text.empty()) return Status::Ok();
-      *out = ParseTimestampMicros(v.text);
-      if (!*out) return NotA(field, v, "a timestamp");
-      return Status::Ok();
-    default:
-      return WrongKind(field, v, "a timestamp string");
-  }
+  const TypedSpec spec{.wanted = "a timestamp",
+                       .wrong_kind = "a timestamp string",
+                       .numbers = false,
+                       .empty_is_null = true};
+  return TypedField(field, v, spec, ParseTimestampMicros, out);
 }
 
 constexpr std::string_view kPinFields[] = {
@@ -226,17 +226,26 @@ struct RecordCleaner::Impl {
     }
     return Status::Ok();
   }
+
+  // Parse, then the row's required integer key (names[key], "ind" or "index").
+  template <size_t N>
+  Status ParseKeyed(std::string_view json, size_t readable, const std::string_view (&names)[N],
+                    size_t key, int64_t* ind) {
+    PINPIPE_RETURN_IF_ERROR(Parse(json, readable, names));
+    std::optional<int64_t> value;
+    PINPIPE_RETURN_IF_ERROR(IntField(names[key], vals[key], true, &value));
+    *ind = *value;
+    return Status::Ok();
+  }
 };
 
 RecordCleaner::RecordCleaner() : impl_(std::make_unique<Impl>()) {}
 RecordCleaner::~RecordCleaner() = default;
 
 Status RecordCleaner::CleanPin(std::string_view json, PinRow* row, size_t readable) {
-  PINPIPE_RETURN_IF_ERROR(impl_->Parse(json, readable, kPinFields));
+  PINPIPE_RETURN_IF_ERROR(impl_->ParseKeyed(json, readable, kPinFields, kIndex, &row->ind));
   const Val* v = impl_->vals;
-  std::optional<int64_t> ind, downloaded;
-  PINPIPE_RETURN_IF_ERROR(IntField("index", v[kIndex], true, &ind));
-  row->ind = *ind;
+  std::optional<int64_t> downloaded;
   PINPIPE_RETURN_IF_ERROR(IntField("downloaded", v[kDownloaded], false, &downloaded));
   PINPIPE_RETURN_IF_ERROR(TextField("unique_id", v[kUniqueId], &row->unique_id));
   PINPIPE_RETURN_IF_ERROR(TextField("title", v[kTitle], &row->title));
@@ -268,11 +277,8 @@ Status RecordCleaner::CleanPin(std::string_view json, PinRow* row, size_t readab
 }
 
 Status RecordCleaner::CleanGeo(std::string_view json, GeoRow* row, size_t readable) {
-  PINPIPE_RETURN_IF_ERROR(impl_->Parse(json, readable, kGeoFields));
+  PINPIPE_RETURN_IF_ERROR(impl_->ParseKeyed(json, readable, kGeoFields, kGeoInd, &row->ind));
   const Val* v = impl_->vals;
-  std::optional<int64_t> ind;
-  PINPIPE_RETURN_IF_ERROR(IntField("ind", v[kGeoInd], true, &ind));
-  row->ind = *ind;
   PINPIPE_RETURN_IF_ERROR(TextField("country", v[kCountry], &row->country));
   PINPIPE_RETURN_IF_ERROR(DoubleField("latitude", v[kLatitude], &row->latitude));
   PINPIPE_RETURN_IF_ERROR(DoubleField("longitude", v[kLongitude], &row->longitude));
@@ -281,11 +287,8 @@ Status RecordCleaner::CleanGeo(std::string_view json, GeoRow* row, size_t readab
 }
 
 Status RecordCleaner::CleanUser(std::string_view json, UserRow* row, size_t readable) {
-  PINPIPE_RETURN_IF_ERROR(impl_->Parse(json, readable, kUserFields));
+  PINPIPE_RETURN_IF_ERROR(impl_->ParseKeyed(json, readable, kUserFields, kUserInd, &row->ind));
   const Val* v = impl_->vals;
-  std::optional<int64_t> ind;
-  PINPIPE_RETURN_IF_ERROR(IntField("ind", v[kUserInd], true, &ind));
-  row->ind = *ind;
   std::optional<std::string_view> first, last;
   PINPIPE_RETURN_IF_ERROR(TextField("first_name", v[kFirstName], &first));
   PINPIPE_RETURN_IF_ERROR(TextField("last_name", v[kLastName], &last));
@@ -346,6 +349,68 @@ void PutInt(frame::Table& t, int index, const std::optional<int64_t>& v) {
   } else {
     c.AppendNull();
   }
+}
+
+// Appends a cleaned row to its table: all columns, or the query-only ones
+// (OutputColumns).
+void AppendRow(const PinRow& row, bool all, frame::Table& t) {
+  t.mutable_column(0).AppendInt64(row.ind);
+  if (all) {
+    PutText(t, 1, row.unique_id);
+    PutText(t, 2, row.title);
+    PutText(t, 3, row.description);
+    PutInt(t, 4, row.follower_count);
+    PutText(t, 5, row.poster_name);
+    PutText(t, 6, row.tag_list);
+    PutText(t, 7, row.is_image_or_video);
+    PutText(t, 8, row.image_src);
+    PutText(t, 9, row.save_location);
+    PutText(t, 10, row.category);
+  } else {
+    PutInt(t, 1, row.follower_count);
+    PutText(t, 2, row.poster_name);
+    PutText(t, 3, row.category);
+  }
+}
+
+void AppendRow(const GeoRow& row, bool all, frame::Table& t) {
+  t.mutable_column(0).AppendInt64(row.ind);
+  PutText(t, 1, row.country);
+  if (all) {
+    Column& c = t.mutable_column(2);
+    if (row.has_coordinates()) {
+      double values[2] = {row.latitude.value_or(0), row.longitude.value_or(0)};
+      bool valid[2] = {row.latitude.has_value(), row.longitude.has_value()};
+      c.AppendList(values, valid);
+    } else {
+      c.AppendNull();
+    }
+    PutInt(t, 3, row.timestamp);
+  } else {
+    PutInt(t, 2, row.timestamp);
+  }
+}
+
+void AppendRow(const UserRow& row, bool all, frame::Table& t) {
+  t.mutable_column(0).AppendInt64(row.ind);
+  if (all) {
+    PutText(t, 1, row.user_name);
+    PutInt(t, 2, row.age);
+    PutInt(t, 3, row.date_joined);
+  } else {
+    PutInt(t, 1, row.age);
+    PutInt(t, 2, row.date_joined);
+  }
+}
+
+// Cleans one record with `clean` into *row and, if it is kept, appends it to `t`.
+template <typename Row>
+Status CleanInto(RecordCleaner& cleaner,
+                 Status (RecordCleaner::*clean)(std::string_view, Row*, size_t),
+                 std::string_view json, size_t readable, bool all, frame::Table& t, Row* row) {
+  PINPIPE_RETURN_IF_ERROR((cleaner.*clean)(json, row, readable));
+  AppendRow(*row, all, t);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -411,71 +476,27 @@ void BatchCleaner::Add(TableKind kind, std::string_view json, size_t readable,
   int k = static_cast<int>(kind);
   ++batch_.records[k];
   frame::Table& t = batch_.tables[k];
+  const bool all = set_ == ColumnSet::kAll;
   Status status;
   switch (kind) {
     case TableKind::kPin: {
       PinRow row;
-      status = cleaner_.CleanPin(json, &row, readable);
-      if (!status.ok()) break;
-      if (row.follower_count_rejected) {
+      status = CleanInto(cleaner_, &RecordCleaner::CleanPin, json, readable, all, t, &row);
+      if (status.ok() && row.follower_count_rejected) {
         ++batch_.follower_count_rejected;
         AddReject(kind, json, source, position, "field 'follower_count' is not a follower count",
                   true);
-      }
-      bool all = set_ == ColumnSet::kAll;
-      t.mutable_column(0).AppendInt64(row.ind);
-      if (all) {
-        PutText(t, 1, row.unique_id);
-        PutText(t, 2, row.title);
-        PutText(t, 3, row.description);
-        PutInt(t, 4, row.follower_count);
-        PutText(t, 5, row.poster_name);
-        PutText(t, 6, row.tag_list);
-        PutText(t, 7, row.is_image_or_video);
-        PutText(t, 8, row.image_src);
-        PutText(t, 9, row.save_location);
-        PutText(t, 10, row.category);
-      } else {
-        PutInt(t, 1, row.follower_count);
-        PutText(t, 2, row.poster_name);
-        PutText(t, 3, row.category);
       }
       break;
     }
     case TableKind::kGeo: {
       GeoRow row;
-      status = cleaner_.CleanGeo(json, &row, readable);
-      if (!status.ok()) break;
-      t.mutable_column(0).AppendInt64(row.ind);
-      PutText(t, 1, row.country);
-      if (set_ == ColumnSet::kAll) {
-        Column& c = t.mutable_column(2);
-        if (row.has_coordinates()) {
-          double values[2] = {row.latitude.value_or(0), row.longitude.value_or(0)};
-          bool valid[2] = {row.latitude.has_value(), row.longitude.has_value()};
-          c.AppendList(values, valid);
-        } else {
-          c.AppendNull();
-        }
-        PutInt(t, 3, row.timestamp);
-      } else {
-        PutInt(t, 2, row.timestamp);
-      }
+      status = CleanInto(cleaner_, &RecordCleaner::CleanGeo, json, readable, all, t, &row);
       break;
     }
     case TableKind::kUser: {
       UserRow row;
-      status = cleaner_.CleanUser(json, &row, readable);
-      if (!status.ok()) break;
-      t.mutable_column(0).AppendInt64(row.ind);
-      if (set_ == ColumnSet::kAll) {
-        PutText(t, 1, row.user_name);
-        PutInt(t, 2, row.age);
-        PutInt(t, 3, row.date_joined);
-      } else {
-        PutInt(t, 1, row.age);
-        PutInt(t, 2, row.date_joined);
-      }
+      status = CleanInto(cleaner_, &RecordCleaner::CleanUser, json, readable, all, t, &row);
       break;
     }
   }
