@@ -2,6 +2,10 @@
 
 #include <charconv>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace pinpipe::api {
 
 simdjson::error_code ParseJson(std::string_view body, simdjson::dom::element& root) {
@@ -26,14 +30,36 @@ constexpr std::string_view kControlEscapes[32] = {
 
 constexpr bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
+// Index of the first byte of s[from..] that needs an escape, or s.size().
+size_t FindEscape(std::string_view s, size_t from) {
+  size_t i = from;
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i control_max = _mm_set1_epi8(0x1F);
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, control_max), control_max);
+    const __m128i hit =
+        _mm_or_si128(control, _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+    if (const int mask = _mm_movemask_epi8(hit); mask != 0) {
+      return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    }
+  }
+#endif
+  for (; i < s.size(); ++i) {
+    if (NeedsEscape(static_cast<unsigned char>(s[i]))) return i;
+  }
+  return s.size();
+}
+
 void AppendQuoted(std::string& out, std::string_view s) {
   out += '"';
   size_t run = 0;  // start of the bytes not copied yet
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (!NeedsEscape(c)) continue;
+  for (size_t i = FindEscape(s, 0); i < s.size(); i = FindEscape(s, run)) {
     out.append(s.data() + run, i - run);
     run = i + 1;
+    const auto c = static_cast<unsigned char>(s[i]);
     if (c == '"') {
       out += "\\\"";
     } else if (c == '\\') {

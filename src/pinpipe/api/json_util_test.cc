@@ -73,5 +73,19 @@ TEST(JsonUtilTest, MinifiedBytesAreSimdjsonsForEveryControlAndAsciiCharacter) {
   ExpectSameAsSimdjson("{\"" + json.substr(1, json.size() - 2) + "\":" + json + "}");
 }
 
+TEST(JsonUtilTest, MinifiedBytesAreSimdjsonsWhereverTheEscapeFallsInALongString) {
+  // The writer scans 16 bytes at a time: escapes and non-ASCII bytes before,
+  // on and after every block boundary, alone and in runs.
+  for (const std::string special : {"\\\"", "\\\\", "\\n", "\\u0001", "\\u001f", "\u00e9", "\u20ac",
+                                    "\\u00ff", "\\/", "\\\"\\\"", "\\n\\t\\r"}) {
+    for (size_t pos = 0; pos <= 40; ++pos) {
+      std::string text(pos, 'a');
+      text += special;
+      text += std::string(40 - pos, 'b');
+      ExpectSameAsSimdjson("{\"k\":\"" + text + "\",\"" + text + "\":[\"" + text + "\"]}");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pinpipe::api
