@@ -211,8 +211,9 @@ Result<AppendInfo> Partition::Append(std::span<const RecordView> records) {
     std::lock_guard lock(append_mu_);
     return AppendLocked(records, &closed);
   }();
-  // Outside the append lock, so other appenders are not held up by the
-  // index files' fsyncs.
+  // Under fsync=never nobody syncs after us, so the appender writes a rolled
+  // segment's index files, outside the append lock so that other appenders
+  // are not held up by their fsyncs. Otherwise the next Sync writes them.
   if (closed) WriteIndexFiles(closed);
   return result;
 }
@@ -273,21 +274,21 @@ Result<AppendInfo> Partition::AppendLocked(std::span<const RecordView> records,
 
 Status Partition::RollLocked(std::shared_ptr<Segment>* closed) {
   const int64_t end = written_end_.load(std::memory_order_relaxed);
-  if (options_.fsync.mode != FsyncMode::kNever) {
-    // The durable end may only pass into the new segment once the old one is
-    // on disk, so the old one is synced here rather than by the flusher.
-    PINPIPE_RETURN_IF_ERROR(active_->Sync());
-  }
   PINPIPE_ASSIGN_OR_RETURN(auto seg, Segment::Create(dir_, end, options_.index_interval_bytes));
-  if (options_.fsync.mode != FsyncMode::kNever) {
-    PINPIPE_RETURN_IF_ERROR(SyncDir(dir_));
-    AdvanceDurable(end);
-  }
   {
     std::unique_lock lock(segments_mu_);
     segments_.push_back(seg);
   }
-  *closed = std::move(active_);
+  if (options_.fsync.mode == FsyncMode::kNever) {
+    *closed = std::move(active_);
+  } else {
+    // No fsync here, under the append lock on the appender's thread: the
+    // next Sync syncs the closed segment and the folder (for the new file's
+    // entry) before the active one, so the durable end still only passes
+    // into the new segment once the old one is on disk. It then writes the
+    // closed segment's index files.
+    unsynced_closed_.push_back(std::move(active_));
+  }
   active_ = std::move(seg);
   active_created_ms_ = clock_->NowMillis();
   return Status::Ok();
@@ -345,30 +346,52 @@ bool Partition::Dirty() const {
 }
 
 Status Partition::Sync() {
-  std::lock_guard sync_lock(sync_mu_);
-  std::shared_ptr<Segment> seg;
-  int64_t target = 0;
-  {
-    // Clearing the flag under the append lock, together with the capture,
-    // makes it exact: set iff some append is not covered by a sync yet. (A
-    // flag left set on a clean partition would keep the next append from
-    // waking the flusher.)
-    std::lock_guard lock(append_mu_);
-    seg = active_;
-    target = written_end_.load(std::memory_order_relaxed);
-    dirty_flag_.store(false);
-  }
-  {
-    std::lock_guard lock(durable_mu_);
-    if (target <= durable_end_) return Status::Ok();
-  }
-  last_sync_micros_ = RealMonoMicros();
-  if (Status s = seg->Sync(); !s.ok()) {
-    CompleteWaiters(target, s);
-    return s;
-  }
-  AdvanceDurable(target);
-  return Status::Ok();
+  std::vector<std::shared_ptr<Segment>> closed;
+  Status status = [&] {
+    std::lock_guard sync_lock(sync_mu_);
+    std::shared_ptr<Segment> seg;
+    int64_t target = 0;
+    {
+      // Clearing the flag under the append lock, together with the capture,
+      // makes it exact: set iff some append is not covered by a sync yet. (A
+      // flag left set on a clean partition would keep the next append from
+      // waking the flusher.)
+      std::lock_guard lock(append_mu_);
+      seg = active_;
+      target = written_end_.load(std::memory_order_relaxed);
+      closed.swap(unsynced_closed_);
+      dirty_flag_.store(false);
+    }
+    if (closed.empty()) {
+      std::lock_guard lock(durable_mu_);
+      if (target <= durable_end_) return Status::Ok();
+    }
+    last_sync_micros_ = RealMonoMicros();
+    Status s;
+    // Segments rolled since the last sync, then the folder that holds their
+    // successors' entries, then the active segment: everything below
+    // `target` is then on disk.
+    for (const auto& c : closed) {
+      if (s.ok()) s = c->Sync();
+    }
+    if (s.ok() && !closed.empty()) s = SyncDir(dir_);
+    if (s.ok()) s = seg->Sync();
+    if (!s.ok()) {
+      {
+        // The next sync tries them again.
+        std::lock_guard lock(append_mu_);
+        unsynced_closed_.insert(unsynced_closed_.begin(), closed.begin(), closed.end());
+      }
+      closed.clear();
+      CompleteWaiters(target, s);
+      return s;
+    }
+    AdvanceDurable(target);
+    return Status::Ok();
+  }();
+  // After the answers, and outside the sync lock.
+  for (const auto& c : closed) WriteIndexFiles(c);
+  return status;
 }
 
 Status Partition::WaitDurable(int64_t next_offset) {

@@ -133,7 +133,9 @@ class Partition {
   // must not call back into this partition's durability methods.
   void OnDurable(int64_t next_offset, std::function<void(Status)> done);
 
-  // fdatasyncs what has been written and advances the durable end.
+  // fdatasyncs what has been written (segments rolled since the last sync
+  // first, then the folder, then the active segment), advances the durable
+  // end, and then writes the rolled segments' index files.
   Status Sync();
   // True when written data awaits a Sync.
   bool Dirty() const;
@@ -170,8 +172,9 @@ class Partition {
   Partition(std::filesystem::path dir, int32_t id, PartitionOptions options, Clock* clock,
             DataNotifier* notifier, std::function<void()> on_dirty);
   Status Recover();
-  // Caller holds append_mu_. Sets *closed to the segment it closed, whose
-  // index files the caller writes once it has released the lock.
+  // Caller holds append_mu_. Under fsync=never sets *closed to the segment
+  // it closed, whose index files the caller writes once it has released the
+  // lock; otherwise leaves it to the next Sync.
   Status RollLocked(std::shared_ptr<Segment>* closed);
   Result<AppendInfo> AppendLocked(std::span<const RecordView> records,
                                   std::shared_ptr<Segment>* closed);
@@ -195,6 +198,9 @@ class Partition {
   std::mutex append_mu_;  // serialises appends, rolls and retention
   std::shared_ptr<Segment> active_;
   std::string encode_buf_;
+  // Segments rolled (under fsync=always|interval) that the next Sync must
+  // sync, and then write the index files of; guarded by append_mu_.
+  std::vector<std::shared_ptr<Segment>> unsynced_closed_;
   bool closed_ = false;
   std::atomic<int64_t> written_end_{0};
   int64_t active_created_ms_ = 0;

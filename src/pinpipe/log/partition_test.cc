@@ -282,6 +282,61 @@ TEST_F(PartitionTest, AlwaysAndIntervalPoliciesAckOnlyDurableData) {
   EXPECT_EQ(p->high_watermark(), 3);
 }
 
+// A roll under interval|always does no fsync on the appender's thread: the
+// rolled segments wait for the next Sync, which covers them (and the folder)
+// before the durable end moves, and then writes their index files.
+TEST_F(PartitionTest, RollsLeaveTheirSyncAndIndexFilesToTheNextSync) {
+  for (const char* policy : {"interval:5", "always"}) {
+    SCOPED_TRACE(policy);
+    fs::remove_all(dir_);
+    options_.fsync = *FsyncPolicy::Parse(policy);
+    options_.segment_bytes = 1000;
+    auto p = OpenOrDie();
+    int64_t end = 0;
+    for (int i = 0; i < 30; ++i) {
+      auto info = p->Append(Values(i * 4, 4));
+      ASSERT_TRUE(info.ok());
+      end = info->next_offset;
+    }
+    ASSERT_GT(p->segment_count(), 3u);
+    // Nothing is durable (visible) yet, rolls included, and no rolled segment
+    // has index files.
+    EXPECT_EQ(p->high_watermark(), 0);
+    EXPECT_TRUE(p->Dirty());
+    auto index_files = [&] {
+      int n = 0;
+      for (const auto& e : fs::directory_iterator(dir_)) {
+        n += e.path().extension() == ".index" ? 1 : 0;
+      }
+      return n;
+    };
+    EXPECT_EQ(index_files(), 0);
+    int answered = 0;
+    p->OnDurable(end, [&](Status s) {
+      EXPECT_TRUE(s.ok()) << s.ToString();
+      ++answered;
+    });
+    EXPECT_EQ(answered, 0);
+    ASSERT_TRUE(p->Sync().ok());
+    EXPECT_EQ(answered, 1);
+    EXPECT_EQ(p->high_watermark(), end);
+    EXPECT_FALSE(p->Dirty());
+    EXPECT_EQ(index_files(), static_cast<int>(p->segment_count()) - 1);
+    auto recs = p->Read(0, 1000, 1 << 20);
+    ASSERT_TRUE(recs.ok());
+    ASSERT_EQ(recs->size(), static_cast<size_t>(end));
+    ExpectValues(*recs, 0);
+    ASSERT_TRUE(p->Close().ok());
+    p.reset();
+    // The next open uses those index files.
+    auto q = OpenOrDie();
+    EXPECT_TRUE(q->recovery().clean());
+    EXPECT_TRUE(q->recovery().index_rebuilds.empty());
+    EXPECT_EQ(q->recovery().segments_from_index, static_cast<int64_t>(q->segment_count()) - 1);
+    EXPECT_EQ(q->high_watermark(), end);
+  }
+}
+
 TEST(FsyncPolicyTest, ParsesAndRejects) {
   EXPECT_EQ(FsyncPolicy::Parse("interval:20")->interval_ms, 20);
   EXPECT_EQ(FsyncPolicy::Parse("always")->mode, FsyncMode::kAlways);
