@@ -227,18 +227,21 @@ Result<int64_t> Sink::Step(int64_t poll_timeout_ms) {
     return polled.status();
   }
   bool backoff = false;
+  PartitionState* state = nullptr;  // of the previous record: polls come in runs
   for (const RecordRef& record : *polled) {
-    PartitionState& state = StateFor(std::string(record.topic), record.partition);
-    if (state.skip_rest) continue;
-    Status s = Process(record);
+    if (state == nullptr || state->partition != record.partition || state->topic != record.topic) {
+      state = &StateFor(std::string(record.topic), record.partition);
+    }
+    if (state->skip_rest) continue;
+    Status s = Process(*state, record);
     if (!s.ok()) {
       spdlog::warn("sink {}: {}: {}; retrying from the committed offset", config_.name,
                    Where(record), s.ToString());
       {
         std::lock_guard<std::mutex> lock(status_mu_);
-        StatusFor(std::string(record.topic), record.partition).last_error = s.ToString();
+        StatusFor(state->topic, record.partition).last_error = s.ToString();
       }
-      PINPIPE_RETURN_IF_ERROR(CompleteWriteAndRewind(state));
+      PINPIPE_RETURN_IF_ERROR(CompleteWriteAndRewind(*state));
       backoff = true;
     }
   }
@@ -251,9 +254,8 @@ Result<int64_t> Sink::Step(int64_t poll_timeout_ms) {
   return static_cast<int64_t>(polled->size());
 }
 
-Status Sink::Process(const RecordRef& record) {
-  const std::string topic(record.topic);
-  PartitionState& st = StateFor(topic, record.partition);
+Status Sink::Process(PartitionState& st, const RecordRef& record) {
+  const std::string& topic = st.topic;
   {
     std::lock_guard<std::mutex> lock(status_mu_);
     if (StatusFor(topic, record.partition).failed) return Status::Ok();
@@ -320,7 +322,7 @@ Status Sink::Process(const RecordRef& record) {
 
 Status Sink::HandleBadRecord(PartitionState& st, const RecordRef& record, const Status& reason,
                              std::string_view stage) {
-  const std::string topic(record.topic);
+  const std::string& topic = st.topic;
   const std::string message = Where(record) + ": " + reason.message();
   if (config_.errors_tolerance == ErrorTolerance::kNone) {
     spdlog::error("sink {}: stopping partition {}[{}]: {} (errors.tolerance=none)", config_.name,

@@ -171,7 +171,8 @@ class Sink {
   Sink(SinkConfig config, broker::Broker* broker, objstore::ObjectStore* store, Clock* clock,
        std::unique_ptr<Partitioner> partitioner);
 
-  Status Process(const broker::RecordRef& record);
+  // `state` is the record's partition's.
+  Status Process(PartitionState& state, const broker::RecordRef& record);
   Status HandleBadRecord(PartitionState& state, const broker::RecordRef& record,
                          const Status& reason, std::string_view stage);
   // Closes the open files of `state` into pending objects and marks its
