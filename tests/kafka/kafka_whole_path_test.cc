@@ -72,6 +72,15 @@ struct Load {
 
 class WholePathTest : public ::testing::Test {
  protected:
+  // The environment that points pinpipe at `mock`.
+  static std::map<std::string, std::string> KafkaEnv(kafka::MockCluster& mock) {
+    return {{"PINPIPE_BROKER_TYPE", "kafka"},
+            {"PINPIPE_KAFKA_BOOTSTRAP_SERVERS", mock.bootstrap_servers()},
+            // The mock delays a group's first join by 3 s; sessions must outlast it.
+            {"PINPIPE_KAFKA_SESSION_TIMEOUT_MS", "4500"},
+            {"PINPIPE_KAFKA_HEARTBEAT_INTERVAL_MS", "300"}};
+  }
+
   void SetUp() override {
     auto seed = RunCommand({PinpipeBinary(), "--log-level", "warn", "seed", "--rows", "400",
                             "--source", "sqlite://" + (dir_ / "source.db")});
@@ -138,13 +147,7 @@ class WholePathTest : public ::testing::Test {
     if (!mock.ok()) return {};
     // The mock never answers CreateTopics: the topics exist before the API starts.
     for (const auto& t : Topics()) EXPECT_TRUE((*mock)->CreateTopic(t, load.partitions).ok());
-    auto lake = Run("kafka",
-                    {{"PINPIPE_BROKER_TYPE", "kafka"},
-                     {"PINPIPE_KAFKA_BOOTSTRAP_SERVERS", (*mock)->bootstrap_servers()},
-                     // The mock delays a group's first join by 3 s; sessions must outlast it.
-                     {"PINPIPE_KAFKA_SESSION_TIMEOUT_MS", "4500"},
-                     {"PINPIPE_KAFKA_HEARTBEAT_INTERVAL_MS", "300"}},
-                    load);
+    auto lake = Run("kafka", KafkaEnv(**mock), load);
     // The records went through the cluster (not a log under the data dir), and
     // the sink's group committed every one of them.
     EXPECT_FALSE(fs::exists(dir_ / "kafka-data/log"));
@@ -283,11 +286,7 @@ TEST_F(WholePathTest, TwoSinkWorkersOneKilledEqualASingleWorkerRun) {
   auto mock = kafka::MockCluster::Start(3);
   ASSERT_TRUE(mock.ok()) << mock.status().ToString();
   for (const auto& t : Topics()) ASSERT_TRUE((*mock)->CreateTopic(t, 6).ok());
-  const std::map<std::string, std::string> env = {
-      {"PINPIPE_BROKER_TYPE", "kafka"},
-      {"PINPIPE_KAFKA_BOOTSTRAP_SERVERS", (*mock)->bootstrap_servers()},
-      {"PINPIPE_KAFKA_SESSION_TIMEOUT_MS", "4500"},
-      {"PINPIPE_KAFKA_HEARTBEAT_INTERVAL_MS", "300"}};
+  const std::map<std::string, std::string> env = KafkaEnv(**mock);
   auto props = [&](const std::string& name) {
     const std::string file = dir_ / (name + ".properties");
     WriteFile(file, "name=" + name + "\ntopics.regex=0a60b9a8a831\\..*\nflush.size=20\n");
@@ -383,11 +382,7 @@ TEST_F(WholePathTest, RefusedCommitsDoNotStopTheSink) {
   auto mock = kafka::MockCluster::Start(3);
   ASSERT_TRUE(mock.ok()) << mock.status().ToString();
   for (const auto& t : Topics()) ASSERT_TRUE((*mock)->CreateTopic(t, 2).ok());
-  const std::map<std::string, std::string> env = {
-      {"PINPIPE_BROKER_TYPE", "kafka"},
-      {"PINPIPE_KAFKA_BOOTSTRAP_SERVERS", (*mock)->bootstrap_servers()},
-      {"PINPIPE_KAFKA_SESSION_TIMEOUT_MS", "4500"},
-      {"PINPIPE_KAFKA_HEARTBEAT_INTERVAL_MS", "300"}};
+  const std::map<std::string, std::string> env = KafkaEnv(**mock);
   const int port = PickFreePort();
   const std::string api = "http://127.0.0.1:" + std::to_string(port);
   Process serve({{PinpipeBinary(), "--log-level", "warn", "serve", "--listen",

@@ -6,28 +6,14 @@
 #include <cstring>
 
 #include "pinpipe/log/crc32c.h"
+#include "pinpipe/log/little_endian.h"
 
 namespace pinpipe::log {
 namespace {
 
-template <typename T>
-void Put(std::string* out, T v) {
-  char buf[sizeof(T)];
-  std::memcpy(buf, &v, sizeof(T));  // little-endian hosts only (x86-64, arm64)
-  out->append(buf, sizeof(T));
-}
-
-template <typename T>
-void PutAt(char* p, T v) {
-  std::memcpy(p, &v, sizeof(T));
-}
-
-template <typename T>
-T GetAt(const char* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
+using internal::GetAt;
+using internal::PutAt;
+using internal::PutLe;
 
 // Bounds-checked cursor over one record's bytes.
 class Reader {
@@ -71,17 +57,17 @@ void EncodeBatch(int64_t base_offset, std::span<const RecordView> records, std::
   int64_t max_ts = first_ts;
   for (const RecordView& r : records) {
     if (r.timestamp_ms > max_ts) max_ts = r.timestamp_ms;
-    Put<uint32_t>(out, static_cast<uint32_t>(EncodedRecordSize(r) - 4));
-    Put<int64_t>(out, r.timestamp_ms);
-    Put<int32_t>(out, r.key ? static_cast<int32_t>(r.key->size()) : -1);
+    PutLe<uint32_t>(out, static_cast<uint32_t>(EncodedRecordSize(r) - 4));
+    PutLe<int64_t>(out, r.timestamp_ms);
+    PutLe<int32_t>(out, r.key ? static_cast<int32_t>(r.key->size()) : -1);
     if (r.key) out->append(*r.key);
-    Put<int32_t>(out, r.value ? static_cast<int32_t>(r.value->size()) : -1);
+    PutLe<int32_t>(out, r.value ? static_cast<int32_t>(r.value->size()) : -1);
     if (r.value) out->append(*r.value);
-    Put<uint32_t>(out, static_cast<uint32_t>(r.headers.size()));
+    PutLe<uint32_t>(out, static_cast<uint32_t>(r.headers.size()));
     for (const auto& [k, v] : r.headers) {
-      Put<uint32_t>(out, static_cast<uint32_t>(k.size()));
+      PutLe<uint32_t>(out, static_cast<uint32_t>(k.size()));
       out->append(k);
-      Put<uint32_t>(out, static_cast<uint32_t>(v.size()));
+      PutLe<uint32_t>(out, static_cast<uint32_t>(v.size()));
       out->append(v);
     }
   }

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "pinpipe/log/crc32c.h"
+#include "pinpipe/log/little_endian.h"
 
 namespace pinpipe::log {
 namespace {
@@ -100,19 +101,8 @@ constexpr size_t kIndexCrcSize = 4;
 // hundreds of GiB for it).
 constexpr int64_t kMaxIndexFileBytes = 256 << 20;
 
-template <typename T>
-void PutLe(std::string* out, T v) {
-  char buf[sizeof(T)];
-  std::memcpy(buf, &v, sizeof(T));  // little-endian hosts only, as record_batch.cc
-  out->append(buf, sizeof(T));
-}
-
-template <typename T>
-T GetLe(const char* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
+using internal::GetAt;
+using internal::PutLe;
 
 // The fields of an index file's header.
 struct IndexHeader {
@@ -144,18 +134,18 @@ Result<IndexHeader> DecodeIndexFile(std::string_view file, const char (&magic)[8
   if (file.size() < kIndexHeaderSize + kIndexCrcSize) return DataLossError("truncated");
   if (std::memcmp(file.data(), magic, 8) != 0) return DataLossError("bad magic");
   const size_t body = file.size() - kIndexCrcSize;
-  if (Crc32cExtend(0, file.data(), body) != GetLe<uint32_t>(file.data() + body)) {
+  if (Crc32cExtend(0, file.data(), body) != GetAt<uint32_t>(file.data() + body)) {
     return DataLossError("bad CRC");
   }
-  if (GetLe<uint32_t>(file.data() + 8) != kIndexVersion) return DataLossError("unknown version");
+  if (GetAt<uint32_t>(file.data() + 8) != kIndexVersion) return DataLossError("unknown version");
   IndexHeader h;
-  h.entry_count = GetLe<uint32_t>(file.data() + 12);
-  h.base_offset = GetLe<int64_t>(file.data() + 16);
-  h.segment_size = GetLe<int64_t>(file.data() + 24);
-  h.next_offset = GetLe<int64_t>(file.data() + 32);
-  h.first_timestamp = GetLe<int64_t>(file.data() + 40);
-  h.max_timestamp = GetLe<int64_t>(file.data() + 48);
-  h.index_interval = GetLe<int64_t>(file.data() + 56);
+  h.entry_count = GetAt<uint32_t>(file.data() + 12);
+  h.base_offset = GetAt<int64_t>(file.data() + 16);
+  h.segment_size = GetAt<int64_t>(file.data() + 24);
+  h.next_offset = GetAt<int64_t>(file.data() + 32);
+  h.first_timestamp = GetAt<int64_t>(file.data() + 40);
+  h.max_timestamp = GetAt<int64_t>(file.data() + 48);
+  h.index_interval = GetAt<int64_t>(file.data() + 56);
   if (body - kIndexHeaderSize != static_cast<size_t>(h.entry_count) * entry_size) {
     return DataLossError("entry count does not match the file length");
   }
@@ -360,8 +350,8 @@ Status Segment::LoadIndexFiles(bool prefix) {
   index.reserve(ih->entry_count);
   const char* p = index_file->data() + kIndexHeaderSize;
   for (uint32_t i = 0; i < ih->entry_count; ++i, p += kOffsetEntrySize) {
-    const int64_t rel = GetLe<uint32_t>(p);
-    const int64_t pos = GetLe<int64_t>(p + 4);
+    const int64_t rel = GetAt<uint32_t>(p);
+    const int64_t pos = GetAt<int64_t>(p + 4);
     if (rel >= span || pos < 0 || pos >= indexed_size) {
       return mismatch("offset index entry out of range");
     }
@@ -375,9 +365,9 @@ Status Segment::LoadIndexFiles(bool prefix) {
   time_index.reserve(th->entry_count);
   p = time_file->data() + kIndexHeaderSize;
   for (uint32_t i = 0; i < th->entry_count; ++i, p += kTimeEntrySize) {
-    const int64_t ts = GetLe<int64_t>(p);
-    const int64_t rel = GetLe<uint32_t>(p + 8);
-    const int64_t pos = GetLe<int64_t>(p + 12);
+    const int64_t ts = GetAt<int64_t>(p);
+    const int64_t rel = GetAt<uint32_t>(p + 8);
+    const int64_t pos = GetAt<int64_t>(p + 12);
     if (rel >= span || pos < 0 || pos >= indexed_size || ts > th->max_timestamp) {
       return mismatch("time index entry out of range");
     }
