@@ -146,7 +146,7 @@ TEST(BatchOracleFixtureTest, OriginalSampleEqualsDuckDb) {
     std::string dir = lake / ("topics/fx." + std::string(t) + "/partition=0");
     fs::create_directories(dir);
     WriteFile(dir + "/fx." + t + "+0+0000000000.json",
-              ReadFile(SharedDir() + "/fixtures/original-sample/" + t + ".jsonl"));
+              ReadFile(FixturesDir() + "/original-sample/" + t + ".jsonl"));
   }
   CompareWithOracle(lake.path().string(), "fx", true);
 }

@@ -223,7 +223,7 @@ static std::string EnvOr(const char* name, const std::string& fallback) {
 std::string SourceDir() { return EnvOr("PINPIPE_SOURCE_DIR", PINPIPE_TEST_SOURCE_DIR); }
 std::string PinpipeBinary() { return EnvOr("PINPIPE_BINARY", PINPIPE_TEST_BINARY); }
 std::string PeersDir() { return EnvOr("PINPIPE_PEERS_DIR", SourceDir() + "/tests/peers"); }
-std::string SharedDir() { return EnvOr("PINPIPE_SHARED_DIR", SourceDir() + "/../shared"); }
+std::string FixturesDir() { return SourceDir() + "/tests/fixtures"; }
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -87,7 +87,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
 std::string SourceDir();      // $PINPIPE_SOURCE_DIR
 std::string PinpipeBinary();  // $PINPIPE_BINARY
 std::string PeersDir();       // $PINPIPE_PEERS_DIR (tests/peers with node_modules)
-std::string SharedDir();      // ../shared beside the source dir (fixtures, specs)
+std::string FixturesDir();    // tests/fixtures in the source dir (in the repository)
 
 // Reads / writes a whole file.
 std::string ReadFile(const std::string& path);

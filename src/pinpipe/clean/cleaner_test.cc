@@ -208,7 +208,7 @@ TEST(BatchCleanerTest, RecordByRecordEqualsLines) {
 
 std::string ReadFixture(const std::string& name) {
   const char* src = std::getenv("PINPIPE_SOURCE_DIR");
-  std::string path = std::string(src ? src : ".") + "/../shared/fixtures/original-sample/" + name;
+  std::string path = std::string(src ? src : ".") + "/tests/fixtures/original-sample/" + name;
   std::ifstream in(path);
   std::stringstream ss;
   ss << in.rdbuf();
@@ -219,7 +219,7 @@ TEST(BatchCleanerTest, OriginalSampleFixturesCleanWithoutRejects) {
   std::string pin = ReadFixture("pin.jsonl");
   std::string geo = ReadFixture("geo.jsonl");
   std::string user = ReadFixture("user.jsonl");
-  ASSERT_FALSE(pin.empty()) << "fixtures not found under ../shared/fixtures/original-sample";
+  ASSERT_FALSE(pin.empty()) << "fixtures not found under tests/fixtures/original-sample";
   BatchCleaner cleaner;
   for (auto [kind, text] : {std::pair{TableKind::kPin, &pin}, std::pair{TableKind::kGeo, &geo},
                             std::pair{TableKind::kUser, &user}}) {

@@ -13,7 +13,7 @@ namespace {
 std::string FixturePath(const std::string& name) {
   const char* src = std::getenv("PINPIPE_SOURCE_DIR");
   std::string root = src ? src : ".";
-  return root + "/../shared/fixtures/original-sample/" + name;
+  return root + "/tests/fixtures/original-sample/" + name;
 }
 
 std::vector<nlohmann::ordered_json> ReadJsonl(const std::string& name) {
