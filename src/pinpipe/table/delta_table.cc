@@ -279,6 +279,9 @@ int64_t Snapshot::NumBytes() const {
   return n;
 }
 
+DeltaTable::DeltaTable(objstore::ObjectStore* store, std::string root, Clock* clock)
+    : DeltaTable(store, std::move(root), clock, DeltaOptions{}) {}
+
 DeltaTable::DeltaTable(objstore::ObjectStore* store, std::string root, Clock* clock,
                        DeltaOptions options)
     : store_(store), root_(std::move(root)), clock_(clock), options_(std::move(options)) {
