@@ -20,9 +20,11 @@ build:
 	cmake --preset $(PRESET) >/dev/null
 	cmake --build --preset $(PRESET) -j $(JOBS)
 
-## The demo: install, build, run the pipeline on embedded defaults.
+## The demo: install, build only the pinpipe binary (no tests or benchmarks),
+## run the pipeline on embedded defaults.
 demo: deps
-	$(MAKE) build PRESET=release
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target pinpipe
 	scripts/demo $(DEMO_ARGS)
 
 ## Every test: install (test servers and peers too), build, run CTest.
