@@ -39,8 +39,9 @@ Status RunBatch(const Config& config, const BatchFlags& flags) {
   options.load.threads = flags.threads;
   options.out_dir = flags.write_out ? config.Get("batch.out") : "";
   options.write_tables = !flags.no_tables;
-  options.load.columns = (options.out_dir.empty() || flags.no_tables) ? clean::ColumnSet::kQueryOnly
-                                                                      : clean::ColumnSet::kAll;
+  // The cleaned tables are streamed to Parquet while loading (every column);
+  // memory keeps only what the questions read.
+  options.load.columns = clean::ColumnSet::kQueryOnly;
   if (!flags.query.empty()) {
     PINPIPE_ASSIGN_OR_RETURN(options.questions, batch::ResolveQuestionIds(flags.query));
   }

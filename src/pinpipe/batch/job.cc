@@ -14,6 +14,8 @@
 
 #include "pinpipe/batch/parquet_tables.h"
 #include "pinpipe/batch/render.h"
+#include "pinpipe/clean/schema.h"
+#include "pinpipe/frame/ops.h"
 
 namespace pinpipe::batch {
 namespace {
@@ -127,6 +129,93 @@ Status WriteWith(const std::filesystem::path& path, Fn fn) {
   return Status::Ok();
 }
 
+// First sightings of `ind`, as DropDuplicates decides them, but incrementally:
+// a bitmap for the usual small non-negative inds (1.25 MB per 10M), a hash set
+// for the rest.
+class StreamingDeduper {
+ public:
+  bool FirstTime(int64_t ind) {
+    if (ind >= 0 && ind < kBitmapLimit) {
+      size_t k = static_cast<size_t>(ind);
+      if (k >= bits_.size()) bits_.resize(std::max(k + 1, bits_.size() * 2));
+      if (bits_[k]) return false;
+      bits_[k] = true;
+      return true;
+    }
+    return others_.FirstTime(ind);
+  }
+
+ private:
+  static constexpr int64_t kBitmapLimit = int64_t{1} << 28;  // at most 32 MiB of bits
+  std::vector<bool> bits_;
+  clean::Deduper others_;
+};
+
+// One cleaned table streamed to a Parquet file while the groups merge: rows
+// are de-duplicated as they arrive (first ind wins, null inds dropped, like
+// DropDuplicates), and every row group goes to the file as soon as it fills,
+// so memory holds about one row group per table, not the table or the file.
+class TableStream {
+ public:
+  static Result<std::unique_ptr<TableStream>> Open(const std::filesystem::path& path,
+                                                   TableKind kind) {
+    table::WriterOptions options;
+    // Three tables buffer at once; 32 MiB row groups keep that under ~100 MiB
+    // and are still large for readers (DuckDB writes ~120k-row groups).
+    options.row_group_bytes = 32ll << 20;
+    PINPIPE_ASSIGN_OR_RETURN(auto writer,
+                             table::ParquetWriter::Create(clean::CleanedSchema(kind), options));
+    auto stream = std::unique_ptr<TableStream>(new TableStream(kind, std::move(writer)));
+    stream->path_ = path;
+    stream->file_.open(path, std::ios::binary | std::ios::trunc);
+    if (!stream->file_) return UnavailableError("cannot write " + path.string());
+    return stream;
+  }
+
+  // Returns the rows of `cleaned` that are first sightings (the rest are
+  // duplicates), after writing them.
+  Result<frame::Table> Add(const frame::Table& cleaned) {
+    int index = cleaned.Find("ind");
+    if (index < 0) return InvalidArgumentError("cleaned table without ind");
+    const frame::Column& ind = cleaned.column(index);
+    std::vector<uint8_t> keep(cleaned.num_rows(), 0);
+    for (size_t r = 0; r < keep.size(); ++r) {
+      keep[r] = !ind.IsNull(r) && dedup_.FirstTime(ind.Int64At(r));
+    }
+    frame::Table kept = frame::Filter(cleaned, keep);
+    PINPIPE_ASSIGN_OR_RETURN(table::RecordBatch batch,
+                             ToRecordBatch(kept, kind_, 0, kept.num_rows()));
+    PINPIPE_RETURN_IF_ERROR(writer_->Write(batch));
+    PINPIPE_RETURN_IF_ERROR(Flush(writer_->TakeBytes()));
+    return kept;
+  }
+
+  Status Finish() {
+    PINPIPE_ASSIGN_OR_RETURN(std::string tail, writer_->Finish());
+    PINPIPE_RETURN_IF_ERROR(Flush(tail));
+    file_.close();
+    if (!file_) return UnavailableError("cannot write " + path_.string());
+    return Status::Ok();
+  }
+
+ private:
+  TableStream(TableKind kind, std::unique_ptr<table::ParquetWriter> writer)
+      : kind_(kind), writer_(std::move(writer)) {}
+
+  Status Flush(const std::string& bytes) {
+    if (bytes.empty()) return Status::Ok();
+    file_.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!file_) return UnavailableError("cannot write " + path_.string());
+    return Status::Ok();
+  }
+
+  TableKind kind_;
+  std::unique_ptr<table::ParquetWriter> writer_;
+  std::filesystem::path path_;
+  std::ofstream file_;
+  StreamingDeduper dedup_;
+};
+
 }  // namespace
 
 Result<std::string> Gunzip(std::string_view compressed) {
@@ -220,8 +309,29 @@ Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& 
   size_t merged = 0;
   bool stop = false;
   std::atomic<size_t> next{0};
+  // Streaming the tables out needs every column from the cleaners; only the
+  // query columns (options.columns) stay in memory.
+  const bool stream_tables = !options.tables_dir.empty();
+  std::unique_ptr<TableStream> streams[3];
+  if (stream_tables) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.tables_dir, ec);
+    if (ec) return UnavailableError("cannot create " + options.tables_dir + ": " + ec.message());
+    for (TableKind kind : clean::kAllTables) {
+      PINPIPE_ASSIGN_OR_RETURN(
+          streams[static_cast<int>(kind)],
+          TableStream::Open(std::filesystem::path(options.tables_dir) /
+                                (std::string(clean::TableKindName(kind)) + ".parquet"),
+                            kind));
+    }
+  }
+  const clean::ColumnSet cleaned_columns = stream_tables ? clean::ColumnSet::kAll : options.columns;
+  std::vector<std::string> kept_columns[3];
+  for (TableKind kind : clean::kAllTables) {
+    kept_columns[static_cast<int>(kind)] = clean::OutputColumns(kind, options.columns);
+  }
   auto worker = [&] {
-    clean::BatchCleaner cleaner(options.columns);
+    clean::BatchCleaner cleaner(cleaned_columns);
     while (true) {
       size_t g = next.fetch_add(1);
       if (g >= groups.size()) return;
@@ -255,6 +365,22 @@ Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& 
       failure = result.status;
       break;
     }
+    for (int k = 0; k < 3 && stream_tables; ++k) {
+      const size_t rows = result.batch.tables[k].num_rows();
+      auto kept = streams[k]->Add(result.batch.tables[k]);
+      if (!kept.ok()) {
+        failure = kept.status();
+        break;
+      }
+      loaded.stats[k].duplicates += static_cast<int64_t>(rows - kept->num_rows());
+      auto projected = frame::Project(*kept, kept_columns[k]);
+      if (!projected.ok()) {
+        failure = projected.status();
+        break;
+      }
+      result.batch.tables[k] = std::move(projected).value();
+    }
+    if (!failure.ok()) break;
     for (int k = 0; k < 3; ++k) {
       AppendTable(finals[k], result.batch.tables[k]);
       loaded.stats[k].records += result.batch.records[k];
@@ -278,7 +404,11 @@ Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& 
   for (auto& t : pool) t.join();
   if (!failure.ok()) return failure;
   for (int k = 0; k < 3; ++k) {
-    loaded.stats[k].duplicates = clean::DropDuplicates(finals[k]);
+    if (stream_tables) {
+      PINPIPE_RETURN_IF_ERROR(streams[k]->Finish());  // rows already de-duplicated
+    } else {
+      loaded.stats[k].duplicates = clean::DropDuplicates(finals[k]);
+    }
     loaded.stats[k].rows = static_cast<int64_t>(finals[k]->num_rows());
   }
   return loaded;
@@ -300,7 +430,12 @@ Result<JobReport> RunBatchJob(objstore::ObjectStore& store, const JobOptions& op
     for (const auto& q : Questions()) ids.emplace_back(q.id);
   }
   auto start = std::chrono::steady_clock::now();
-  PINPIPE_ASSIGN_OR_RETURN(report.loaded, LoadCleanTables(store, options.load));
+  LoadOptions load = options.load;
+  if (!options.out_dir.empty() && options.write_tables) {
+    // Written while loading, row group by row group (see TableStream).
+    load.tables_dir = (std::filesystem::path(options.out_dir) / "cleaned").string();
+  }
+  PINPIPE_ASSIGN_OR_RETURN(report.loaded, LoadCleanTables(store, load));
   report.timings_ms.emplace_back("read_and_clean", MillisSince(start));
   for (const auto& id : ids) {
     auto q_start = std::chrono::steady_clock::now();
@@ -331,18 +466,6 @@ Result<JobReport> RunBatchJob(objstore::ObjectStore& store, const JobOptions& op
           WriteWith(dir / (id + ".csv"), [&](std::ostream& o) { WriteCsv(table, o); }));
       PINPIPE_RETURN_IF_ERROR(
           WriteWith(dir / (id + ".json"), [&](std::ostream& o) { WriteJson(table, o); }));
-    }
-    if (options.write_tables) {
-      const frame::Table* tables[3] = {&report.loaded.tables.pin, &report.loaded.tables.geo,
-                                       &report.loaded.tables.user};
-      fs::create_directories(dir / "cleaned", ec);
-      if (ec) return UnavailableError("cannot create " + (dir / "cleaned").string());
-      for (TableKind kind : clean::kAllTables) {
-        PINPIPE_ASSIGN_OR_RETURN(std::string file,
-                                 CleanedTableParquet(*tables[static_cast<int>(kind)], kind));
-        PINPIPE_RETURN_IF_ERROR(WriteFile(
-            dir / "cleaned" / (std::string(clean::TableKindName(kind)) + ".parquet"), file));
-      }
     }
     PINPIPE_RETURN_IF_ERROR(WriteWith(dir / "rejects.jsonl", [&](std::ostream& o) {
       for (const auto& r : report.loaded.rejects) {

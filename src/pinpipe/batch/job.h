@@ -28,8 +28,13 @@ namespace pinpipe::batch {
 struct LoadOptions {
   std::string prefix;
   std::string topics_dir = "topics";
-  clean::ColumnSet columns = clean::ColumnSet::kAll;
+  clean::ColumnSet columns = clean::ColumnSet::kAll;  // what stays in memory (Loaded::tables)
   int threads = 2;
+  // When set, the cleaned, de-duplicated tables with every column go to
+  // <tables_dir>/{pin,geo,user}.parquet (snappy, clean::CleanedSchema) while
+  // loading, a row group at a time: memory holds `columns` of the tables plus
+  // about one row group per table, never the whole files.
+  std::string tables_dir;
   // Called on the caller's thread as groups of objects finish.
   std::function<void(int64_t objects_done, int64_t objects_total)> progress;
 };
@@ -62,7 +67,8 @@ struct JobOptions {
   std::vector<std::string> questions;  // ids as in Questions(); empty = all
   std::string out_dir;                 // "" = write no files
   // The cleaned tables as out_dir/cleaned/{pin,geo,user}.parquet (snappy, in
-  // clean::CleanedSchema); needs load.columns == ColumnSet::kAll.
+  // clean::CleanedSchema), streamed while loading (LoadOptions::tables_dir);
+  // any load.columns (kQueryOnly keeps memory low).
   bool write_tables = true;
   std::ostream* terminal = nullptr;  // readable tables; nullptr = silent
 };

@@ -587,7 +587,8 @@ Status ParquetWriter::EncodeRowGroup(const RecordBatch& src, size_t begin, size_
   if (rows == 0) return Status::Ok();
   parquet::RowGroup rg;
   rg.num_rows = static_cast<int64_t>(rows);
-  rg.file_offset = static_cast<int64_t>(out_.size());
+  const int64_t base = taken_;  // WriteColumnChunk's offsets are relative to out_
+  rg.file_offset = base + static_cast<int64_t>(out_.size());
   rg.ordinal = static_cast<int32_t>(meta_.row_groups.size());
   std::vector<uint8_t> def, rep;
   std::vector<int64_t> i64;
@@ -702,17 +703,27 @@ Status ParquetWriter::EncodeRowGroup(const RecordBatch& src, size_t begin, size_
     ColumnChunk cc;
     ChunkStats cs;
     PINPIPE_RETURN_IF_ERROR(WriteColumnChunk(spec, in, options_, &out_, &cc, &cs));
+    cc.file_offset += base;
+    cc.meta_data.data_page_offset += base;
+    if (cc.meta_data.dictionary_page_offset >= 0) cc.meta_data.dictionary_page_offset += base;
     // File-level stats for Delta: string bounds must outlive the pending batch.
     MergeStats(f.type, cs, &stats_[c]);
     stats_[c].null_count += static_cast<int64_t>(nulls);
     rg.total_byte_size += cc.meta_data.total_uncompressed_size;
     rg.columns.push_back(std::move(cc));
   }
-  rg.total_compressed_size = static_cast<int64_t>(out_.size()) - rg.file_offset;
+  rg.total_compressed_size = base + static_cast<int64_t>(out_.size()) - rg.file_offset;
   meta_.num_rows += rg.num_rows;
   num_rows_ += rg.num_rows;
   meta_.row_groups.push_back(std::move(rg));
   return Status::Ok();
+}
+
+std::string ParquetWriter::TakeBytes() {
+  taken_ += static_cast<int64_t>(out_.size());
+  std::string bytes = std::move(out_);
+  out_.clear();
+  return bytes;
 }
 
 Result<std::string> ParquetWriter::Finish() {

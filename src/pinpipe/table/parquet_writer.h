@@ -69,7 +69,12 @@ class ParquetWriter {
   // Like Write, but ends the current row group at the end of `batch`; when
   // nothing is buffered, encodes straight from `batch` without copying it.
   Status WriteRowGroups(const RecordBatch& batch);
-  // Writes the last row group and the footer; returns the whole file. The
+  // The file's bytes written so far (the magic and every finished row group)
+  // that no earlier TakeBytes returned, so a caller can stream the file out as
+  // row groups fill instead of holding it whole; offsets stay file-absolute.
+  std::string TakeBytes();
+  // Writes the last row group and the footer; returns the file's bytes that
+  // TakeBytes has not returned (the whole file when it was never called). The
   // writer is finished afterwards.
   Result<std::string> Finish();
 
@@ -88,6 +93,7 @@ class ParquetWriter {
   WriterOptions options_;
   RecordBatch pending_;
   std::string out_;
+  int64_t taken_ = 0;  // bytes before out_ that TakeBytes returned
   parquet::FileMetaData meta_;
   std::vector<ColumnStats> stats_;
   int64_t num_rows_ = 0;
