@@ -32,7 +32,7 @@ struct Served {
 // Versions chosen so current clients (librdkafka 2.x, Java 4.x, kafkajs)
 // negotiate a common one; see docs/kafka-protocol.md.
 constexpr Served kServed[] = {
-    {kProduce, 3, 9},   {kFetch, 4, 12},      {kListOffsets, 1, 7},
+    {kProduce, 0, 9},   {kFetch, 0, 12},      {kListOffsets, 0, 7},
     {kMetadata, 0, 12}, {kApiVersions, 0, 3}, {kInitProducerId, 0, 4},
 };
 
@@ -694,7 +694,7 @@ bool Server::Impl::HandleProduce(const std::shared_ptr<Connection>& c, uint64_t 
                                  const RequestHeader& h, Reader& r) {
   const int16_t v = h.api_version;
   const bool flex = h.flexible;
-  (void)r.NullableString(flex);  // transactional id (transactions are not served)
+  if (v >= 3) (void)r.NullableString(flex);  // transactional id (transactions are not served)
   const int16_t acks = r.Int16();
   (void)r.Int32();  // timeout
   struct Part {
@@ -767,7 +767,7 @@ bool Server::Impl::HandleProduce(const std::shared_ptr<Connection>& c, uint64_t 
       }
       if (flex) w.EmptyTaggedFields();
     }
-    w.Int32(0);  // throttle
+    if (v >= 1) w.Int32(0);  // throttle
     if (flex) w.EmptyTaggedFields();
     EndFrame(&frame);
     c->FinishFromAnyThread(seq, std::move(frame));
@@ -816,7 +816,7 @@ int64_t Server::Impl::BuildFetch(FetchState& st, std::string* frame) {
   const int16_t v = h.api_version;
   const bool flex = h.flexible;
   Writer w(frame);
-  w.Int32(0);  // throttle
+  if (v >= 1) w.Int32(0);  // throttle
   if (v >= 7) {
     w.Int16(kNone);
     w.Int32(0);  // session id: no fetch sessions, clients send full requests
@@ -877,9 +877,9 @@ int64_t Server::Impl::BuildFetch(FetchState& st, std::string* frame) {
       w.Int32(p.partition);
       w.Int16(error);
       w.Int64(hw);
-      w.Int64(hw);  // last stable offset: no transactions
+      if (v >= 4) w.Int64(hw);  // last stable offset: no transactions
       if (v >= 5) w.Int64(log_start);
-      w.ArrayLength(0, flex);  // aborted transactions
+      if (v >= 4) w.ArrayLength(0, flex);  // aborted transactions
       if (v >= 11) w.Int32(-1);
       w.NullableBytes(std::string_view(batch), flex);
       if (flex) w.EmptyTaggedFields();
@@ -923,8 +923,8 @@ bool Server::Impl::HandleFetch(const std::shared_ptr<Connection>& c, uint64_t se
   (void)r.Int32();  // replica id
   const int32_t max_wait = r.Int32();
   st->min_bytes = r.Int32();
-  st->max_bytes = r.Int32();
-  (void)r.Int8();  // isolation level
+  if (v >= 3) st->max_bytes = r.Int32();
+  if (v >= 4) (void)r.Int8();  // isolation level
   if (v >= 7) {
     (void)r.Int32();  // session id
     (void)r.Int32();  // session epoch
@@ -989,6 +989,7 @@ bool Server::Impl::HandleListOffsets(const std::shared_ptr<Connection>& c, uint6
       const int32_t partition = r.Int32();
       if (v >= 4) (void)r.Int32();
       const int64_t ts = r.Int64();
+      if (v == 0) (void)r.Int32();  // max number of offsets
       if (flex) r.SkipTaggedFields();
       ErrorCode error = kNone;
       int64_t offset = -1;
@@ -1013,8 +1014,13 @@ bool Server::Impl::HandleListOffsets(const std::shared_ptr<Connection>& c, uint6
       }
       w.Int32(partition);
       w.Int16(error);
-      w.Int64(-1);  // timestamp of the offset found: not tracked
-      w.Int64(offset);
+      if (v == 0) {
+        w.ArrayLength(offset >= 0 ? 1 : 0, false);
+        if (offset >= 0) w.Int64(offset);
+      } else {
+        w.Int64(-1);  // timestamp of the offset found: not tracked
+        w.Int64(offset);
+      }
       if (v >= 4) w.Int32(0);
       if (flex) w.EmptyTaggedFields();
     }
