@@ -174,6 +174,18 @@ int FlexibleFrom(int16_t api_key) {
       return 9;
     case kFindCoordinator:
       return 3;
+    case kOffsetCommit:
+      return 8;
+    case kOffsetFetch:
+      return 6;
+    case kJoinGroup:
+      return 6;
+    case kHeartbeat:
+    case kLeaveGroup:
+    case kSyncGroup:
+      return 4;
+    case kListGroups:
+      return 3;
     case kApiVersions:
       return 3;
     case kInitProducerId:

@@ -16,6 +16,7 @@
 
 #include "pinpipe/broker/embedded_broker.h"
 #include "pinpipe/http/server.h"
+#include "pinpipe/kafka_api/group_coordinator.h"
 #include "pinpipe/kafka_api/protocol.h"
 #include "pinpipe/kafka_api/records.h"
 
@@ -32,8 +33,10 @@ struct Served {
 // Versions chosen so current clients (librdkafka 2.x, Java 4.x, kafkajs)
 // negotiate a common one; see docs/kafka-protocol.md.
 constexpr Served kServed[] = {
-    {kProduce, 0, 9},   {kFetch, 0, 12},      {kListOffsets, 0, 7},
-    {kMetadata, 0, 12}, {kApiVersions, 0, 3}, {kInitProducerId, 0, 4},
+    {kProduce, 0, 9},     {kFetch, 0, 12},         {kListOffsets, 0, 7},     {kMetadata, 0, 12},
+    {kApiVersions, 0, 3}, {kInitProducerId, 0, 4}, {kFindCoordinator, 0, 4}, {kJoinGroup, 0, 7},
+    {kSyncGroup, 0, 5},   {kHeartbeat, 0, 4},      {kLeaveGroup, 0, 4},      {kOffsetCommit, 0, 8},
+    {kOffsetFetch, 0, 7}, {kListGroups, 0, 4},
 };
 
 // Requests read ahead on one connection before reading pauses.
@@ -44,6 +47,7 @@ struct RequestHeader {
   int16_t api_version = 0;
   int32_t correlation_id = 0;
   bool flexible = false;
+  std::string client_id;
 };
 
 ErrorCode ToErrorCode(const Status& s) {
@@ -189,6 +193,15 @@ class Server::Impl {
                          Reader& r);
   bool HandleInitProducerId(const std::shared_ptr<Connection>& c, uint64_t seq,
                             const RequestHeader& h, Reader& r);
+  using Conn = std::shared_ptr<Connection>;
+  bool HandleFindCoordinator(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
+  bool HandleJoinGroup(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
+  bool HandleSyncGroup(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
+  bool HandleHeartbeat(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
+  bool HandleLeaveGroup(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
+  bool HandleOffsetCommit(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
+  bool HandleOffsetFetch(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
+  bool HandleListGroups(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
   // Appends the Fetch response into `frame`; returns the record bytes.
   int64_t BuildFetch(FetchState& st, std::string* frame);
   void RetryFetch(const std::shared_ptr<FetchState>& st, bool final);
@@ -219,6 +232,10 @@ class Server::Impl {
   bool stop_waiter_ = false;
   std::vector<std::weak_ptr<FetchState>> waiting_;
   std::thread waiter_;
+
+  GroupCoordinator groups_;
+  // Offset commits wait for the log's fsync: off the I/O threads.
+  std::unique_ptr<asio::thread_pool> blocking_;
 
   std::mutex producers_mu_;
   std::map<std::tuple<int64_t, std::string, int32_t>, ProducerState, std::less<>> producers_;
@@ -295,7 +312,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     h.api_key = r.Int16();
     h.api_version = r.Int16();
     h.correlation_id = r.Int32();
-    (void)r.NullableString(false);  // client id
+    h.client_id = std::string(r.NullableString(false).value_or("client"));
     const auto [min, max] = SupportedVersions(h.api_key);
     if (min < 0) {
       spdlog::debug("kafka_api: unknown API key {}: closing", h.api_key);
@@ -390,6 +407,7 @@ Status Server::Impl::Start() {
   for (auto& ctx : contexts_) {
     threads_.emplace_back([c = ctx.get()] { c->run(); });
   }
+  blocking_ = std::make_unique<asio::thread_pool>(2);
   waiter_ = std::thread([this] { WaitLoop(); });
   running_ = true;
   return Status::Ok();
@@ -413,6 +431,7 @@ void Server::Impl::Stop() {
   }
   wait_cv_.notify_all();
   if (waiter_.joinable()) waiter_.join();
+  blocking_->join();  // commits in flight finish and post their answers
   for (auto& ctx : contexts_) ctx->stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
@@ -443,7 +462,12 @@ void Server::Impl::Accept() {
 void Server::Impl::WaitLoop() {
   log::DataNotifier* notifier = embedded_ ? &embedded_->log().notifier() : nullptr;
   uint64_t seen = notifier ? notifier->sequence() : 0;
+  auto next_tick = Clock::now();
   while (true) {
+    if (Clock::now() >= next_tick) {
+      groups_.Tick();  // session timeouts and overdue rebalances
+      next_tick = Clock::now() + std::chrono::milliseconds(100);
+    }
     {
       std::unique_lock lock(wait_mu_);
       if (stop_waiter_) return;
@@ -518,6 +542,22 @@ bool Server::Impl::Handle(const std::shared_ptr<Connection>& c, uint64_t seq,
       return HandleListOffsets(c, seq, h, r);
     case kInitProducerId:
       return HandleInitProducerId(c, seq, h, r);
+    case kFindCoordinator:
+      return HandleFindCoordinator(c, seq, h, r);
+    case kJoinGroup:
+      return HandleJoinGroup(c, seq, h, r);
+    case kSyncGroup:
+      return HandleSyncGroup(c, seq, h, r);
+    case kHeartbeat:
+      return HandleHeartbeat(c, seq, h, r);
+    case kLeaveGroup:
+      return HandleLeaveGroup(c, seq, h, r);
+    case kOffsetCommit:
+      return HandleOffsetCommit(c, seq, h, r);
+    case kOffsetFetch:
+      return HandleOffsetFetch(c, seq, h, r);
+    case kListGroups:
+      return HandleListGroups(c, seq, h, r);
     default:
       return false;
   }
@@ -1064,6 +1104,364 @@ bool Server::Impl::HandleInitProducerId(const std::shared_ptr<Connection>& c, ui
       w.Int64(next_producer_id_.fetch_add(1));
       w.Int16(0);
     }
+  }
+  if (flex) w.EmptyTaggedFields();
+  EndFrame(&frame);
+  c->Finish(seq, std::move(frame));
+  return true;
+}
+
+bool Server::Impl::HandleFindCoordinator(const Conn& c, uint64_t seq, const RequestHeader& h,
+                                         Reader& r) {
+  const int16_t v = h.api_version;
+  const bool flex = h.flexible;
+  std::vector<std::string> keys;
+  if (v <= 3) keys.emplace_back(r.String(flex));
+  if (v >= 1) (void)r.Int8();  // key type: group or transaction, one coordinator for both
+  if (v >= 4) {
+    const int32_t n = r.ArrayLength(flex);
+    for (int32_t i = 0; i < n && r.ok(); ++i) keys.emplace_back(r.String(flex));
+  }
+  if (flex) r.SkipTaggedFields();
+  if (!r.ok()) return false;
+  std::string frame = StartFrame(h);
+  Writer w(&frame);
+  if (v >= 1) w.Int32(0);
+  if (v <= 3) {
+    w.Int16(kNone);
+    if (v >= 1) w.NullableString(std::nullopt, flex);
+    w.Int32(0);
+    w.String(advertised_host_, flex);
+    w.Int32(port_);
+  } else {
+    w.ArrayLength(static_cast<int32_t>(keys.size()), flex);
+    for (const std::string& k : keys) {
+      w.String(k, flex);
+      w.Int32(0);
+      w.String(advertised_host_, flex);
+      w.Int32(port_);
+      w.Int16(kNone);
+      w.NullableString(std::nullopt, flex);
+      w.EmptyTaggedFields();
+    }
+  }
+  if (flex) w.EmptyTaggedFields();
+  EndFrame(&frame);
+  c->Finish(seq, std::move(frame));
+  return true;
+}
+
+bool Server::Impl::HandleJoinGroup(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r) {
+  const int16_t v = h.api_version;
+  const bool flex = h.flexible;
+  const std::string group(r.String(flex));
+  const int32_t session_timeout = r.Int32();
+  const int32_t rebalance_timeout = v >= 1 ? r.Int32() : session_timeout;
+  const std::string member(r.String(flex));
+  if (v >= 5) (void)r.NullableString(flex);  // static membership is not served
+  const std::string protocol_type(r.String(flex));
+  GroupCoordinator::Protocols protocols;
+  const int32_t n = r.ArrayLength(flex);
+  for (int32_t i = 0; i < n && r.ok(); ++i) {
+    std::string name(r.String(flex));
+    std::string meta(r.NullableBytes(flex).value_or(""));
+    if (flex) r.SkipTaggedFields();
+    protocols.emplace_back(std::move(name), std::move(meta));
+  }
+  if (flex) r.SkipTaggedFields();
+  if (!r.ok()) return false;
+  RequestHeader hdr = h;
+  groups_.Join(group, member, h.client_id, session_timeout, rebalance_timeout, protocol_type,
+               std::move(protocols), [c, seq, hdr](JoinResult res) {
+                 const int16_t v = hdr.api_version;
+                 const bool flex = hdr.flexible;
+                 std::string frame = StartFrame(hdr);
+                 Writer w(&frame);
+                 if (v >= 2) w.Int32(0);
+                 w.Int16(res.error);
+                 w.Int32(res.generation);
+                 if (v >= 7) w.NullableString(res.protocol_type, flex);
+                 if (v >= 7) {
+                   w.NullableString(res.protocol_name, flex);
+                 } else {
+                   w.String(res.protocol_name, flex);
+                 }
+                 w.String(res.leader, flex);
+                 w.String(res.member_id, flex);
+                 w.ArrayLength(static_cast<int32_t>(res.members.size()), flex);
+                 for (const auto& [id, meta] : res.members) {
+                   w.String(id, flex);
+                   if (v >= 5) w.NullableString(std::nullopt, flex);
+                   w.Bytes(meta, flex);
+                   if (flex) w.EmptyTaggedFields();
+                 }
+                 if (flex) w.EmptyTaggedFields();
+                 EndFrame(&frame);
+                 c->FinishFromAnyThread(seq, std::move(frame));
+               });
+  return true;
+}
+
+bool Server::Impl::HandleSyncGroup(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r) {
+  const int16_t v = h.api_version;
+  const bool flex = h.flexible;
+  const std::string group(r.String(flex));
+  const int32_t generation = r.Int32();
+  const std::string member(r.String(flex));
+  if (v >= 3) (void)r.NullableString(flex);
+  if (v >= 5) {
+    (void)r.NullableString(flex);
+    (void)r.NullableString(flex);
+  }
+  std::vector<std::pair<std::string, std::string>> assignments;
+  const int32_t n = r.ArrayLength(flex);
+  for (int32_t i = 0; i < n && r.ok(); ++i) {
+    std::string id(r.String(flex));
+    std::string a(r.NullableBytes(flex).value_or(""));
+    if (flex) r.SkipTaggedFields();
+    assignments.emplace_back(std::move(id), std::move(a));
+  }
+  if (flex) r.SkipTaggedFields();
+  if (!r.ok()) return false;
+  RequestHeader hdr = h;
+  groups_.Sync(group, generation, member, std::move(assignments), [c, seq, hdr](SyncResult res) {
+    const int16_t v = hdr.api_version;
+    const bool flex = hdr.flexible;
+    std::string frame = StartFrame(hdr);
+    Writer w(&frame);
+    if (v >= 1) w.Int32(0);
+    w.Int16(res.error);
+    if (v >= 5) {
+      w.NullableString(res.protocol_type, flex);
+      w.NullableString(res.protocol_name, flex);
+    }
+    w.Bytes(res.assignment, flex);
+    if (flex) w.EmptyTaggedFields();
+    EndFrame(&frame);
+    c->FinishFromAnyThread(seq, std::move(frame));
+  });
+  return true;
+}
+
+bool Server::Impl::HandleHeartbeat(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r) {
+  const bool flex = h.flexible;
+  const std::string group(r.String(flex));
+  const int32_t generation = r.Int32();
+  const std::string member(r.String(flex));
+  if (h.api_version >= 3) (void)r.NullableString(flex);
+  if (flex) r.SkipTaggedFields();
+  if (!r.ok()) return false;
+  std::string frame = StartFrame(h);
+  Writer w(&frame);
+  if (h.api_version >= 1) w.Int32(0);
+  w.Int16(groups_.Heartbeat(group, generation, member));
+  if (flex) w.EmptyTaggedFields();
+  EndFrame(&frame);
+  c->Finish(seq, std::move(frame));
+  return true;
+}
+
+bool Server::Impl::HandleLeaveGroup(const Conn& c, uint64_t seq, const RequestHeader& h,
+                                    Reader& r) {
+  const int16_t v = h.api_version;
+  const bool flex = h.flexible;
+  const std::string group(r.String(flex));
+  std::vector<std::string> members;
+  if (v <= 2) {
+    members.emplace_back(r.String(flex));
+  } else {
+    const int32_t n = r.ArrayLength(flex);
+    for (int32_t i = 0; i < n && r.ok(); ++i) {
+      members.emplace_back(r.String(flex));
+      (void)r.NullableString(flex);
+      if (flex) r.SkipTaggedFields();
+    }
+  }
+  if (flex) r.SkipTaggedFields();
+  if (!r.ok()) return false;
+  std::vector<int16_t> errors;
+  for (const auto& m : members) errors.push_back(groups_.Leave(group, m));
+  std::string frame = StartFrame(h);
+  Writer w(&frame);
+  if (v >= 1) w.Int32(0);
+  w.Int16(v <= 2 && !errors.empty() ? errors[0] : int16_t{kNone});
+  if (v >= 3) {
+    w.ArrayLength(static_cast<int32_t>(members.size()), flex);
+    for (size_t i = 0; i < members.size(); ++i) {
+      w.String(members[i], flex);
+      w.NullableString(std::nullopt, flex);
+      w.Int16(errors[i]);
+      if (flex) w.EmptyTaggedFields();
+    }
+  }
+  if (flex) w.EmptyTaggedFields();
+  EndFrame(&frame);
+  c->Finish(seq, std::move(frame));
+  return true;
+}
+
+bool Server::Impl::HandleOffsetCommit(const Conn& c, uint64_t seq, const RequestHeader& h,
+                                      Reader& r) {
+  const int16_t v = h.api_version;
+  const bool flex = h.flexible;
+  std::string group(r.String(flex));
+  int32_t generation = -1;
+  std::string member;
+  if (v >= 1) {
+    generation = r.Int32();
+    member = std::string(r.String(flex));
+  }
+  if (v >= 7) (void)r.NullableString(flex);
+  if (v >= 2 && v <= 4) (void)r.Int64();  // retention
+  struct Topic {
+    std::string name;
+    std::vector<std::pair<int32_t, int64_t>> parts;
+  };
+  std::vector<Topic> topics;
+  const int32_t nt = r.ArrayLength(flex);
+  for (int32_t i = 0; i < nt && r.ok(); ++i) {
+    Topic& t = topics.emplace_back();
+    t.name = std::string(r.String(flex));
+    const int32_t np = r.ArrayLength(flex);
+    for (int32_t j = 0; j < np && r.ok(); ++j) {
+      const int32_t p = r.Int32();
+      const int64_t offset = r.Int64();
+      if (v >= 6) (void)r.Int32();
+      if (v == 1) (void)r.Int64();
+      (void)r.NullableString(flex);  // metadata
+      if (flex) r.SkipTaggedFields();
+      t.parts.emplace_back(p, offset);
+    }
+    if (flex) r.SkipTaggedFields();
+  }
+  if (flex) r.SkipTaggedFields();
+  if (!r.ok()) return false;
+  const int16_t check = groups_.CheckCommit(group, generation, member);
+  RequestHeader hdr = h;
+  produces_in_flight_.fetch_add(1);
+  asio::post(*blocking_,
+             [this, c, seq, hdr, group = std::move(group), topics = std::move(topics), check] {
+               const bool flex = hdr.flexible;
+               std::string frame = StartFrame(hdr);
+               Writer w(&frame);
+               if (hdr.api_version >= 3) w.Int32(0);
+               w.ArrayLength(static_cast<int32_t>(topics.size()), flex);
+               for (const Topic& t : topics) {
+                 int16_t error = check;
+                 if (error == kNone) {
+                   std::vector<broker::TopicPartitionOffset> offsets;
+                   for (const auto& [p, o] : t.parts) offsets.push_back({t.name, p, o});
+                   error = ToErrorCode(broker_.CommitOffsets(group, offsets));
+                 }
+                 w.String(t.name, flex);
+                 w.ArrayLength(static_cast<int32_t>(t.parts.size()), flex);
+                 for (const auto& [p, o] : t.parts) {
+                   w.Int32(p);
+                   w.Int16(error);
+                   if (flex) w.EmptyTaggedFields();
+                 }
+                 if (flex) w.EmptyTaggedFields();
+               }
+               if (flex) w.EmptyTaggedFields();
+               EndFrame(&frame);
+               c->FinishFromAnyThread(seq, std::move(frame));
+               produces_in_flight_.fetch_sub(1);
+             });
+  return true;
+}
+
+bool Server::Impl::HandleOffsetFetch(const Conn& c, uint64_t seq, const RequestHeader& h,
+                                     Reader& r) {
+  const int16_t v = h.api_version;
+  const bool flex = h.flexible;
+  const std::string group(r.String(flex));
+  std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>> topics;
+  const int32_t nt = r.ArrayLength(flex);
+  if (nt >= 0) {
+    topics.emplace();
+    for (int32_t i = 0; i < nt && r.ok(); ++i) {
+      auto& t = topics->emplace_back();
+      t.first = std::string(r.String(flex));
+      const int32_t np = r.ArrayLength(flex, 4);
+      for (int32_t j = 0; j < np && r.ok(); ++j) t.second.push_back(r.Int32());
+      if (flex) r.SkipTaggedFields();
+    }
+  }
+  if (v >= 7) (void)r.Bool();
+  if (flex) r.SkipTaggedFields();
+  if (!r.ok()) return false;
+  if (!topics) {  // every topic with a committed offset
+    topics.emplace();
+    if (auto all = broker_.ListTopics(); all.ok()) {
+      for (const auto& name : *all) {
+        auto committed = broker_.FetchCommittedOffsets(group, name);
+        if (!committed.ok() || committed->empty()) continue;
+        auto& t = topics->emplace_back();
+        t.first = name;
+        for (const auto& o : *committed) t.second.push_back(o.partition);
+      }
+    }
+  }
+  std::string frame = StartFrame(h);
+  Writer w(&frame);
+  if (v >= 3) w.Int32(0);
+  w.ArrayLength(static_cast<int32_t>(topics->size()), flex);
+  for (const auto& [name, parts] : *topics) {
+    auto committed = broker_.FetchCommittedOffsets(group, name);
+    w.String(name, flex);
+    w.ArrayLength(static_cast<int32_t>(parts.size()), flex);
+    for (int32_t p : parts) {
+      int64_t offset = -1;
+      if (committed.ok()) {
+        for (const auto& o : *committed) {
+          if (o.partition == p) offset = o.offset;
+        }
+      }
+      w.Int32(p);
+      w.Int64(offset);
+      if (v >= 5) w.Int32(-1);
+      w.NullableString("", flex);
+      w.Int16(committed.ok() || committed.status().code() == StatusCode::kNotFound
+                  ? kNone
+                  : ToErrorCode(committed.status()));
+      if (flex) w.EmptyTaggedFields();
+    }
+    if (flex) w.EmptyTaggedFields();
+  }
+  if (v >= 2) w.Int16(kNone);
+  if (flex) w.EmptyTaggedFields();
+  EndFrame(&frame);
+  c->Finish(seq, std::move(frame));
+  return true;
+}
+
+bool Server::Impl::HandleListGroups(const Conn& c, uint64_t seq, const RequestHeader& h,
+                                    Reader& r) {
+  const int16_t v = h.api_version;
+  const bool flex = h.flexible;
+  std::vector<std::string> states;
+  if (v >= 4) {
+    const int32_t n = r.ArrayLength(flex);
+    for (int32_t i = 0; i < n && r.ok(); ++i) states.emplace_back(r.String(flex));
+  }
+  if (flex) r.SkipTaggedFields();
+  if (!r.ok()) return false;
+  auto groups = groups_.List();
+  if (!states.empty()) {
+    std::erase_if(groups, [&](const auto& g) {
+      return std::find(states.begin(), states.end(), g.state) == states.end();
+    });
+  }
+  std::string frame = StartFrame(h);
+  Writer w(&frame);
+  if (v >= 1) w.Int32(0);
+  w.Int16(kNone);
+  w.ArrayLength(static_cast<int32_t>(groups.size()), flex);
+  for (const auto& g : groups) {
+    w.String(g.group, flex);
+    w.String(g.protocol_type, flex);
+    if (v >= 4) w.String(g.state, flex);
+    if (flex) w.EmptyTaggedFields();
   }
   if (flex) w.EmptyTaggedFields();
   EndFrame(&frame);
