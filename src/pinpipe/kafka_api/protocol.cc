@@ -186,6 +186,10 @@ int FlexibleFrom(int16_t api_key) {
       return 4;
     case kListGroups:
       return 3;
+    case kCreateTopics:
+      return 5;
+    case kDeleteTopics:
+      return 4;
     case kApiVersions:
       return 3;
     case kInitProducerId:

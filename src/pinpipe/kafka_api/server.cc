@@ -6,6 +6,7 @@
 #include <boost/asio.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -36,7 +37,7 @@ constexpr Served kServed[] = {
     {kProduce, 0, 9},     {kFetch, 0, 12},         {kListOffsets, 0, 7},     {kMetadata, 0, 12},
     {kApiVersions, 0, 3}, {kInitProducerId, 0, 4}, {kFindCoordinator, 0, 4}, {kJoinGroup, 0, 7},
     {kSyncGroup, 0, 5},   {kHeartbeat, 0, 4},      {kLeaveGroup, 0, 4},      {kOffsetCommit, 0, 8},
-    {kOffsetFetch, 0, 7}, {kListGroups, 0, 4},
+    {kOffsetFetch, 0, 7}, {kListGroups, 0, 4},     {kCreateTopics, 0, 7},    {kDeleteTopics, 0, 6},
 };
 
 // Requests read ahead on one connection before reading pauses.
@@ -202,6 +203,8 @@ class Server::Impl {
   bool HandleOffsetCommit(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
   bool HandleOffsetFetch(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
   bool HandleListGroups(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
+  bool HandleCreateTopics(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
+  bool HandleDeleteTopics(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
   // Appends the Fetch response into `frame`; returns the record bytes.
   int64_t BuildFetch(FetchState& st, std::string* frame);
   void RetryFetch(const std::shared_ptr<FetchState>& st, bool final);
@@ -558,6 +561,10 @@ bool Server::Impl::Handle(const std::shared_ptr<Connection>& c, uint64_t seq,
       return HandleOffsetFetch(c, seq, h, r);
     case kListGroups:
       return HandleListGroups(c, seq, h, r);
+    case kCreateTopics:
+      return HandleCreateTopics(c, seq, h, r);
+    case kDeleteTopics:
+      return HandleDeleteTopics(c, seq, h, r);
     default:
       return false;
   }
@@ -1466,6 +1473,171 @@ bool Server::Impl::HandleListGroups(const Conn& c, uint64_t seq, const RequestHe
   if (flex) w.EmptyTaggedFields();
   EndFrame(&frame);
   c->Finish(seq, std::move(frame));
+  return true;
+}
+
+bool Server::Impl::HandleCreateTopics(const Conn& c, uint64_t seq, const RequestHeader& h,
+                                      Reader& r) {
+  const bool flex = h.flexible;
+  struct Create {
+    std::string name;
+    int32_t partitions;
+    int16_t replication;
+    bool explicit_assignment = false;
+    std::vector<std::pair<std::string, std::optional<std::string>>> configs;
+  };
+  std::vector<Create> creates;
+  const int32_t n = r.ArrayLength(flex);
+  for (int32_t i = 0; i < n && r.ok(); ++i) {
+    Create& t = creates.emplace_back();
+    t.name = std::string(r.String(flex));
+    t.partitions = r.Int32();
+    t.replication = r.Int16();
+    const int32_t na = r.ArrayLength(flex);
+    for (int32_t j = 0; j < na && r.ok(); ++j) {
+      (void)r.Int32();
+      const int32_t nb = r.ArrayLength(flex, 4);
+      (void)r.Raw(static_cast<size_t>(std::max(nb, 0)) * 4);
+      if (flex) r.SkipTaggedFields();
+      t.explicit_assignment = true;
+    }
+    const int32_t nc = r.ArrayLength(flex);
+    for (int32_t j = 0; j < nc && r.ok(); ++j) {
+      std::string key(r.String(flex));
+      auto value = r.NullableString(flex);
+      if (flex) r.SkipTaggedFields();
+      t.configs.emplace_back(std::move(key),
+                             value ? std::optional<std::string>(*value) : std::nullopt);
+    }
+    if (flex) r.SkipTaggedFields();
+  }
+  (void)r.Int32();  // timeout
+  const bool validate_only = h.api_version >= 1 && r.Bool();
+  if (flex) r.SkipTaggedFields();
+  if (!r.ok()) return false;
+  RequestHeader hdr = h;
+  produces_in_flight_.fetch_add(1);
+  asio::post(*blocking_, [this, c, seq, hdr, creates = std::move(creates), validate_only] {
+    const int16_t v = hdr.api_version;
+    const bool flex = hdr.flexible;
+    std::string frame = StartFrame(hdr);
+    Writer w(&frame);
+    if (v >= 2) w.Int32(0);
+    w.ArrayLength(static_cast<int32_t>(creates.size()), flex);
+    for (const Create& t : creates) {
+      broker::TopicConfig tc;
+      tc.partitions = t.partitions < 0 ? options_.default_partitions : t.partitions;
+      int16_t error = kNone;
+      std::string message;
+      for (const auto& [key, value] : t.configs) {
+        if (!value) continue;
+        char* end = nullptr;
+        const long long num = std::strtoll(value->c_str(), &end, 10);
+        const bool numeric = end != value->c_str() && *end == '\0';
+        if (key == "retention.ms" && numeric) {
+          tc.retention_ms = num;
+        } else if (key == "retention.bytes" && numeric) {
+          tc.retention_bytes = num;
+        } else if (key == "segment.bytes" && numeric) {
+          tc.segment_bytes = num;
+        } else if (key == "retention.ms" || key == "retention.bytes" || key == "segment.bytes") {
+          error = kInvalidConfig;
+          message = "bad value for " + key;
+        }  // other topic configs are accepted and not applied (docs/kafka-protocol.md)
+      }
+      if (!ValidTopicName(t.name)) {
+        error = kInvalidTopicException;
+        message = "topic names are 1-249 of [a-zA-Z0-9._-], not . or ..";
+      } else if (t.explicit_assignment || (t.replication != -1 && t.replication != 1)) {
+        error = kInvalidReplicationFactor;
+        message = "this broker has one node: replication factor 1 only";
+      } else if (tc.partitions < 1) {
+        error = kInvalidPartitions;
+        message = "partitions must be at least 1";
+      } else if (error == kNone && !validate_only) {
+        Status s = broker_.CreateTopic(t.name, tc);
+        if (s.code() == StatusCode::kAlreadyExists) {
+          error = kTopicAlreadyExists;
+        } else if (s.code() == StatusCode::kInvalidArgument) {
+          error = kInvalidConfig;
+        } else {
+          error = ToErrorCode(s);
+        }
+        if (!s.ok()) message = s.message();
+      } else if (error == kNone && broker_.DescribeTopic(t.name).ok()) {
+        error = kTopicAlreadyExists;
+      }
+      w.String(t.name, flex);
+      if (v >= 7) w.Uuid(error == kNone ? TopicId(t.name) : std::string(16, '\0'));
+      w.Int16(error);
+      if (v >= 1) {
+        w.NullableString(message.empty() ? std::nullopt : std::optional<std::string_view>(message),
+                         flex);
+      }
+      if (v >= 5) {
+        w.Int32(error == kNone ? tc.partitions : -1);
+        w.Int16(error == kNone ? 1 : -1);
+        w.ArrayLength(-1, flex);  // configs: not reported
+      }
+      if (flex) w.EmptyTaggedFields();
+    }
+    if (flex) w.EmptyTaggedFields();
+    EndFrame(&frame);
+    c->FinishFromAnyThread(seq, std::move(frame));
+    produces_in_flight_.fetch_sub(1);
+  });
+  return true;
+}
+
+bool Server::Impl::HandleDeleteTopics(const Conn& c, uint64_t seq, const RequestHeader& h,
+                                      Reader& r) {
+  const int16_t v = h.api_version;
+  const bool flex = h.flexible;
+  std::vector<std::optional<std::string>> names;
+  const int32_t n = r.ArrayLength(flex);
+  for (int32_t i = 0; i < n && r.ok(); ++i) {
+    if (v >= 6) {
+      auto name = r.NullableString(flex);
+      (void)r.Uuid();
+      if (flex) r.SkipTaggedFields();
+      names.push_back(name ? std::optional<std::string>(*name) : std::nullopt);
+    } else {
+      names.emplace_back(std::string(r.String(flex)));
+    }
+  }
+  (void)r.Int32();
+  if (flex) r.SkipTaggedFields();
+  if (!r.ok()) return false;
+  RequestHeader hdr = h;
+  produces_in_flight_.fetch_add(1);
+  asio::post(*blocking_, [this, c, seq, hdr, names = std::move(names)] {
+    const int16_t v = hdr.api_version;
+    const bool flex = hdr.flexible;
+    std::string frame = StartFrame(hdr);
+    Writer w(&frame);
+    if (v >= 1) w.Int32(0);
+    w.ArrayLength(static_cast<int32_t>(names.size()), flex);
+    for (const auto& name : names) {
+      // Topics by id only: the embedded log has no ids to look up.
+      const int16_t error =
+          !name ? int16_t{kUnknownTopicOrPartition}
+                : (!ValidTopicName(*name) ? int16_t{kInvalidTopicException}
+                                          : int16_t{ToErrorCode(broker_.DeleteTopic(*name))});
+      if (v >= 6) {
+        w.NullableString(name ? std::optional<std::string_view>(*name) : std::nullopt, flex);
+        w.Uuid(name ? TopicId(*name) : std::string(16, '\0'));
+      } else {
+        w.String(name.value_or(""), flex);
+      }
+      w.Int16(error);
+      if (v >= 5) w.NullableString(std::nullopt, flex);
+      if (flex) w.EmptyTaggedFields();
+    }
+    if (flex) w.EmptyTaggedFields();
+    EndFrame(&frame);
+    c->FinishFromAnyThread(seq, std::move(frame));
+    produces_in_flight_.fetch_sub(1);
+  });
   return true;
 }
 
