@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <thread>
 
@@ -245,6 +246,82 @@ TEST_F(KafkaApiTest, BadFramesCloseTheConnectionAndStoreNothing) {
   // Nothing partial was stored and the server still serves.
   EXPECT_TRUE(server_->running());
   EXPECT_EQ(Kcat({"-C", "-t", "safe", "-e", "-f", "%s\\n"}).out, "ok\n");
+}
+
+TEST_F(KafkaApiTest, PinpipeKafkaBrokerCreatesProducesAndConsumesInAGroup) {
+  // pinpipe's own Kafka backend (librdkafka's admin, producer and consumer
+  // group) pointed at this pinpipe.
+  const std::vector<std::string> kafka = {PinpipeBinary(), "--set", "broker.type=kafka", "--set",
+                                          "kafka.bootstrap.servers=" + Bootstrap()};
+  auto run = [&](std::vector<std::string> args, const std::string& input = "") {
+    std::vector<std::string> argv = kafka;
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv, input, {}, 60s);
+  };
+  CommandResult r = run({"topics", "create", "--topic", "two", "--partitions", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run({"topics", "create", "--topic", "bad name"});
+  EXPECT_NE(r.exit_code, 0);
+  r = run({"topics", "describe", "--topic", "two"});
+  EXPECT_NE(r.out.find("PartitionCount: 2"), std::string::npos) << r.out << r.err;
+  r = run({"produce", "--topic", "two"}, "a\nb\nc\nd\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run({"consume", "--topic", "two", "--group", "cli", "--from-beginning", "--max", "4",
+           "--timeout", "20"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string sorted = r.out;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, "\n\n\n\nabcd") << r.out;
+  // The group's offsets are the broker's: a second run has nothing left.
+  r = run({"consume", "--topic", "two", "--group", "cli", "--from-beginning", "--timeout", "5"});
+  EXPECT_EQ(r.out, "") << r.err;
+  r = run({"topics", "delete", "--topic", "two"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(run({"topics", "list"}).out.find("two"), std::string::npos);
+}
+
+TEST_F(KafkaApiTest, TwoKcatGroupMembersSplitThePartitions) {
+  // kcat cannot create topics: create two partitions through the protocol
+  // (CreateTopics) with pinpipe's Kafka backend.
+  CommandResult r = RunCommand({PinpipeBinary(), "--set", "broker.type=kafka", "--set",
+                                "kafka.bootstrap.servers=" + Bootstrap(), "topics", "create",
+                                "--topic", "split", "--partitions", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(Kcat({"-P", "-t", "split", "-p", "0"}, "a0\nb0\n").exit_code, 0);
+  ASSERT_EQ(Kcat({"-P", "-t", "split", "-p", "1"}, "a1\nb1\n").exit_code, 0);
+  auto member = [&](const std::string& name) {
+    return std::make_unique<Process>(
+        ProcessOptions{.argv = {"kcat", "-b", Bootstrap(), "-G", "pair", "split", "-o", "beginning",
+                                "-f", name + " %s p%p\\n", "-X", "heartbeat.interval.ms=200", "-X",
+                                "session.timeout.ms=6000"}});
+  };
+  auto one = member("one");
+  std::this_thread::sleep_for(2s);
+  auto two = member("two");
+  // Wait until both have an assignment of one partition each.
+  bool split = false;
+  for (int i = 0; i < 100 && !split; ++i) {
+    std::this_thread::sleep_for(200ms);
+    const std::string a = one->Output(), b = two->Output();
+    // One rebalanced when two joined: it revoked and was assigned again.
+    split = b.find("assigned: split [") != std::string::npos &&
+            a.find("revoked") != std::string::npos && a.rfind("assigned: ") > a.rfind("revoked");
+  }
+  const std::string a = one->Output(), b = two->Output();
+  ASSERT_TRUE(split) << "one:\n" << a << "\ntwo:\n" << b;
+  // The last assignment of each names one partition, and they differ.
+  auto last_assigned = [](const std::string& out) {
+    const size_t at = out.rfind("assigned: ");
+    return out.substr(at, out.find('\n', at) - at);
+  };
+  EXPECT_NE(last_assigned(a), last_assigned(b));
+  EXPECT_EQ(last_assigned(b).find(','), std::string::npos) << b;
+  for (const char* rec : {"a0 p0", "b0 p0", "a1 p1", "b1 p1"}) {
+    EXPECT_NE((a + b).find(rec), std::string::npos) << rec << "\n" << a << b;
+  }
+  ASSERT_EQ(RunCommand({"curl", "-s", "-o", "/dev/null", Rest() + "/healthz"}).exit_code, 0);
+  one->Stop();
+  two->Stop();
 }
 
 }  // namespace
