@@ -203,7 +203,8 @@ int16_t GroupCoordinator::CheckCommit(const std::string& group, int32_t generati
   std::lock_guard lock(mu_);
   auto git = groups_.find(group);
   if (git == groups_.end() || !git->second.members.contains(member_id)) return kUnknownMemberId;
-  if (git->second.state == State::kPreparing) return kRebalanceInProgress;
+  // Like Kafka, a member may still commit for its generation while a
+  // rebalance is being prepared (it does so when its partitions are revoked).
   if (git->second.generation != generation) return kIllegalGeneration;
   return kNone;
 }
