@@ -410,6 +410,35 @@ TEST_F(ServiceTest, NativeRoundTrip) {
   EXPECT_EQ(json::parse(res.body)["StreamDescriptionSummary"]["OpenShardCount"], 2);
   res = Native("ListStreams", "{}");
   EXPECT_EQ(json::parse(res.body)["StreamNames"], json::array({"n1"}));
+  // Paging, as boto3's paginators and the AWS CLI do it: one shard or stream a page, the
+  // next page asked for with the token alone.
+  res = Native("ListShards", R"({"StreamName":"n1","MaxResults":1})");
+  auto page = json::parse(res.body);
+  ASSERT_EQ(page["Shards"].size(), 1u) << res.body;
+  ASSERT_TRUE(page.contains("NextToken")) << res.body;
+  res = Native("ListShards", R"({"NextToken":")" + page["NextToken"].get<std::string>() + R"("})");
+  page = json::parse(res.body);
+  ASSERT_EQ(page["Shards"].size(), 1u) << res.body;
+  EXPECT_EQ(page["Shards"][0]["ShardId"], "shardId-000000000001");
+  EXPECT_FALSE(page.contains("NextToken")) << res.body;
+  res = Native("ListShards", R"({"NextToken":"bm9wZQ=="})");
+  EXPECT_EQ(json::parse(res.body)["__type"], "InvalidArgumentException");
+  res = Native("DescribeStream", R"({"StreamName":"n1","Limit":1})");
+  page = json::parse(res.body)["StreamDescription"];
+  EXPECT_EQ(page["Shards"].size(), 1u);
+  EXPECT_EQ(page["HasMoreShards"], true);
+  res = Native("DescribeStream",
+               R"({"StreamName":"n1","ExclusiveStartShardId":"shardId-000000000000"})");
+  page = json::parse(res.body)["StreamDescription"];
+  EXPECT_EQ(page["Shards"].size(), 1u);
+  EXPECT_EQ(page["HasMoreShards"], false);
+  ASSERT_EQ(Native("CreateStream", R"({"StreamName":"n2","ShardCount":1})").status, 200);
+  res = Native("ListStreams", R"({"Limit":1})");
+  page = json::parse(res.body);
+  EXPECT_EQ(page["StreamNames"], json::array({"n1"}));
+  ASSERT_TRUE(page.contains("NextToken")) << res.body;
+  res = Native("ListStreams", R"({"NextToken":")" + page["NextToken"].get<std::string>() + R"("})");
+  EXPECT_EQ(json::parse(res.body)["StreamNames"], json::array({"n2"}));
   res = Native("DeleteStream", R"({"StreamName":"n1"})");
   EXPECT_EQ(res.status, 200);
   res = Native("GetRecords", R"({"ShardIterator":")" + it + R"("})");
