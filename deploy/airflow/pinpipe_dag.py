@@ -55,7 +55,12 @@ SETTINGS = {
         os.path.normpath(os.path.join(HERE, "..", "spark", "pinpipe_batch.py")),
         "path of deploy/spark/pinpipe_batch.py on the worker",
     ),
-    "spark_args": ("", "more spark-submit options (--packages, --conf ...), before the script"),
+    "spark_args": (
+        "--packages io.delta:delta-spark_4.2_2.13:4.4.0"
+        " --conf spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension"
+        " --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark-submit options before the script (Delta Lake's package and settings)",
+    ),
     "databricks_conn_id": ("databricks_default", "Airflow connection to the workspace"),
     "databricks_python_file": (
         "dbfs:/pinpipe/pinpipe_batch.py",
@@ -227,8 +232,11 @@ with DAG(
     spark_submit = BashOperator(
         task_id="spark_submit",
         bash_command=(
+            f'script="{setting("spark_script")}" && '
             f'{setting("spark_submit")} --master "{setting("spark_master")}" {setting("spark_args")} '
-            f'{setting("spark_script")} ' + " ".join(f'"{p}"' for p in SPARK_PARAMETERS)
+            # The cleaning module beside the job, shipped to the executors.
+            '--py-files "$(dirname "$script")/pinpipe_clean.py" "$script" '
+            + " ".join(f'"{p}"' for p in SPARK_PARAMETERS)
         ),
     )
     databricks_cls = DatabricksSubmitRunOperator or MissingDatabricksProvider

@@ -105,11 +105,16 @@ class ParsesWithEveryEngine(unittest.TestCase):
         cmd = self.render(self.dag.get_task("spark_submit"), store="s3://my-lake/p",
                           out="s3a://my-results", spark_args="--packages io.delta:delta-spark_2.13:4.0.0")[
             "bash_command"]
-        script = os.path.join(SOURCE, "deploy", "spark", "pinpipe_batch.py")
+        script = os.path.normpath(os.path.join(SOURCE, "deploy", "spark", "pinpipe_batch.py"))
         self.assertEqual(
-            cmd, f'spark-submit --master "local[2]" --packages io.delta:delta-spark_2.13:4.0.0 '
-                 f'{os.path.normpath(script)} "--lake" "s3a://my-lake/p" "--prefix" "{PREFIX}" '
-                 f'"--out" "s3a://my-results/2026-12-01"')
+            cmd, f'script="{script}" && spark-submit --master "local[2]" '
+                 '--packages io.delta:delta-spark_2.13:4.0.0 '
+                 '--py-files "$(dirname "$script")/pinpipe_clean.py" "$script" '
+                 f'"--lake" "s3a://my-lake/p" "--prefix" "{PREFIX}" "--out" "s3a://my-results/2026-12-01"')
+        # By default Delta Lake's package and settings go with the job.
+        default = self.render(self.dag.get_task("spark_submit"))["bash_command"]
+        self.assertIn("--packages io.delta:delta-spark_", default)
+        self.assertIn("spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension", default)
         local = self.render(self.dag.get_task("spark_submit"), store="file:///srv/lake",
                             spark_master="spark://10.0.0.1:7077")["bash_command"]
         self.assertIn('--master "spark://10.0.0.1:7077"', local)
