@@ -973,8 +973,15 @@ std::string_view Kinesis::HandleNative(http::Request& request, http::Response& r
   std::string_view content_type = request.Header("content-type");
   if (content_type.substr(0, 26) != "application/x-amz-json-1.1" &&
       content_type.substr(0, 26) != "application/x-amz-json-1.0") {
-    KinesisError(response, "UnknownOperationException",
-                 "Unsupported Content-Type '" + std::string(content_type) + "'");
+    // The AWS SDK for Java (v1 and v2) sends CBOR to Kinesis by default; boto3, the AWS CLI
+    // and the JavaScript SDK send JSON. Say how to switch rather than only refusing.
+    std::string message = "Unsupported Content-Type '" + std::string(content_type) + "'";
+    if (content_type.find("cbor") != std::string_view::npos) {
+      message +=
+          ": this Kinesis API speaks JSON 1.1, not CBOR; disable CBOR in the client (AWS SDK "
+          "for Java: AWS_CBOR_DISABLED=true or -Daws.cborEnabled=false)";
+    }
+    KinesisError(response, "UnknownOperationException", message);
     return route->second;
   }
   if (options_.credentials) {

@@ -452,6 +452,12 @@ TEST_F(ServiceTest, NativeErrors) {
       res.body,
       R"({"__type":"ResourceNotFoundException","message":"Stream nope under account 000000000000 not found."})");
   EXPECT_EQ(Stored("nope"), -1);  // the native protocol never auto-creates
+  // CBOR (the Java SDK's default for Kinesis) is refused with the way out in the message.
+  res = Call("POST", "/", "\xbf\xff",
+             {{"content-type", "application/x-amz-cbor-1.1"},
+              {"x-amz-target", "Kinesis_20131202.ListStreams"}});
+  EXPECT_EQ(res.status, 400);
+  EXPECT_NE(res.body.find("AWS_CBOR_DISABLED=true"), std::string::npos) << res.body;
   ASSERT_EQ(Native("CreateStream", R"({"StreamName":"e","ShardCount":1})").status, 200);
   auto type = [&](const std::string& action, const std::string& body) {
     auto r = Native(action, body);
