@@ -98,7 +98,9 @@ TEST_F(ServeTest, CurlProducesAndReadsMetadata) {
 
 TEST_F(ServeTest, OriginalEmulatorRequestsWorkAndReadBackIdentical) {
   StartServe();
-  auto r = RunCommand({"python3", SourceDir() + "/tests/api/seed_emulator.py", Base()});
+  // The pinned requests of the peers venv (tests/peers/requirements-aws.txt).
+  auto r = RunCommand({SourceDir() + "/tests/support/peer-python", "venv",
+                       SourceDir() + "/tests/api/seed_emulator.py", Base()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << server_->Output();
   EXPECT_NE(r.out.find("kafka readback identical"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("kinesis readback identical"), std::string::npos) << r.out;

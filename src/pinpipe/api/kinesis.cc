@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -267,11 +268,29 @@ void Kinesis::DeleteStream(std::string_view name, http::Response& response) {
   Ok(response, "{}");
 }
 
-void Kinesis::DescribeStream(std::string_view name, bool summary, http::Response& response) {
+void Kinesis::DescribeStream(std::string_view name, bool summary, int64_t limit,
+                             std::string_view exclusive_start_shard_id, http::Response& response) {
+  if (limit < 1 || limit > 10000) {
+    return Validation(response, ValidationMessage(std::to_string(limit), "limit",
+                                                  "Member must have value between 1 and 10000"));
+  }
+  int32_t first = 0;
+  if (!exclusive_start_shard_id.empty()) {
+    auto after = ParseShardId(exclusive_start_shard_id);
+    if (!after) {
+      return Validation(response,
+                        ValidationMessage(exclusive_start_shard_id, "exclusiveStartShardId",
+                                          "Member must satisfy regular expression "
+                                          "pattern: [a-zA-Z0-9_.-]+"));
+    }
+    first = *after + 1;
+  }
   auto info = Lookup(name);
   if (!info.ok()) return KinesisErrorFromStatus(response, info.status());
+  first = std::min(first, info->shards);
+  const int32_t end = static_cast<int32_t>(std::min<int64_t>(info->shards, first + limit));
   std::string b;
-  b.reserve(512 + 256 * info->shards);
+  b.reserve(512 + 256 * static_cast<size_t>(end - first));
   b += summary ? "{\"StreamDescriptionSummary\":{" : "{\"StreamDescription\":{";
   b += "\"StreamName\":";
   AppendJsonString(b, info->name);
@@ -290,18 +309,51 @@ void Kinesis::DescribeStream(std::string_view name, bool summary, http::Response
     b += ",\"ConsumerCount\":0}}";
     return Ok(response, std::move(b));
   }
-  b += ",\"HasMoreShards\":false,\"Shards\":[";
-  AppendShards(name, info->shards, b);
+  b += ",\"HasMoreShards\":";
+  b += end < info->shards ? "true" : "false";
+  b += ",\"Shards\":[";
+  AppendShards(name, info->shards, first, end, b);
   b += "]}}";
   Ok(response, std::move(b));
 }
 
+namespace {
+
+// Pagination tokens: "<kind>\n<stream or empty>\n<position>", base64. They carry no secret:
+// a forged one can only list metadata the caller may list anyway.
+std::string PageToken(std::string_view kind, std::string_view stream, std::string_view pos) {
+  return Base64Encode(std::string(kind) + "\n" + std::string(stream) + "\n" + std::string(pos));
+}
+
+bool ParsePageToken(std::string_view token, std::string_view kind, std::string& stream,
+                    std::string& pos) {
+  auto raw = Base64Decode(token);
+  if (!raw) return false;
+  size_t a = raw->find('\n');
+  if (a == std::string::npos || std::string_view(*raw).substr(0, a) != kind) return false;
+  size_t b = raw->find('\n', a + 1);
+  if (b == std::string::npos) return false;
+  stream = raw->substr(a + 1, b - a - 1);
+  pos = raw->substr(b + 1);
+  return true;
+}
+
+}  // namespace
+
 void Kinesis::ListStreamsAction(int64_t limit, std::string_view exclusive_start,
-                                http::Response& response) {
+                                std::string_view next_token, http::Response& response) {
   if (limit < 1 || limit > 10000) {
     return Validation(response, ValidationMessage(std::to_string(limit), "limit",
                                                   "Member must have value between 1 and 10000"));
   }
+  std::string token_stream, token_start;
+  if (!next_token.empty()) {
+    if (!ParsePageToken(next_token, "streams", token_stream, token_start)) {
+      return InvalidArgument(response, "Invalid NextToken.");
+    }
+    exclusive_start = token_start;
+  }
+  std::string last;
   auto all = ListStreams();
   std::string names = "[", summaries = "[";
   int64_t n = 0;
@@ -317,6 +369,7 @@ void Kinesis::ListStreamsAction(int64_t limit, std::string_view exclusive_start,
       summaries += ',';
     }
     AppendJsonString(names, s.name);
+    last = s.name;
     summaries += "{\"StreamName\":";
     AppendJsonString(summaries, s.name);
     summaries += ",\"StreamARN\":";
@@ -329,19 +382,26 @@ void Kinesis::ListStreamsAction(int64_t limit, std::string_view exclusive_start,
     AppendEpochSeconds(summaries, s.created_ms);
     summaries += '}';
   }
+  std::string token;
+  if (more) {
+    token = ",\"NextToken\":";
+    AppendJsonString(token, PageToken("streams", "", last));
+  }
   Ok(response, std::string("{\"HasMoreStreams\":") + (more ? "true" : "false") +
-                   ",\"StreamNames\":" + names + "],\"StreamSummaries\":" + summaries + "]}");
+                   ",\"StreamNames\":" + names + "],\"StreamSummaries\":" + summaries + "]" +
+                   token + "}");
 }
 
-void Kinesis::AppendShards(std::string_view name, int32_t shards, std::string& b) {
+void Kinesis::AppendShards(std::string_view name, int32_t shards, int32_t first, int32_t end,
+                           std::string& b) {
   auto desc = broker_.DescribeTopic(name);
-  for (int32_t i = 0; i < shards; ++i) {
+  for (int32_t i = first; i < end; ++i) {
     int64_t start = 0;
     if (desc.ok() && i < static_cast<int32_t>(desc->partitions.size())) {
       start = desc->partitions[i].log_start_offset;
     }
     HashKeyRange r = ShardRange(i, shards);
-    if (i > 0) b += ',';
+    if (i > first) b += ',';
     b += "{\"ShardId\":\"" + ShardId(i) + "\",\"HashKeyRange\":{\"StartingHashKey\":\"" +
          U128ToDecimal(r.start) + "\",\"EndingHashKey\":\"" + U128ToDecimal(r.end) +
          "\"},\"SequenceNumberRange\":{\"StartingSequenceNumber\":\"" + SequenceNumber(i, start) +
@@ -349,12 +409,49 @@ void Kinesis::AppendShards(std::string_view name, int32_t shards, std::string& b
   }
 }
 
-void Kinesis::ListShards(std::string_view name, http::Response& response) {
+void Kinesis::ListShards(std::string_view name, int64_t max_results,
+                         std::string_view exclusive_start_shard_id, std::string_view next_token,
+                         http::Response& response) {
+  if (max_results < 1 || max_results > 10000) {
+    return Validation(response, ValidationMessage(std::to_string(max_results), "maxResults",
+                                                  "Member must have value between 1 and 10000"));
+  }
+  std::string token_stream, token_pos;
+  int32_t first = 0;
+  if (!next_token.empty()) {
+    auto pos = ParsePageToken(next_token, "shards", token_stream, token_pos)
+                   ? ParseInt(token_pos)
+                   : Result<int64_t>(InvalidArgumentError("bad token"));
+    if (!pos.ok() || *pos < 0 || (!name.empty() && name != token_stream)) {
+      return InvalidArgument(response, "Invalid NextToken.");
+    }
+    name = token_stream;
+    first = static_cast<int32_t>(std::min<int64_t>(*pos, 1 << 20));
+  } else if (!exclusive_start_shard_id.empty()) {
+    auto after = ParseShardId(exclusive_start_shard_id);
+    if (!after) {
+      return Validation(response,
+                        ValidationMessage(exclusive_start_shard_id, "exclusiveStartShardId",
+                                          "Member must satisfy regular expression "
+                                          "pattern: [a-zA-Z0-9_.-]+"));
+    }
+    first = *after + 1;
+  }
+  if (name.empty()) {
+    return InvalidArgument(response, "Either NextToken or StreamName should be provided.");
+  }
   auto info = Lookup(name);
   if (!info.ok()) return KinesisErrorFromStatus(response, info.status());
+  first = std::min(first, info->shards);
+  const int32_t end = static_cast<int32_t>(std::min<int64_t>(info->shards, first + max_results));
   std::string b = "{\"Shards\":[";
-  AppendShards(name, info->shards, b);
-  b += "]}";
+  AppendShards(name, info->shards, first, end, b);
+  b += "]";
+  if (end < info->shards) {
+    b += ",\"NextToken\":";
+    AppendJsonString(b, PageToken("shards", name, std::to_string(end)));
+  }
+  b += "}";
   Ok(response, std::move(b));
 }
 
@@ -663,7 +760,7 @@ std::string_view Kinesis::HandleGateway(http::Request& request, http::Response& 
       KinesisError(response, "MethodNotAllowed", "Method not allowed", 405);
       return finish("gateway.list_streams");
     }
-    ListStreamsAction(10000, "", response);
+    ListStreamsAction(10000, "", "", response);
     // The gateway route answers with the two fields the seed's clients read.
     if (response.status == 200) {
       auto all = ListStreams();
@@ -689,7 +786,7 @@ std::string_view Kinesis::HandleGateway(http::Request& request, http::Response& 
 
   if (sub.empty()) {
     if (m == "GET") {
-      DescribeStream(name, false, response);
+      DescribeStream(name, false, 10000, "", response);
       return finish("gateway.describe_stream");
     }
     if (m == "DELETE") {
@@ -876,8 +973,15 @@ std::string_view Kinesis::HandleNative(http::Request& request, http::Response& r
   std::string_view content_type = request.Header("content-type");
   if (content_type.substr(0, 26) != "application/x-amz-json-1.1" &&
       content_type.substr(0, 26) != "application/x-amz-json-1.0") {
-    KinesisError(response, "UnknownOperationException",
-                 "Unsupported Content-Type '" + std::string(content_type) + "'");
+    // The AWS SDK for Java (v1 and v2) sends CBOR to Kinesis by default; boto3, the AWS CLI
+    // and the JavaScript SDK send JSON. Say how to switch rather than only refusing.
+    std::string message = "Unsupported Content-Type '" + std::string(content_type) + "'";
+    if (content_type.find("cbor") != std::string_view::npos) {
+      message +=
+          ": this Kinesis API speaks JSON 1.1, not CBOR; disable CBOR in the client (AWS SDK "
+          "for Java: AWS_CBOR_DISABLED=true or -Daws.cborEnabled=false)";
+    }
+    KinesisError(response, "UnknownOperationException", message);
     return route->second;
   }
   if (options_.credentials) {
@@ -999,19 +1103,27 @@ void Kinesis::Native(std::string_view action, http::Request& request, http::Resp
   }
   if (action == "DescribeStream" || action == "DescribeStreamSummary") {
     std::string name = stream_name();
+    const int64_t limit = integer("Limit", 100);
+    std::string_view after = str("ExclusiveStartShardId");
     if (!require_name(name)) return;
-    return DescribeStream(name, action == "DescribeStreamSummary", response);
+    return DescribeStream(name, action == "DescribeStreamSummary", limit, after, response);
   }
   if (action == "ListStreams") {
     int64_t limit = integer("Limit", 100);
     std::string_view start = str("ExclusiveStartStreamName");
+    std::string_view token = str("NextToken");
     if (bad) return Serialization(response, "A field has the wrong JSON type");
-    return ListStreamsAction(limit, start, response);
+    return ListStreamsAction(limit, start, token, response);
   }
   if (action == "ListShards") {
     std::string name = stream_name();
-    if (!require_name(name)) return;
-    return ListShards(name, response);
+    const int64_t max_results = integer("MaxResults", 1000);
+    std::string_view after = str("ExclusiveStartShardId");
+    std::string_view token = str("NextToken");
+    // A NextToken names the stream itself (boto3's paginator sends only the token).
+    if (token.empty() && !require_name(name)) return;
+    if (bad) return Serialization(response, "A field has the wrong JSON type");
+    return ListShards(name, max_results, after, token, response);
   }
   if (action == "PutRecord") {
     std::string name = stream_name();

@@ -93,11 +93,20 @@ class Kinesis {
   // Actions shared by both dialects; each writes the success body or error.
   void CreateStream(std::string_view name, int64_t shards, http::Response& response);
   void DeleteStream(std::string_view name, http::Response& response);
-  void DescribeStream(std::string_view name, bool summary, http::Response& response);
-  void ListStreamsAction(int64_t limit, std::string_view exclusive_start, http::Response& response);
-  void ListShards(std::string_view name, http::Response& response);
-  // The Shards array's elements (ids, hash key ranges, starting sequence numbers).
-  void AppendShards(std::string_view name, int32_t shards, std::string& b);
+  // DescribeStream pages its shards (Limit, ExclusiveStartShardId, HasMoreShards) as AWS
+  // does: the AWS CLI and boto3's paginator ask for one page at a time.
+  void DescribeStream(std::string_view name, bool summary, int64_t limit,
+                      std::string_view exclusive_start_shard_id, http::Response& response);
+  // `next_token`, when set, is a token this API returned: it names the stream and the next
+  // stream or shard, so boto3's paginators (which send only it) continue where they were.
+  void ListStreamsAction(int64_t limit, std::string_view exclusive_start,
+                         std::string_view next_token, http::Response& response);
+  void ListShards(std::string_view name, int64_t max_results,
+                  std::string_view exclusive_start_shard_id, std::string_view next_token,
+                  http::Response& response);
+  // The Shards array's elements [first, end) (ids, hash key ranges, starting sequence numbers).
+  void AppendShards(std::string_view name, int32_t shards, int32_t first, int32_t end,
+                    std::string& b);
   // Validates and produces; answers later through `later` once the records
   // are durable (or now, into `response`, when the request is refused).
   void PutRecords(std::string_view name, std::vector<PutEntry>& entries, bool single,

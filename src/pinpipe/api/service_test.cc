@@ -410,6 +410,35 @@ TEST_F(ServiceTest, NativeRoundTrip) {
   EXPECT_EQ(json::parse(res.body)["StreamDescriptionSummary"]["OpenShardCount"], 2);
   res = Native("ListStreams", "{}");
   EXPECT_EQ(json::parse(res.body)["StreamNames"], json::array({"n1"}));
+  // Paging, as boto3's paginators and the AWS CLI do it: one shard or stream a page, the
+  // next page asked for with the token alone.
+  res = Native("ListShards", R"({"StreamName":"n1","MaxResults":1})");
+  auto page = json::parse(res.body);
+  ASSERT_EQ(page["Shards"].size(), 1u) << res.body;
+  ASSERT_TRUE(page.contains("NextToken")) << res.body;
+  res = Native("ListShards", R"({"NextToken":")" + page["NextToken"].get<std::string>() + R"("})");
+  page = json::parse(res.body);
+  ASSERT_EQ(page["Shards"].size(), 1u) << res.body;
+  EXPECT_EQ(page["Shards"][0]["ShardId"], "shardId-000000000001");
+  EXPECT_FALSE(page.contains("NextToken")) << res.body;
+  res = Native("ListShards", R"({"NextToken":"bm9wZQ=="})");
+  EXPECT_EQ(json::parse(res.body)["__type"], "InvalidArgumentException");
+  res = Native("DescribeStream", R"({"StreamName":"n1","Limit":1})");
+  page = json::parse(res.body)["StreamDescription"];
+  EXPECT_EQ(page["Shards"].size(), 1u);
+  EXPECT_EQ(page["HasMoreShards"], true);
+  res = Native("DescribeStream",
+               R"({"StreamName":"n1","ExclusiveStartShardId":"shardId-000000000000"})");
+  page = json::parse(res.body)["StreamDescription"];
+  EXPECT_EQ(page["Shards"].size(), 1u);
+  EXPECT_EQ(page["HasMoreShards"], false);
+  ASSERT_EQ(Native("CreateStream", R"({"StreamName":"n2","ShardCount":1})").status, 200);
+  res = Native("ListStreams", R"({"Limit":1})");
+  page = json::parse(res.body);
+  EXPECT_EQ(page["StreamNames"], json::array({"n1"}));
+  ASSERT_TRUE(page.contains("NextToken")) << res.body;
+  res = Native("ListStreams", R"({"NextToken":")" + page["NextToken"].get<std::string>() + R"("})");
+  EXPECT_EQ(json::parse(res.body)["StreamNames"], json::array({"n2"}));
   res = Native("DeleteStream", R"({"StreamName":"n1"})");
   EXPECT_EQ(res.status, 200);
   res = Native("GetRecords", R"({"ShardIterator":")" + it + R"("})");
@@ -423,6 +452,12 @@ TEST_F(ServiceTest, NativeErrors) {
       res.body,
       R"({"__type":"ResourceNotFoundException","message":"Stream nope under account 000000000000 not found."})");
   EXPECT_EQ(Stored("nope"), -1);  // the native protocol never auto-creates
+  // CBOR (the Java SDK's default for Kinesis) is refused with the way out in the message.
+  res = Call("POST", "/", "\xbf\xff",
+             {{"content-type", "application/x-amz-cbor-1.1"},
+              {"x-amz-target", "Kinesis_20131202.ListStreams"}});
+  EXPECT_EQ(res.status, 400);
+  EXPECT_NE(res.body.find("AWS_CBOR_DISABLED=true"), std::string::npos) << res.body;
   ASSERT_EQ(Native("CreateStream", R"({"StreamName":"e","ShardCount":1})").status, 200);
   auto type = [&](const std::string& action, const std::string& body) {
     auto r = Native(action, body);
