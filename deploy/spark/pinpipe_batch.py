@@ -22,6 +22,7 @@ import argparse
 import json
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 try:
     import pinpipe_clean as pc
@@ -125,8 +126,8 @@ def _median(df, keys, value, name):
 def questions(pin, geo, user):
     from pyspark.sql import Window
     from pyspark.sql import functions as F
-    pg = pin.join(geo, "ind")
-    pu = pin.join(user, "ind")
+    pg = pin.join(geo, "ind").cache()
+    pu = pin.join(user, "ind").cache()
     res = {}
     res["q1"] = _most_popular(pg, "country", "category", "category_count")
     res["q2"] = _most_popular(pg.withColumn("post_year", _year_in("timestamp_us", 2018, 2022)),
@@ -229,30 +230,38 @@ def run(spark, lake, prefix, out, topics_dir="topics", write_tables=True):
         summary_tables[t] = dict(stats)
     out = out.rstrip("/")
     # Rejects in pinpipe's order: table, object key, line.
+    def table_stats(t):
+        rejects = loaded[t][1].orderBy("_source", "_position").collect()
+        return rejects, loaded[t][0].count(), tables[t].count()
+    with ThreadPoolExecutor(3) as pool:
+        per_table = dict(zip(pc.TABLES, pool.map(table_stats, pc.TABLES)))
     reject_lines = []
     for t in pc.TABLES:
-        rejects = loaded[t][1].orderBy("_source", "_position").collect()
+        rejects, rows_in, rows = per_table[t]
         for r in rejects:
             reject_lines.append(pc.reject_json(t, r[0], r[1], r[2], r[3], bytes(r[4] or b"")))
-        rows_in = loaded[t][0].count()
-        summary_tables[t].update(
-            rejected=sum(1 for r in rejects if not r[3]),
-            rows=tables[t].count())
-        summary_tables[t]["records"] = rows_in + summary_tables[t]["rejected"]
-        summary_tables[t]["duplicates"] = rows_in - summary_tables[t]["rows"]
+        rejected = sum(1 for r in rejects if not r[3])
+        summary_tables[t].update(rejected=rejected, rows=rows, records=rows_in + rejected,
+                                 duplicates=rows_in - rows)
     t_load = time.time()
     res = questions(tables["pin"], tables["geo"], tables["user"])
+    # The answers are small: many short Spark jobs, run side by side (the
+    # scheduler shares the executors) so that their fixed costs overlap.
+    with ThreadPoolExecutor(4) as pool:
+        answers = dict(zip(QUESTIONS, pool.map(
+            lambda q: [tuple(r) for r in res[q].collect()], QUESTIONS)))
     for q in QUESTIONS:
-        df = res[q]
-        rows = [tuple(r) for r in df.collect()]
-        write_bytes(spark, "%s/%s.csv" % (out, q), render_csv(df.columns, rows))
-        write_bytes(spark, "%s/%s.json" % (out, q), render_json(df.columns, rows))
+        cols = res[q].columns
+        write_bytes(spark, "%s/%s.csv" % (out, q), render_csv(cols, answers[q]))
+        write_bytes(spark, "%s/%s.json" % (out, q), render_json(cols, answers[q]))
     t_q = time.time()
     write_bytes(spark, out + "/rejects.jsonl", b"".join(reject_lines))
     if write_tables:
-        for t in pc.TABLES:
+        def write(t):
             (pc.to_table(tables[t], t).write.format("delta").mode("overwrite")
              .option("overwriteSchema", "true").save("%s/cleaned/%s" % (out, t)))
+        with ThreadPoolExecutor(3) as pool:
+            list(pool.map(write, pc.TABLES))
     t_end = time.time()
     summary = {"engine": "spark", "lake": lake, "prefix": prefix, "tables": summary_tables,
                "timings_ms": {"load_clean": round((t_load - t0) * 1000, 1),
