@@ -634,7 +634,39 @@ class KafkaBroker final : public broker::Broker {
     size_t n = 0;
     const rd_kafka_topic_result_t** results =
         rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev.get()), &n);
-    return TopicResultStatus(results, n, "create topic " + name);
+    Status created = TopicResultStatus(results, n, "create topic " + name);
+    if (created.ok() || created.code() == StatusCode::kAlreadyExists) {
+      // Kafka answers CreateTopics once its controller has the topic; brokers
+      // learn it from the metadata log moments later. A produce right after
+      // the create (the REST API's auto-create) must not find it missing.
+      WaitUntilServed(name);
+    }
+    return created;
+  }
+
+  // Polls metadata (bounded by the request timeout) until the topic is listed
+  // without error and every partition has a leader.
+  void WaitUntilServed(const std::string& name) {
+    const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms_);
+    while (Clock::now() < deadline) {
+      auto md = FetchMetadata(nullptr);
+      if (md.ok()) {
+        for (int i = 0; i < (*md)->topic_cnt; ++i) {
+          const auto& t = (*md)->topics[i];
+          if (t.topic != name || t.err != RD_KAFKA_RESP_ERR_NO_ERROR || t.partition_cnt < 1) {
+            continue;
+          }
+          bool led = true;
+          for (int p = 0; p < t.partition_cnt; ++p) led = led && t.partitions[p].leader >= 0;
+          if (led) {
+            InvalidateTopic(name);
+            return;
+          }
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    InvalidateTopic(name);
   }
 
   Status DeleteTopic(std::string_view topic) override {
