@@ -266,7 +266,8 @@ Result<frame::Table> Engine::Answer(std::string_view id) const {
   };
 
   if (id == "q1") {
-    top_by_name(q1_, [&](int32_t c) { return std::string_view(countries_[c]); }, "country");
+    top_by_name(
+        q1_, [&](int32_t c) { return std::string_view(countries_[c]); }, "country");
   } else if (id == "q2") {
     std::vector<int64_t> years, counts;
     std::vector<std::string_view> cats;
@@ -302,7 +303,8 @@ Result<frame::Table> Engine::Answer(std::string_view id) const {
     out.AddColumn("country", Strings(country));
     out.AddColumn("follower_count", Ints(followers));
   } else if (id == "q4") {
-    top_by_name(q4_, [](int g) { return kAgeGroups[g]; }, "age_group");
+    top_by_name(
+        q4_, [](int g) { return kAgeGroups[g]; }, "age_group");
   } else if (id == "q5") {
     std::vector<std::string_view> groups;
     std::vector<int64_t> medians;

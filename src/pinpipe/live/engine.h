@@ -70,8 +70,7 @@ class Engine {
               std::optional<int64_t> follower_count, std::optional<std::string_view> poster_name);
   void AddGeo(int64_t ind, std::optional<std::string_view> country,
               std::optional<int64_t> timestamp_micros);
-  void AddUser(int64_t ind, std::optional<int64_t> age,
-               std::optional<int64_t> date_joined_micros);
+  void AddUser(int64_t ind, std::optional<int64_t> age, std::optional<int64_t> date_joined_micros);
 
   // Every row of `rows`, a batch in clean::CleanedSchema(kind).
   Status Apply(clean::TableKind kind, const table::RecordBatch& rows);
@@ -86,11 +85,11 @@ class Engine {
   static constexpr uint8_t kPin = 1, kGeo = 2, kUser = 4;
   struct Pending {
     uint8_t have = 0;
-    int8_t age_group = -1;    // 0..3, -1 none
-    int16_t geo_year = 0;     // 2018..2022, 0 outside or null
-    int16_t join_year = 0;    // 2015..2020, 0 outside or null
-    int32_t category = -1;    // interned, -1 null
-    int32_t country = -1;     // interned, -1 null
+    int8_t age_group = -1;  // 0..3, -1 none
+    int16_t geo_year = 0;   // 2018..2022, 0 outside or null
+    int16_t join_year = 0;  // 2015..2020, 0 outside or null
+    int32_t category = -1;  // interned, -1 null
+    int32_t country = -1;   // interned, -1 null
     bool has_followers = false;
     bool has_poster = false;
     int64_t followers = 0;
@@ -107,8 +106,8 @@ class Engine {
     std::string poster;
   };
 
-  int32_t Intern(std::vector<std::string>& names,
-                 std::unordered_map<std::string, int32_t>& index, std::string_view s);
+  int32_t Intern(std::vector<std::string>& names, std::unordered_map<std::string, int32_t>& index,
+                 std::string_view s);
   void Bump(TopCounter& top, int32_t category);
   void JoinGeo(const Pending& p);
   void JoinUser(const Pending& p);
@@ -120,13 +119,13 @@ class Engine {
   std::vector<std::string> categories_, countries_;
   std::unordered_map<std::string, int32_t> category_index_, country_index_;
 
-  std::map<int32_t, TopCounter> q1_;  // country -> categories
-  std::map<int, TopCounter> q2_;      // geo year -> categories
-  std::map<int32_t, TopUser> q3_;     // country -> top user
-  std::map<int, TopCounter> q4_;      // age group -> categories
-  std::map<int, MedianCounter> q5_;   // age group -> follower counts
-  std::map<int, int64_t> q6_;         // join year -> users
-  std::map<int, MedianCounter> q7_;   // join year -> follower counts
+  std::map<int32_t, TopCounter> q1_;                 // country -> categories
+  std::map<int, TopCounter> q2_;                     // geo year -> categories
+  std::map<int32_t, TopUser> q3_;                    // country -> top user
+  std::map<int, TopCounter> q4_;                     // age group -> categories
+  std::map<int, MedianCounter> q5_;                  // age group -> follower counts
+  std::map<int, int64_t> q6_;                        // join year -> users
+  std::map<int, MedianCounter> q7_;                  // join year -> follower counts
   std::map<std::pair<int, int>, MedianCounter> q8_;  // (age group, join year)
 };
 

@@ -44,11 +44,12 @@ std::string Pick(std::mt19937_64& rng, const std::vector<std::string>& v) {
 }
 
 Streams RandomStreams(std::mt19937_64& rng) {
-  static const std::vector<std::string> categories = {"art", "beauty", "travel", "diy", "Art",
-                                                      "", "quotes"};
-  static const std::vector<std::string> countries = {"France", "Chad", "Peru", "Benin", "",
-                                                     "Aruba", "\xc3\x85land"};
-  static const std::vector<std::string> posters = {"Ann", "Bob", "Cy", "User Info Error", "", "ann"};
+  static const std::vector<std::string> categories = {"art", "beauty", "travel", "diy",
+                                                      "Art", "",       "quotes"};
+  static const std::vector<std::string> countries = {"France", "Chad",  "Peru",        "Benin",
+                                                     "",       "Aruba", "\xc3\x85land"};
+  static const std::vector<std::string> posters = {"Ann", "Bob", "Cy", "User Info Error",
+                                                   "",    "ann"};
   static const std::vector<std::string> followers = {
       "10k", "5k", "1M", "3", "7", "User Info Error", "", "12x", "892k", "0", "10000", "2k"};
   Streams s;
