@@ -1,5 +1,7 @@
 #include "pinpipe/live/answers.h"
 
+#include <time.h>
+
 #include <chrono>
 #include <sstream>
 
@@ -9,6 +11,15 @@
 #include "pinpipe/table/parquet_reader.h"
 
 namespace pinpipe::live {
+namespace {
+
+int64_t ThreadCpuNanos() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+}  // namespace
 
 LiveAnswers::LiveAnswers(Clock& clock) : clock_(clock) {}
 
@@ -60,7 +71,9 @@ void LiveAnswers::OnCommit(const stream::CommitEvent& e) {
   std::lock_guard lock(mu_);
   InputState& in = inputs_[static_cast<int>(e.kind)];
   if (e.rows) {
+    const int64_t cpu0 = ThreadCpuNanos();
     if (Status s = engine_.Apply(e.kind, *e.rows); !s.ok() && error_.ok()) error_ = s;
+    apply_cpu_ns_ += ThreadCpuNanos() - cpu0;
     in.rows += static_cast<int64_t>(e.rows->num_rows());
     ++in.batches;
     in.committed_ms = clock_.NowMillis();
@@ -95,8 +108,13 @@ nlohmann::json LiveAnswers::ToJson() const {
   EngineStats stats;
   RebuildReport rebuild;
   Status error;
+  int64_t apply_cpu_ns = 0, serve_cpu_ns = 0, serves = 0;
+  const int64_t cpu0 = ThreadCpuNanos();
   {
     std::lock_guard lock(mu_);
+    apply_cpu_ns = apply_cpu_ns_;
+    serve_cpu_ns = serve_cpu_ns_;
+    serves = serves_;
     for (const auto& q : batch::Questions()) {
       auto t = engine_.Answer(q.id);
       answers.emplace_back(q.id, t.ok() ? std::move(*t) : frame::Table());
@@ -154,7 +172,15 @@ nlohmann::json LiveAnswers::ToJson() const {
                    {"approx_bytes", stats.approx_bytes},
                    {"rebuild_ms", rebuild.millis},
                    {"rebuild_rows", rebuild.rows[0] + rebuild.rows[1] + rebuild.rows[2]},
+                   {"apply_cpu_ms", apply_cpu_ns / 1'000'000},
+                   {"serve_cpu_ms", serve_cpu_ns / 1'000'000},
+                   {"serves", serves},
                    {"error", error.ok() ? "" : error.ToString()}};
+  {
+    std::lock_guard lock(mu_);
+    serve_cpu_ns_ += ThreadCpuNanos() - cpu0;
+    ++serves_;
+  }
   return out;
 }
 

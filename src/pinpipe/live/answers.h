@@ -72,7 +72,11 @@ class LiveAnswers {
   Engine engine_;
   InputState inputs_[3];
   RebuildReport rebuild_;
-  Status error_;  // the first rows the engine could not read (never expected)
+  Status error_;
+  // CPU time this thread spent folding rows in / rendering answers.
+  int64_t apply_cpu_ns_ = 0;
+  mutable int64_t serve_cpu_ns_ = 0,
+                  serves_ = 0;  // the first rows the engine could not read (never expected)
 };
 
 // The answers JSON (ToJson's shape) as the batch prints them: for each
