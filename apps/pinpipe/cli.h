@@ -60,5 +60,6 @@ void RegisterTableCommands(CLI::App& app, CommandContext& ctx);
 void RegisterStreamCommands(CLI::App& app, CommandContext& ctx);
 void RegisterUpCommands(CLI::App& app, CommandContext& ctx);
 void RegisterRunsCommands(CLI::App& app, CommandContext& ctx);
+void RegisterAnswersCommands(CLI::App& app, CommandContext& ctx);
 
 }  // namespace pinpipe::app

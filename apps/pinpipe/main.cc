@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   pinpipe::app::RegisterStreamCommands(app, ctx);
   pinpipe::app::RegisterUpCommands(app, ctx);
   pinpipe::app::RegisterRunsCommands(app, ctx);
+  pinpipe::app::RegisterAnswersCommands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -17,6 +17,7 @@
 #include "pinpipe/broker/broker.h"
 #include "pinpipe/http/server.h"
 #include "pinpipe/kafka_api/server.h"
+#include "pinpipe/live/answers.h"
 #include "pinpipe/objstore/object_store.h"
 #include "pinpipe/schedule/scheduler.h"
 #include "pinpipe/sink/sink.h"
@@ -67,6 +68,7 @@ class Pipeline {
   std::thread sink_thread_;
   std::atomic<bool> sink_stop_{false};
   std::unique_ptr<stream::StreamJob> stream_;
+  std::unique_ptr<live::LiveAnswers> live_;  // fed by stream_'s commits
   std::unique_ptr<schedule::RunStore> runs_;
   std::unique_ptr<schedule::Scheduler> scheduler_;
   web::DashboardHooks hooks_;

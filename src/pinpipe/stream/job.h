@@ -32,6 +32,11 @@ class StreamJob {
   void Stop();
 
   std::vector<QueryStatus> Statuses() const;
+  // Every query's CommitListener (stream/query.h). Call before Start.
+  void SetCommitListener(const CommitListener& listener) {
+    for (auto& q : queries_) q->SetCommitListener(listener);
+  }
+  const std::vector<std::unique_ptr<StreamQuery>>& queries() const { return queries_; }
 
   // Writes Statuses() (stream/status.h) to `path` about every second while
   // running, and after Stop and RunUntilDrained. Call before Start.

@@ -130,6 +130,7 @@ Status StreamQuery::Recover() {
 Result<int64_t> StreamQuery::RunBatch(int64_t wait_ms) {
   if (!recovered_) PINPIPE_RETURN_IF_ERROR(Recover());
   const int64_t batch = next_batch_;
+  const int64_t read_started_ms = clock_.NowMillis();
   Plan plan;
   struct Pending {
     std::string shard;
@@ -184,6 +185,15 @@ Result<int64_t> StreamQuery::RunBatch(int64_t wait_ms) {
       for (auto& r : read->records) records.push_back({shard, std::move(r)});
     }
     if (records.empty()) {
+      if (listener_) {
+        CommitEvent e;
+        e.kind = options_.kind;
+        e.table_version = table_->version();
+        e.positions = positions_;
+        e.read_started_ms = read_started_ms;
+        e.lag_ms = lag_ms;
+        listener_(e);
+      }
       std::lock_guard lock(status_mu_);
       status_.lag_ms = lag_ms;
       return int64_t{0};
@@ -237,6 +247,18 @@ Result<int64_t> StreamQuery::RunBatch(int64_t wait_ms) {
   for (const auto& [shard, range] : plan) positions_[shard] = range.end;
   replay_.reset();
   next_batch_ = batch + 1;
+  if (listener_) {
+    CommitEvent e;
+    e.kind = options_.kind;
+    e.rows = &cleaned.rows;
+    e.table_version = table_->version();
+    e.positions = positions_;
+    e.read_started_ms = read_started_ms;
+    e.lag_ms = lag_ms;
+    for (const auto& p : records)
+      e.newest_arrival_ms = std::max(e.newest_arrival_ms, p.record.arrival_ms);
+    listener_(e);
+  }
 
   std::vector<int64_t> latencies;
   latencies.reserve(records.size());

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -70,6 +71,21 @@ struct QueryStatus {
   std::string last_error;
 };
 
+// What a micro-batch made durable, for consumers of the committed rows (the
+// live answers): called on the query's thread after the Delta commit, and
+// after a poll that found nothing new (rows == nullptr), never for a batch
+// that did not commit.
+struct CommitEvent {
+  clean::TableKind kind = clean::TableKind::kPin;
+  const table::RecordBatch* rows = nullptr;
+  int64_t table_version = -1;
+  std::map<std::string, std::string> positions;  // shard -> next position
+  int64_t read_started_ms = 0;                   // when the batch's read began
+  int64_t lag_ms = 0;                            // MillisBehindLatest of that read
+  int64_t newest_arrival_ms = 0;                 // of the records the batch covered
+};
+using CommitListener = std::function<void(const CommitEvent&)>;
+
 class StreamQuery {
  public:
   StreamQuery(QueryOptions options, std::unique_ptr<StreamSource> source,
@@ -83,6 +99,8 @@ class StreamQuery {
 
   QueryStatus status() const;
   const QueryOptions& options() const { return options_; }
+  // Call before the first RunBatch.
+  void SetCommitListener(CommitListener listener) { listener_ = std::move(listener); }
 
  private:
   struct ShardRange {
@@ -106,6 +124,7 @@ class StreamQuery {
   std::map<std::string, std::string> positions_;  // shard -> next position
   std::optional<Plan> replay_;                    // a planned batch to redo
   std::unordered_set<int64_t> seen_;
+  CommitListener listener_;
 
   mutable std::mutex status_mu_;
   QueryStatus status_;

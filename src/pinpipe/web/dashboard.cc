@@ -98,6 +98,18 @@ bool HandleDashboard(const DashboardHooks& hooks, const http::Request& request,
       Json(response, 200, *results);
     return true;
   }
+  if (path == "/api/answers/live" && request.method == "GET") {
+    if (!hooks.live_answers) {
+      Error(response, FailedPreconditionError("no streaming job runs in this process"));
+      return true;
+    }
+    auto answers = hooks.live_answers();
+    if (!answers.ok())
+      Error(response, answers.status());
+    else
+      Json(response, 200, *answers);
+    return true;
+  }
   if (path == "/api/runs" && request.method == "GET") {
     int limit = 20;
     const std::string param = request.QueryParam("limit");

@@ -3,6 +3,7 @@
 //   GET  /ui, /ui/*               the embedded single-page dashboard
 //   GET  /api/status              live status of every part (docs/status-api.md)
 //   GET  /api/results/latest      the latest successful batch run's answers
+//   GET  /api/answers/live        the same answers kept live from the streams
 //   GET  /api/runs                recent scheduler runs
 //   POST /api/runs/<dag>          trigger a DAG run (202 with the run id)
 // The web module reads the rest of the pipeline only through these hooks,
@@ -26,6 +27,8 @@ struct DashboardHooks {
   std::function<nlohmann::json()> status;
   // NotFound when no batch run has finished yet.
   std::function<Result<nlohmann::json>()> latest_results;
+  // FailedPrecondition when no streaming job runs in this process.
+  std::function<Result<nlohmann::json>()> live_answers;
   std::function<Result<nlohmann::json>(int limit)> runs;
   // NotFound for an unknown DAG.
   std::function<Result<int64_t>(const std::string& dag)> trigger;

@@ -47,6 +47,25 @@ TEST(DashboardTest, ResultsNotFoundUntilABatchRunFinished) {
   EXPECT_EQ(nlohmann::json::parse(response.body)["message"], "no run yet");
 }
 
+TEST(DashboardTest, LiveAnswersFromHookAnd409WithoutAStreamingJob) {
+  DashboardHooks hooks;
+  http::Response none;
+  ASSERT_TRUE(HandleDashboard(hooks, Get("/api/answers/live"), none));
+  EXPECT_EQ(none.status, 409);
+  hooks.live_answers = []() -> Result<nlohmann::json> {
+    return nlohmann::json{{"questions", nlohmann::json::array()}, {"freshness_ms", 12}};
+  };
+  http::Response live;
+  ASSERT_TRUE(HandleDashboard(hooks, Get("/api/answers/live"), live));
+  EXPECT_EQ(live.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(live.body)["freshness_ms"], 12);
+  // The dashboard's panel reads the same endpoint.
+  auto js = FindAsset("/ui/live-answers.js");
+  ASSERT_TRUE(js.has_value());
+  EXPECT_NE(js->data.find("/api/answers/live"), std::string_view::npos);
+  EXPECT_NE(FindAsset("/ui/")->data.find("/ui/live-answers.js"), std::string_view::npos);
+}
+
 TEST(DashboardTest, TriggerNeedsPostAndKnownDag) {
   DashboardHooks hooks;
   hooks.trigger = [](const std::string& dag) -> Result<int64_t> {

@@ -1,0 +1,89 @@
+// `pinpipe answers [--live]`: the eight answers of the running pipeline
+// (`pinpipe up`), printed as `pinpipe batch` prints them: --live asks
+// GET /api/answers/live (kept up to date from the streams), otherwise
+// GET /api/results/latest (the latest batch run).
+#include <curl/curl.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "pinpipe/live/answers.h"
+
+namespace pinpipe::app {
+namespace {
+
+struct AnswersFlags {
+  bool live = false;
+  bool json = false;
+  std::string url;
+};
+
+size_t Collect(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+Status RunAnswers(const Config& config, const AnswersFlags& flags) {
+  const std::string base = flags.url.empty() ? "http://" + config.Get("api.listen") : flags.url;
+  const std::string url = base + (flags.live ? "/api/answers/live" : "/api/results/latest");
+  CURL* curl = curl_easy_init();
+  if (!curl) return InternalError("curl_easy_init failed");
+  std::string body;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10'000L);
+  const CURLcode rc = curl_easy_perform(curl);
+  long http = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http);
+  curl_easy_cleanup(curl);
+  if (rc == CURLE_COULDNT_CONNECT) {
+    return UnavailableError("no running pipeline answers at " + base +
+                            " (start one with `pinpipe up`, or pass --url)");
+  }
+  if (rc != CURLE_OK) return UnavailableError(url + ": " + curl_easy_strerror(rc));
+  auto doc = nlohmann::json::parse(body, nullptr, false);
+  if (http != 200) {
+    std::string message = doc.is_object() ? doc.value("message", body) : body;
+    return http == 404 ? NotFoundError(message)
+                       : FailedPreconditionError(url + " answered HTTP " + std::to_string(http) +
+                                                 ": " + message);
+  }
+  if (flags.json) {
+    std::cout << body << "\n";
+    return Status::Ok();
+  }
+  PINPIPE_ASSIGN_OR_RETURN(std::string text, live::AnswersJsonToText(doc));
+  std::cout << text;
+  if (flags.live && doc.contains("as_of")) {
+    std::cout << "\nas of:";
+    for (const auto& [kind, in] : doc["as_of"].items()) {
+      std::cout << " " << kind << " table v" << in.value("delta_version", int64_t{-1}) << " ("
+                << in.value("rows", int64_t{0}) << " rows)";
+    }
+    if (doc["freshness_ms"].is_number()) {
+      std::cout << "; freshness " << doc["freshness_ms"].get<int64_t>() << " ms";
+    }
+    std::cout << "\n";
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterAnswersCommands(CLI::App& app, CommandContext& ctx) {
+  auto flags = std::make_shared<AnswersFlags>();
+  auto* cmd = app.add_subcommand(
+      "answers",
+      "Print the eight answers of the running pipeline (`pinpipe up`) as `pinpipe batch` "
+      "prints them: the latest batch run's, or with --live the ones kept up to date from the "
+      "streams.\nExample: pinpipe answers --live --url http://127.0.0.1:8080");
+  cmd->add_flag("--live", flags->live, "The live answers (GET /api/answers/live)");
+  cmd->add_flag("--json", flags->json, "Print the API's JSON document as it came");
+  cmd->add_option("--url", flags->url,
+                  "Base URL of the running pipeline (default: http://<api.listen>)");
+  ctx.SetAction(cmd, [flags](const Config& config) { return RunAnswers(config, *flags); });
+}
+
+}  // namespace pinpipe::app
