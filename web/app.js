@@ -84,7 +84,7 @@ function drawCharts() {
     const opts = {
       width: plotWidth(el), height: 180,
       cursor: { drag: { x: false, y: false } },
-      legend: { live: true },
+      legend: { live: false },
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
       axes: [axis, { ...axis, size: 50, values: (u, vals) => vals.map((v) => (v >= 1000 ? fmt.format(v) : +v.toFixed(2))) }],
       series: [{ label: "time", value: (u, v) => (v == null ? "–" : new Date(v * 1000).toLocaleTimeString()) },
@@ -325,7 +325,7 @@ function renderRunGrid() {
   if (!ordered.length) { $("#run-grid").innerHTML = `<p class="muted">No runs yet: trigger one.</p>`; return; }
   const now = Date.now();
   const took = (r) => (r.start_ms ? (r.end_ms || now) - r.start_ms : 0);
-  const max = Math.max(1000, ...ordered.map(took));
+  const max = Math.max(1, ...ordered.map(took));
   const tasks = [];
   for (const r of ordered) for (const t of r.tasks || []) if (!tasks.includes(t.task)) tasks.push(t.task);
   const col = (r) => `<button type="button" class="run-col ${selectedRun === r.id ? "selected" : ""}" data-run="${r.id}" aria-label="run ${r.id} ${esc(r.state)}, ${dur(took(r))}" title="#${r.id} ${esc(r.dag)} · ${esc(r.state)} · ${dur(took(r))} · ${when(r.start_ms)}">` +
@@ -385,9 +385,9 @@ function barsHtml(q) {
   const extra = cols.length > 2 ? 1 : -1;  // e.g. category / poster_name beside the label
   return `<div class="bars" role="list">` + shown.map((r) => {
     const v = Number(r[vi]) || 0;
-    return `<div class="bar-row" role="listitem"><span class="bar-label" title="${esc(r[0])}">${esc(r[0])}</span>` +
-      `<span class="bar-track"><span class="bar-fill" style="width:${((100 * v) / max).toFixed(1)}%"></span>` +
-      (extra > 0 ? `<span class="bar-note">${esc(r[extra])}</span>` : "") + `</span><span class="bar-value">${esc(fmt.format(v))}</span></div>`;
+    return `<div class="bar-row${extra > 0 ? " noted" : ""}" role="listitem"><span class="bar-label" title="${esc(r[0])}">${esc(r[0])}</span>` +
+      (extra > 0 ? `<span class="bar-note" title="${esc(r[extra])}">${esc(r[extra])}</span>` : "") +
+      `<span class="bar-track"><span class="bar-fill" style="width:${((100 * v) / max).toFixed(1)}%"></span></span><span class="bar-value">${esc(fmt.format(v))}</span></div>`;
   }).join("") + `</div>` +
     (rows.length > 20 ? `<button type="button" class="secondary toggle-all" data-q="${esc(q.id)}">${all ? "Show top 20" : `Show all ${rows.length}`}</button>` : "");
 }
