@@ -12,9 +12,7 @@ using nlohmann::json;
 
 constexpr int32_t kChunk = 500;  // records per Fetch while filtering
 
-json OptionalString(const std::optional<std::string>& s) {
-  return s ? json(*s) : json(nullptr);
-}
+json OptionalString(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
 
 json RecordJson(const broker::StoredRecord& r) {
   json headers = json::array();
@@ -106,9 +104,10 @@ Result<json> BrowseRecords(broker::Broker& broker, const RecordQuery& q) {
     // Forward from `start`: the first `limit` (matching) records.
     int64_t at = start;
     while (at < hwm && static_cast<int32_t>(records.size()) < q.limit && scanned < q.max_scan) {
-      const int64_t want = q.filter.empty() ? q.limit - static_cast<int64_t>(records.size()) : kChunk;
-      PINPIPE_ASSIGN_OR_RETURN(auto chunk,
-                               ReadRange(broker, q.topic, q.partition, at, std::min(hwm, at + want)));
+      const int64_t want =
+          q.filter.empty() ? q.limit - static_cast<int64_t>(records.size()) : kChunk;
+      PINPIPE_ASSIGN_OR_RETURN(
+          auto chunk, ReadRange(broker, q.topic, q.partition, at, std::min(hwm, at + want)));
       if (chunk.empty()) break;
       for (auto& r : chunk) {
         if (static_cast<int32_t>(records.size()) >= q.limit) break;
@@ -145,15 +144,10 @@ Result<json> BrowseRecords(broker::Broker& broker, const RecordQuery& q) {
   }
   json out_records = json::array();
   for (const auto& r : records) out_records.push_back(RecordJson(r));
-  return json{{"topic", q.topic},
-              {"partition", q.partition},
-              {"log_start_offset", lso},
-              {"high_watermark", hwm},
-              {"start", start},
-              {"end", end},
-              {"scanned", scanned},
-              {"filter", q.filter},
-              {"records", std::move(out_records)}};
+  return json{
+      {"topic", q.topic},      {"partition", q.partition}, {"log_start_offset", lso},
+      {"high_watermark", hwm}, {"start", start},           {"end", end},
+      {"scanned", scanned},    {"filter", q.filter},       {"records", std::move(out_records)}};
 }
 
 Result<json> DescribeTableJson(objstore::ObjectStore& store, const std::string& name,

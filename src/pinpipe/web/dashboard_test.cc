@@ -83,9 +83,8 @@ TEST(DashboardTest, LeavesOtherRoutesAlone) {
   EXPECT_FALSE(HandleDashboard(hooks, Get("/api/unknown"), response));
 }
 
-
-nlohmann::json StatusAt(int64_t time_ms, int64_t topic_records, int64_t sink_records,
-                        int64_t lag, const nlohmann::json& histogram) {
+nlohmann::json StatusAt(int64_t time_ms, int64_t topic_records, int64_t sink_records, int64_t lag,
+                        const nlohmann::json& histogram) {
   return {{"time_ms", time_ms},
           {"api", {{"produce_latency", histogram}}},
           {"topics", {{{"name", "p.pin"}, {"records", topic_records}}}},
@@ -97,8 +96,11 @@ nlohmann::json StatusAt(int64_t time_ms, int64_t topic_records, int64_t sink_rec
           {"stream_job",
            {{"enabled", true},
             {"tables",
-             {{{"stream", "s-pin"}, {"rows", sink_records}, {"lag_ms", 7},
-               {"latency_p50_ms", 3}, {"latency_p99_ms", 9}}}}}}};
+             {{{"stream", "s-pin"},
+               {"rows", sink_records},
+               {"lag_ms", 7},
+               {"latency_p50_ms", 3},
+               {"latency_p99_ms", 9}}}}}}};
 }
 
 TEST(HistoryTest, ParsesTheProduceHistogramOfEveryProduceRoute) {

@@ -1,8 +1,8 @@
 #include "pinpipe/web/history.h"
 
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 
 namespace pinpipe::web {
@@ -117,8 +117,10 @@ void StatusHistory::Add(const nlohmann::json& s) {
       const std::string stream = t.value("stream", "");
       counters["out:" + stream] = Number(t, "rows");
       values["stream_lag_ms:" + stream] = Number(t, "lag_ms");
-      if (t.contains("latency_p50_ms")) values["commit_p50_ms:" + stream] = Number(t, "latency_p50_ms");
-      if (t.contains("latency_p99_ms")) values["commit_p99_ms:" + stream] = Number(t, "latency_p99_ms");
+      if (t.contains("latency_p50_ms"))
+        values["commit_p50_ms:" + stream] = Number(t, "latency_p50_ms");
+      if (t.contains("latency_p99_ms"))
+        values["commit_p99_ms:" + stream] = Number(t, "latency_p99_ms");
     }
   }
   nlohmann::json histogram;
