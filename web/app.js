@@ -86,7 +86,7 @@ function drawCharts() {
       cursor: { drag: { x: false, y: false } },
       legend: { live: false },
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
-      axes: [axis, { ...axis, size: 50, values: (u, vals) => vals.map((v) => (v >= 1000 ? fmt.format(v) : +v.toFixed(2))) }],
+      axes: [{ ...axis, space: 70, values: (u, vals) => vals.map((v) => new Date(v * 1000).toLocaleTimeString("en-GB", { hour12: false })) }, { ...axis, size: 50, values: (u, vals) => vals.map((v) => (v >= 1000 ? fmt.format(v) : +v.toFixed(2))) }],
       series: [{ label: "time", value: (u, v) => (v == null ? "–" : new Date(v * 1000).toLocaleTimeString()) },
         ...names.map((n, i) => ({
           label: c.label(n), stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: false,

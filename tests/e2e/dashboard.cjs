@@ -151,8 +151,22 @@ async function main() {
         const bad = await overflowing(page);
         if (bad.length) fail(`at ${width} px, #${view} overflows: ${bad.join("; ")}`);
         await checkText(page, view);
+        await page.evaluate(() => window.scrollTo(0, 0));
         if (width === 390) await page.screenshot({ path: `${shots}/mobile-${view.split("/")[0]}.png`, fullPage: false });
       }
+    }
+    // Dark theme follows the browser setting.
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.emulateMedia({ colorScheme: "dark" });
+    for (const view of ["overview", "results"]) {
+      await page.goto(base + "/ui/#" + view);
+      await page.reload();
+      await page.waitForFunction(() => document.querySelector("#conn").textContent === "live", null, { timeout: 15000 });
+      await page.waitForTimeout(1200);
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      if (bg === "rgb(244, 245, 247)") fail("dark scheme kept the light background");
+      await page.screenshot({ path: `${shots}/dark-${view}.png`, fullPage: false });
     }
     if (errors.length) fail("console errors: " + errors.join("; "));
     console.log(`dashboard ok: chart points ${before} -> ${after}, record ${marker} found, run ${runId} with log`);
