@@ -143,6 +143,12 @@ Status Pipeline::Start() {
     return out;
   };
   hooks_.trigger = [this](const std::string& dag) { return scheduler_->Trigger(dag); };
+  hooks_.broker = broker_.get();
+  hooks_.tables = tables_.get();
+  hooks_.run_store = runs_.get();
+  history_ = std::make_unique<web::StatusHistory>();  // 15 minutes at one sample a second
+  hooks_.history = history_.get();
+  history_->Start([this] { return StatusJson(); });
 
   PINPIPE_ASSIGN_OR_RETURN(int64_t io_threads, config_.GetInt("api.threads"));
   PINPIPE_ASSIGN_OR_RETURN(int64_t body_limit, config_.GetBytes("api.body_limit"));
@@ -179,6 +185,7 @@ Status Pipeline::Start() {
 }
 
 void Pipeline::Stop() {
+  if (history_) history_->Stop();  // it reads every part below
   if (server_) {
     server_->Stop(10'000);  // finish requests in flight first: they may still produce
     server_.reset();
@@ -305,9 +312,10 @@ nlohmann::json Pipeline::StatusJson() {
                       {"prefix", prefix},
                       {"broker", broker_ ? std::string(broker_->Kind()) : ""}};
   int64_t requests = 0, records = 0;
+  std::string text;
   if (service_) {
     // Counters from the API's own metrics: every request, every record in.
-    const std::string text = service_->metrics().Render();
+    text = service_->metrics().Render();
     std::istringstream in(text);
     std::string line;
     while (std::getline(in, line)) {
@@ -321,7 +329,9 @@ nlohmann::json Pipeline::StatusJson() {
         records += static_cast<int64_t>(value);
     }
   }
-  s["api"] = {{"requests", requests}, {"records", records}};
+  s["api"] = {{"requests", requests},
+              {"records", records},
+              {"produce_latency", web::ProduceHistogram(text)}};
   nlohmann::json topics = nlohmann::json::array(), streams = nlohmann::json::array();
   if (broker_) {
     auto names = broker_->ListTopics();
@@ -370,6 +380,7 @@ nlohmann::json Pipeline::StatusJson() {
                                {"rejected", q.rejected},
                                {"duplicates", q.duplicates},
                                {"lag_ms", q.lag_ms},
+                               {"latency_p50_ms", q.last_latency_p50_ms},
                                {"latency_p99_ms", q.last_latency_p99_ms},
                                {"last_error", q.last_error}});
       if (!q.last_error.empty()) RecordError("stream", q.last_error);

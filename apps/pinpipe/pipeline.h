@@ -72,6 +72,7 @@ class Pipeline {
   std::unique_ptr<schedule::RunStore> runs_;
   std::unique_ptr<schedule::Scheduler> scheduler_;
   web::DashboardHooks hooks_;
+  std::unique_ptr<web::StatusHistory> history_;
   int64_t started_ms_ = 0;
 
   std::mutex errors_mu_;
