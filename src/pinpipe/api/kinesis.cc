@@ -216,10 +216,12 @@ Status Kinesis::CreateLocked(const StreamInfo& info) {
   return Persist(info);
 }
 
-std::vector<StreamInfo> Kinesis::ListStreams() {
+std::vector<StreamInfo> Kinesis::ListStreams(const NameFilter& visible) {
   std::shared_lock lock(mu_);
   std::vector<StreamInfo> out;
-  for (const auto& [name, info] : streams_) out.push_back(info);
+  for (const auto& [name, info] : streams_) {
+    if (!visible || visible(name)) out.push_back(info);
+  }
   return out;
 }
 
@@ -297,12 +299,12 @@ void Kinesis::DescribeStream(std::string_view name, bool summary, http::Response
 }
 
 void Kinesis::ListStreamsAction(int64_t limit, std::string_view exclusive_start,
-                                http::Response& response) {
+                                http::Response& response, const NameFilter& visible) {
   if (limit < 1 || limit > 10000) {
     return Validation(response, ValidationMessage(std::to_string(limit), "limit",
                                                   "Member must have value between 1 and 10000"));
   }
-  auto all = ListStreams();
+  auto all = ListStreams(visible);
   std::string names = "[", summaries = "[";
   int64_t n = 0;
   bool more = false;
@@ -648,7 +650,7 @@ void Kinesis::GetRecords(std::string_view iterator, int64_t limit, http::Respons
 // API Gateway routes
 
 std::string_view Kinesis::HandleGateway(http::Request& request, http::Response& response,
-                                        Deferral& later) {
+                                        Deferral& later, const NameFilter& visible) {
   std::string_view path = request.path;
   if (path != "/streams" && path.substr(0, 9) != "/streams/") return "";
   std::string_view route = "gateway.unknown";
@@ -663,10 +665,10 @@ std::string_view Kinesis::HandleGateway(http::Request& request, http::Response& 
       KinesisError(response, "MethodNotAllowed", "Method not allowed", 405);
       return finish("gateway.list_streams");
     }
-    ListStreamsAction(10000, "", response);
+    ListStreamsAction(10000, "", response, visible);
     // The gateway route answers with the two fields the seed's clients read.
     if (response.status == 200) {
-      auto all = ListStreams();
+      auto all = ListStreams(visible);
       std::string b = "{\"HasMoreStreams\":false,\"StreamNames\":[";
       for (size_t i = 0; i < all.size(); ++i) {
         if (i > 0) b += ',';
@@ -847,7 +849,7 @@ std::string_view Kinesis::HandleGateway(http::Request& request, http::Response& 
 // Native JSON 1.1
 
 std::string_view Kinesis::HandleNative(http::Request& request, http::Response& response,
-                                       Deferral& later) {
+                                       Deferral& later, const NameFilter& visible) {
   std::string_view target = request.Header("x-amz-target");
   if (target.substr(0, kTargetPrefix.size()) != kTargetPrefix) {
     KinesisError(response, "UnknownOperationException",
@@ -886,12 +888,12 @@ std::string_view Kinesis::HandleNative(http::Request& request, http::Response& r
       return route->second;
     }
   }
-  Native(action, request, response, later);
+  Native(action, request, response, later, visible);
   return route->second;
 }
 
 void Kinesis::Native(std::string_view action, http::Request& request, http::Response& response,
-                     Deferral& later) {
+                     Deferral& later, const NameFilter& visible) {
   simdjson::dom::element root;
   std::string_view body = request.body;
   if (body.empty()) body = "{}";
@@ -1006,7 +1008,7 @@ void Kinesis::Native(std::string_view action, http::Request& request, http::Resp
     int64_t limit = integer("Limit", 100);
     std::string_view start = str("ExclusiveStartStreamName");
     if (bad) return Serialization(response, "A field has the wrong JSON type");
-    return ListStreamsAction(limit, start, response);
+    return ListStreamsAction(limit, start, response, visible);
   }
   if (action == "ListShards") {
     std::string name = stream_name();
