@@ -14,6 +14,7 @@
 #include "pinpipe/broker/embedded_broker.h"
 #include "pinpipe/http/server.h"
 #include "pinpipe/kafka/kafka_broker.h"
+#include "wiring.h"
 
 namespace pinpipe::app {
 namespace {
@@ -73,7 +74,10 @@ Status Serve(const Config& config, const ServeFlags& flags) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  sigdelset(&signals, SIGHUP);  // the reload watcher waits for it, not the stop below
+  WatchTenantReloads(config, &service.tenants());
 
   PINPIPE_RETURN_IF_ERROR(server.Start());
   spdlog::info("serve: listening on {} (port {}{}), broker {}", so.listen, server.port(),

@@ -30,8 +30,9 @@ namespace pinpipe::app {
 schedule::DagSpec BuildBatchDag(const Config& config, objstore::ObjectStore* lake,
                                 int64_t start_date_s);
 
-// The latest successful batch run's answers as the dashboard shows them.
-Result<nlohmann::json> LatestBatchResults(schedule::RunStore& runs);
+// The latest successful run of batch DAG `dag`'s answers as the dashboard shows them.
+Result<nlohmann::json> LatestBatchResults(schedule::RunStore& runs,
+                                          const std::string& dag = "batch");
 
 class Pipeline {
  public:
@@ -46,12 +47,23 @@ class Pipeline {
   void Stop();
 
   int port() const;
+  // The tenants the API and the dashboard check (swap to reload).
+  auth::Registry* tenants() { return &service_->tenants(); }
   std::string BaseUrl() const;
   nlohmann::json StatusJson();
   Result<nlohmann::json> LatestResults();
 
  private:
   void RecordError(const std::string& component, const std::string& message);
+  // What a tenant's dashboard shows: only its topics, streams, tables, runs
+  // and results (its own batch DAG, "batch-<tenant>").
+  web::DashboardHooks TenantHooks(const auth::Tenant& tenant);
+  // One tenant's part of a shared pipeline: its stream job and batch DAG.
+  struct TenantPart {
+    std::string tenant;
+    std::string prefix;
+    std::unique_ptr<stream::StreamJob> stream;
+  };
 
   Config config_;
   std::unique_ptr<broker::Broker> broker_;
@@ -63,6 +75,7 @@ class Pipeline {
   std::thread sink_thread_;
   std::atomic<bool> sink_stop_{false};
   std::unique_ptr<stream::StreamJob> stream_;
+  std::vector<TenantPart> tenant_parts_;  // with [[tenants]]: one per tenant prefix
   std::unique_ptr<schedule::RunStore> runs_;
   std::unique_ptr<schedule::Scheduler> scheduler_;
   web::DashboardHooks hooks_;

@@ -533,8 +533,10 @@ std::string TenantSet::Describe() const {
     out << "]\napi_keys = [";
     for (size_t i = 0; i < t.api_keys.size(); ++i) out << (i ? ", " : "") << "\"********\"";
     out << "]\n";
-    if (t.quota.records_per_s > 0) out << "records_per_s = " << t.quota.records_per_s << "\n";
-    if (t.quota.bytes_per_s > 0) out << "bytes_per_s = " << t.quota.bytes_per_s << "\n";
+    if (t.quota.records_per_s > 0)
+      out << "records_per_s = " << static_cast<int64_t>(t.quota.records_per_s) << "\n";
+    if (t.quota.bytes_per_s > 0)
+      out << "bytes_per_s = " << static_cast<int64_t>(t.quota.bytes_per_s) << "\n";
     if (t.quota.max_consumer_instances > 0) {
       out << "max_consumer_instances = " << t.quota.max_consumer_instances << "\n";
     }

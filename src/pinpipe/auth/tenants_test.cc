@@ -54,6 +54,24 @@ TEST(ScramTest, VerifierRoundTripsAndChecksPasswords) {
   EXPECT_FALSE(u.CheckPassword("pencil2"));
 }
 
+TEST(ScramTest, AcceptsVerifiersMadeByAnotherImplementation) {
+  // Made with Python's hashlib.pbkdf2_hmac/hmac (deploy/config/tenants.toml's alice).
+  auto v256 = ParseScramVerifier(
+      "YWxpY2Utc2FsdC0yNTY=:4096:n/46PHgzDH0NtNWvjVrZwXWSbU9evUbv8oJAKbHlRAg=:"
+      "68FDKzF2Cmqwf+5cY0M6pfVClPa2wK5p91zroJWm32s=");
+  ASSERT_TRUE(v256.ok()) << v256.status().ToString();
+  auto again = MakeScramVerifier(ScramMechanism::kSha256, "alice-sasl-password", v256->salt, 4096);
+  EXPECT_EQ(again.stored_key, v256->stored_key);
+  EXPECT_EQ(again.server_key, v256->server_key);
+  SaslUser u{"alice", std::nullopt, std::nullopt};
+  u.scram_sha512 = *ParseScramVerifier(
+      "YWxpY2Utc2FsdC01MTI=:4096:lp28GoTMnxk2KHQ5RlH081k5Bn8mGmiT3N0DTiKpS+YllKponsOp1PN7Y9eW0Otx"
+      "dKlTH6mYQSUyPaMdfXQ3WA==:jJU08g4+sJwEfO2TjMjuJlLzpc9dJgVFv4pT9rh4XIQQ3HGomSactC+xUXkWjk0bF"
+      "AItl2lWrNYfTdzSjx7DQg==");
+  EXPECT_TRUE(u.CheckPassword("alice-sasl-password"));
+  EXPECT_FALSE(u.CheckPassword("bob-sasl-password"));
+}
+
 TEST(TenantSetTest, ParsesTenantsCredentialsAndScopes) {
   auto set = TenantSet::Parse(kTwoTenants, "t.toml", {"ALICE_SECRET=alice-sigv4-secret"});
   ASSERT_TRUE(set.ok()) << set.status().ToString();
