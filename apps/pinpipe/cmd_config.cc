@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "wiring.h"
 
 namespace pinpipe::app {
 
@@ -11,10 +12,12 @@ void RegisterConfigCommands(CLI::App& app, CommandContext& ctx) {
   auto* show = config->add_subcommand(
       "show",
       "Print every configuration key with its effective value and where it came from "
-      "(default, file, env, flag); secrets are masked.\n"
+      "(default, file, env, flag), then the [[tenants]]; secrets are masked.\n"
       "Example: PINPIPE_GENERAL_PREFIX=abc pinpipe config show");
   ctx.SetAction(show, [](const Config& c) {
-    std::cout << c.Show();
+    // Parse the tenants first: a broken [[tenants]] table is an error here too.
+    PINPIPE_ASSIGN_OR_RETURN(auto tenants, LoadTenants(c));
+    std::cout << c.Show() << tenants->Describe();
     return Status::Ok();
   });
 }

@@ -38,6 +38,15 @@ Result<std::unique_ptr<broker::Broker>> OpenServeBroker(const Config& config) {
 }
 
 Status Serve(const Config& config, const ServeFlags& flags) {
+  // Block the stop signals (and SIGHUP, the reload) before any thread starts
+  // (the broker starts some), so only sigwait sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  sigdelset(&signals, SIGHUP);  // the reload watcher waits for it, not the stop below
   PINPIPE_ASSIGN_OR_RETURN(auto options, api::ServiceOptionsFromConfig(config));
   PINPIPE_ASSIGN_OR_RETURN(int64_t io_threads, config.GetInt("api.threads"));
   PINPIPE_ASSIGN_OR_RETURN(int64_t body_limit, config.GetBytes("api.body_limit"));
@@ -69,12 +78,7 @@ Status Serve(const Config& config, const ServeFlags& flags) {
   service.SetOffloader([&server](std::function<void()> work) { server.Offload(std::move(work)); });
   service.SetConnectionGauge([&server] { return server.open_connections(); });
 
-  // Block the stop signals before any thread starts, so only sigwait sees them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  WatchTenantReloads(config, &service.tenants());
 
   PINPIPE_RETURN_IF_ERROR(server.Start());
   spdlog::info("serve: listening on {} (port {}{}), broker {}", so.listen, server.port(),

@@ -58,12 +58,27 @@ Status Pipeline::Start() {
     return UnavailableError("cannot create data dir '" + data_dir.string() + "': " + ec.message());
 
   PINPIPE_ASSIGN_OR_RETURN(broker_, OpenBroker(config_));
+  // A shared pipeline (see README "Sharing one pipeline"): each tenant's
+  // prefix gets its topics, its stream job and its batch DAG, like general.prefix.
+  PINPIPE_ASSIGN_OR_RETURN(auto tenants, LoadTenants(config_));
+  std::vector<std::string> tenant_prefixes;
+  for (const auto& t : tenants->tenants()) {
+    for (const auto& p : t.prefixes) {
+      if (p == prefix) continue;
+      tenant_parts_.push_back(TenantPart{t.name, p, nullptr});
+      tenant_prefixes.push_back(p);
+    }
+  }
   PINPIPE_ASSIGN_OR_RETURN(int64_t partitions, config_.GetInt("api.default_partitions"));
-  for (const char* kind : kKinds) {
-    broker::TopicConfig topic;
-    topic.partitions = static_cast<int32_t>(partitions);
-    Status s = broker_->CreateTopic(prefix + "." + kind, topic);
-    if (!s.ok() && s.code() != StatusCode::kAlreadyExists) return s;
+  std::vector<std::string> all_prefixes = tenant_prefixes;
+  all_prefixes.insert(all_prefixes.begin(), prefix);
+  for (const auto& p : all_prefixes) {
+    for (const char* kind : kKinds) {
+      broker::TopicConfig topic;
+      topic.partitions = static_cast<int32_t>(partitions);
+      Status s = broker_->CreateTopic(p + "." + kind, topic);
+      if (!s.ok() && s.code() != StatusCode::kAlreadyExists) return s;
+    }
   }
   PINPIPE_ASSIGN_OR_RETURN(lake_, objstore::OpenObjectStore(config_.Get("lake.url"), config_));
   PINPIPE_ASSIGN_OR_RETURN(tables_,
@@ -76,7 +91,8 @@ Status Pipeline::Start() {
 
   PINPIPE_ASSIGN_OR_RETURN(bool sink_on, config_.GetBool("sink.enabled"));
   if (sink_on) {
-    PINPIPE_ASSIGN_OR_RETURN(auto sink_config, sink::SinkConfig::FromPinpipeConfig(config_));
+    PINPIPE_ASSIGN_OR_RETURN(auto sink_config,
+                             sink::SinkConfig::FromPinpipeConfig(config_, tenant_prefixes));
     PINPIPE_ASSIGN_OR_RETURN(sink_, sink::Sink::Create(std::move(sink_config), broker_.get(),
                                                        lake_.get(), &Clock::Real()));
     PINPIPE_RETURN_IF_ERROR(sink_->Start());
@@ -111,12 +127,29 @@ Status Pipeline::Start() {
     AddFamilies(service_->metrics(),
                 [this] { return stream::StatusesToMetrics(stream_->Statuses()); });
     stream_->Start();
+    for (auto& part : tenant_parts_) {
+      Config tenant_config = config_;
+      PINPIPE_RETURN_IF_ERROR(tenant_config.Set("general.prefix", part.prefix));
+      PINPIPE_ASSIGN_OR_RETURN(
+          part.stream, BuildStreamJob(tenant_config, broker_.get(), tables_.get(), Clock::Real()));
+      PINPIPE_RETURN_IF_ERROR(part.stream->Recover());
+      part.stream->Start();
+    }
   }
 
   PINPIPE_ASSIGN_OR_RETURN(runs_, schedule::RunStore::Open((data_dir / "runs.db").string()));
   scheduler_ = std::make_unique<schedule::Scheduler>(Clock::Real(), *runs_);
   PINPIPE_RETURN_IF_ERROR(
       scheduler_->AddDag(BuildBatchDag(config_, lake_.get(), started_ms_ / 1000)));
+  for (const auto& part : tenant_parts_) {
+    Config tenant_config = config_;
+    PINPIPE_RETURN_IF_ERROR(tenant_config.Set("general.prefix", part.prefix));
+    PINPIPE_RETURN_IF_ERROR(tenant_config.Set(
+        "batch.out", (std::filesystem::path(config_.Get("batch.out")) / part.prefix).string()));
+    auto dag = BuildBatchDag(tenant_config, lake_.get(), started_ms_ / 1000);
+    dag.name = "batch-" + part.prefix;
+    PINPIPE_RETURN_IF_ERROR(scheduler_->AddDag(std::move(dag)));
+  }
   PINPIPE_ASSIGN_OR_RETURN(bool schedule_on, config_.GetBool("schedule.enabled"));
   if (schedule_on) scheduler_->Start(1000);
 
@@ -167,6 +200,16 @@ Status Pipeline::Start() {
           // The dashboard's routes read files and databases: off the I/O thread.
           server_->Offload([this, req = std::move(req), respond = std::move(respond)]() mutable {
             http::Response res;
+            if (req.path.starts_with("/api/")) {
+              // The dashboard's data: with tenants, each sees its own.
+              auto caller = service_->Identify(req, res);
+              if (!caller) return respond(std::move(res));
+              if (caller->tenant && !caller->tenant->admin) {
+                if (web::HandleDashboard(TenantHooks(*caller->tenant), req, res)) {
+                  return respond(std::move(res));
+                }
+              }
+            }
             if (web::HandleDashboard(hooks_, req, res)) return respond(std::move(res));
             service_->HandleAsync(std::move(req), std::move(respond));
           });
@@ -203,6 +246,10 @@ void Pipeline::Stop() {
     stream_.reset();
     live_.reset();
   }
+  for (auto& part : tenant_parts_) {
+    if (part.stream) part.stream->Stop();
+  }
+  tenant_parts_.clear();
   if (sink_) {
     sink_stop_ = true;
     if (sink_thread_.joinable()) sink_thread_.join();
@@ -271,8 +318,8 @@ schedule::DagSpec BuildBatchDag(const Config& config, objstore::ObjectStore* lak
   return dag;
 }
 
-Result<nlohmann::json> LatestBatchResults(schedule::RunStore& runs) {
-  PINPIPE_ASSIGN_OR_RETURN(auto latest, runs.LatestSuccess("batch"));
+Result<nlohmann::json> LatestBatchResults(schedule::RunStore& runs, const std::string& dag) {
+  PINPIPE_ASSIGN_OR_RETURN(auto latest, runs.LatestSuccess(dag));
   if (!latest) return NotFoundError("no batch run has finished yet");
   const std::filesystem::path dir = latest->results_location;
   nlohmann::json out = {{"run_id", latest->id},
@@ -304,6 +351,67 @@ Result<nlohmann::json> LatestBatchResults(schedule::RunStore& runs) {
 }
 
 Result<nlohmann::json> Pipeline::LatestResults() { return LatestBatchResults(*runs_); }
+
+web::DashboardHooks Pipeline::TenantHooks(const auth::Tenant& tenant) {
+  // The tenant's DAGs: one per prefix it owns.
+  std::vector<std::string> dags;
+  for (const auto& p : tenant.prefixes) {
+    dags.push_back(p == config_.Get("general.prefix") ? "batch" : "batch-" + p);
+  }
+  auto owns_dag = [dags](const std::string& d) {
+    return std::find(dags.begin(), dags.end(), d) != dags.end();
+  };
+  web::DashboardHooks h;
+  h.status = [this, &tenant, owns_dag] {
+    nlohmann::json s = StatusJson();
+    auto keep = [](nlohmann::json& list, auto pred) {
+      nlohmann::json out = nlohmann::json::array();
+      for (auto& item : list) {
+        if (pred(item)) out.push_back(std::move(item));
+      }
+      list = std::move(out);
+    };
+    const std::string who = tenant.name;
+    s["tenant"] = who;
+    s["prefix"] = tenant.prefixes.empty() ? "" : tenant.prefixes.front();
+    keep(s["topics"],
+         [&](const nlohmann::json& t) { return tenant.OwnsTopic(t.value("name", "")); });
+    keep(s["streams"],
+         [&](const nlohmann::json& t) { return tenant.OwnsStream(t.value("name", "")); });
+    keep(s["sink"]["partitions"],
+         [&](const nlohmann::json& p) { return tenant.OwnsTopic(p.value("topic", "")); });
+    int64_t lag = 0;
+    for (const auto& p : s["sink"]["partitions"]) lag += std::max<int64_t>(0, p.value("lag", 0));
+    s["sink"]["lag"] = lag;
+    keep(s["stream_job"]["tables"],
+         [&](const nlohmann::json& t) { return tenant.OwnsTable(t.value("name", "")); });
+    keep(s["scheduler"]["dags"],
+         [&](const nlohmann::json& d) { return owns_dag(d.value("name", "")); });
+    keep(s["scheduler"]["runs"],
+         [&](const nlohmann::json& r) { return owns_dag(r.value("dag", "")); });
+    // Pipeline-wide figures would tell one tenant about the others.
+    s.erase("api");
+    s.erase("lake");
+    s["errors"] = nlohmann::json::array();
+    return s;
+  };
+  h.latest_results = [this, dags]() -> Result<nlohmann::json> {
+    return LatestBatchResults(*runs_, dags.empty() ? "" : dags.front());
+  };
+  h.runs = [this, owns_dag](int limit) -> Result<nlohmann::json> {
+    PINPIPE_ASSIGN_OR_RETURN(auto all, hooks_.runs(std::max(limit, 1) * 10));
+    nlohmann::json out = nlohmann::json::array();
+    for (auto& r : all) {
+      if (owns_dag(r.value("dag", "")) && static_cast<int>(out.size()) < limit) out.push_back(r);
+    }
+    return out;
+  };
+  h.trigger = [this, owns_dag](const std::string& dag) -> Result<int64_t> {
+    if (!owns_dag(dag)) return NotFoundError("no DAG named '" + dag + "'");
+    return scheduler_->Trigger(dag);
+  };
+  return h;
+}
 
 nlohmann::json Pipeline::StatusJson() {
   const std::string prefix = config_.Get("general.prefix");
@@ -369,10 +477,15 @@ nlohmann::json Pipeline::StatusJson() {
   s["sink"] = sink;
 
   nlohmann::json job = {{"enabled", stream_ != nullptr}, {"tables", nlohmann::json::array()}};
-  if (stream_) {
-    for (const auto& q : stream_->Statuses()) {
+  std::vector<std::pair<stream::StreamJob*, std::string>> jobs;
+  if (stream_) jobs.emplace_back(stream_.get(), prefix);
+  for (auto& part : tenant_parts_) {
+    if (part.stream) jobs.emplace_back(part.stream.get(), part.prefix);
+  }
+  for (const auto& [stream_job, job_prefix] : jobs) {
+    for (const auto& q : stream_job->Statuses()) {
       std::string kind = q.stream.substr(q.stream.rfind('-') + 1);
-      job["tables"].push_back({{"name", prefix + "_" + kind + "_table"},
+      job["tables"].push_back({{"name", job_prefix + "_" + kind + "_table"},
                                {"stream", q.stream},
                                {"version", q.table_version},
                                {"rows", q.rows},

@@ -32,8 +32,9 @@ namespace pinpipe::app {
 schedule::DagSpec BuildBatchDag(const Config& config, objstore::ObjectStore* lake,
                                 int64_t start_date_s);
 
-// The latest successful batch run's answers as the dashboard shows them.
-Result<nlohmann::json> LatestBatchResults(schedule::RunStore& runs);
+// The latest successful run of batch DAG `dag`'s answers as the dashboard shows them.
+Result<nlohmann::json> LatestBatchResults(schedule::RunStore& runs,
+                                          const std::string& dag = "batch");
 
 class Pipeline {
  public:
@@ -48,6 +49,8 @@ class Pipeline {
   void Stop();
 
   int port() const;
+  // The tenants the API and the dashboard check (swap to reload).
+  auth::Registry* tenants() { return &service_->tenants(); }
   std::string BaseUrl() const;
   // host:port of the Kafka protocol server, "" when off.
   std::string KafkaAddress() const;
@@ -56,6 +59,15 @@ class Pipeline {
 
  private:
   void RecordError(const std::string& component, const std::string& message);
+  // What a tenant's dashboard shows: only its topics, streams, tables, runs
+  // and results (its own batch DAG, "batch-<tenant>").
+  web::DashboardHooks TenantHooks(const auth::Tenant& tenant);
+  // One tenant's part of a shared pipeline: its stream job and batch DAG.
+  struct TenantPart {
+    std::string tenant;
+    std::string prefix;
+    std::unique_ptr<stream::StreamJob> stream;
+  };
 
   Config config_;
   std::unique_ptr<broker::Broker> broker_;
@@ -69,6 +81,7 @@ class Pipeline {
   std::atomic<bool> sink_stop_{false};
   std::unique_ptr<stream::StreamJob> stream_;
   std::unique_ptr<live::LiveAnswers> live_;  // fed by stream_'s commits
+  std::vector<TenantPart> tenant_parts_;  // with [[tenants]]: one per tenant prefix
   std::unique_ptr<schedule::RunStore> runs_;
   std::unique_ptr<schedule::Scheduler> scheduler_;
   web::DashboardHooks hooks_;

@@ -3,8 +3,10 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cstdlib>
+#include <thread>
 
 #include "pinpipe/broker/embedded_broker.h"
 #include "pinpipe/kafka/kafka_broker.h"
@@ -92,7 +94,37 @@ sigset_t StopSet() {
 
 StopSignals::StopSignals() {
   sigset_t set = StopSet();
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+Result<std::shared_ptr<const auth::TenantSet>> LoadTenants(const Config& config) {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  return auth::TenantSet::Load(config.file(), env);
+}
+
+void WatchTenantReloads(const Config& config, auth::Registry* registry,
+                        std::function<void()> on_reload) {
+  std::thread([config, registry, on_reload = std::move(on_reload)] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) return;
+      auto tenants = LoadTenants(config);
+      if (!tenants.ok()) {
+        spdlog::error("tenants: reload of {} failed, keeping the tenants in force: {}",
+                      config.file(), tenants.status().ToString());
+        continue;
+      }
+      registry->Swap(*tenants);
+      spdlog::info("tenants: reloaded {} tenants from {}", (*tenants)->tenants().size(),
+                   config.file());
+      if (on_reload) on_reload();
+    }
+  }).detach();
 }
 
 int StopSignals::Wait() {

@@ -3,9 +3,11 @@
 // the process's stop signals.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "pinpipe/auth/tenants.h"
 #include "pinpipe/base/clock.h"
 #include "pinpipe/base/config.h"
 #include "pinpipe/broker/broker.h"
@@ -37,8 +39,21 @@ std::string StreamStatusPath(const Config& config);
 Result<std::unique_ptr<kafka_api::Server>> StartKafkaApi(const Config& config,
                                                          broker::Broker& broker);
 
-// Blocks SIGINT and SIGTERM in the calling thread (and so in threads it starts
-// afterwards); WaitForStopSignal then returns the first that arrives.
+// The [[tenants]] of the config file, secrets resolved from files and the
+// process environment (an empty set when there are none).
+Result<std::shared_ptr<const auth::TenantSet>> LoadTenants(const Config& config);
+
+// Re-reads the tenants of `config`'s file on every SIGHUP and swaps them into
+// `registry`; a file that does not parse keeps the tenants in force (and is
+// logged without secrets). Connections stay open: each request reads the
+// snapshot in force when it arrives. Call after StopSignals (SIGHUP is
+// blocked with the stop signals) and before serving; the watcher thread lives
+// as long as the process. `on_reload` runs after each successful swap.
+void WatchTenantReloads(const Config& config, auth::Registry* registry,
+                        std::function<void()> on_reload = nullptr);
+
+// Blocks SIGINT and SIGTERM (and SIGHUP, for WatchTenantReloads) in the calling thread (and so in
+// threads it starts afterwards); WaitForStopSignal then returns the first that arrives.
 class StopSignals {
  public:
   StopSignals();

@@ -8,11 +8,15 @@
 #pragma once
 
 #include <functional>
+#include <string_view>
 #include <utility>
 
 #include "pinpipe/http/server.h"
 
 namespace pinpipe::api {
+
+// Which names (topics, streams) a caller may see in a listing; empty: all.
+using NameFilter = std::function<bool(std::string_view name)>;
 
 class Deferral {
  public:

@@ -138,6 +138,14 @@ KafkaRest::~KafkaRest() {
   }
 }
 
+int64_t KafkaRest::CountInstances(const NameFilter& in_scope) {
+  ExpireInstances();
+  std::lock_guard lock(instances_mu_);
+  int64_t n = 0;
+  for (const auto& [key, inst] : instances_) n += in_scope(key.substr(0, key.find('/'))) ? 1 : 0;
+  return n;
+}
+
 void KafkaRest::Forget(std::string_view topic) {
   std::unique_lock lock(cache_mu_);
   partitions_.erase(std::string(topic));
@@ -166,14 +174,14 @@ Result<int32_t> KafkaRest::Partitions(std::string_view topic, bool create) {
 }
 
 std::string_view KafkaRest::Handle(http::Request& request, http::Response& response,
-                                   Deferral& later) {
+                                   Deferral& later, const NameFilter& visible) {
   std::string_view path = request.path;
   const std::string& m = request.method;
   if (path == "/topics" || path == "/topics/") {
     if (m != "GET") {
       MethodNotAllowed(response);
     } else {
-      ListTopics(response);
+      ListTopics(response, visible);
     }
     return "kafka.list_topics";
   }
@@ -369,9 +377,10 @@ void KafkaRest::ProduceResponse(std::string_view topic,
   Ok(response, std::move(b));
 }
 
-void KafkaRest::ListTopics(http::Response& response) {
+void KafkaRest::ListTopics(http::Response& response, const NameFilter& visible) {
   auto topics = broker_.ListTopics();
   if (!topics.ok()) return KafkaErrorFromStatus(response, topics.status());
+  if (visible) std::erase_if(*topics, [&](const std::string& t) { return !visible(t); });
   std::sort(topics->begin(), topics->end());
   std::string b = "[";
   for (size_t i = 0; i < topics->size(); ++i) {

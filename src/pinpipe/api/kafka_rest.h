@@ -46,8 +46,13 @@ class KafkaRest {
   ~KafkaRest();
 
   // Handles /topics... and /consumers... ; returns the route name for
-  // metrics, or "" when the path is not one of these routes.
-  std::string_view Handle(http::Request& request, http::Response& response, Deferral& later);
+  // metrics, or "" when the path is not one of these routes. GET /topics
+  // lists only the names `visible` accepts (all when it is empty).
+  std::string_view Handle(http::Request& request, http::Response& response, Deferral& later,
+                          const NameFilter& visible = {});
+
+  // Open consumer instances whose group `in_scope` accepts (per-tenant caps).
+  int64_t CountInstances(const NameFilter& in_scope);
 
   // Forgets the cached partition count of `topic` (after it was deleted).
   void Forget(std::string_view topic);
@@ -62,7 +67,7 @@ class KafkaRest {
   // The produce answer for the broker's acks.
   void ProduceResponse(std::string_view topic, const Result<std::vector<broker::ProduceAck>>& acks,
                        int64_t bytes, http::Response& response);
-  void ListTopics(http::Response& response);
+  void ListTopics(http::Response& response, const NameFilter& visible);
   // The topic's description, or nullopt after answering 40401 (or the
   // broker's error) into `response`.
   std::optional<broker::TopicDescription> DescribeOrAnswer(std::string_view topic,

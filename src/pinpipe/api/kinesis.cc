@@ -217,10 +217,12 @@ Status Kinesis::CreateLocked(const StreamInfo& info) {
   return Persist(info);
 }
 
-std::vector<StreamInfo> Kinesis::ListStreams() {
+std::vector<StreamInfo> Kinesis::ListStreams(const NameFilter& visible) {
   std::shared_lock lock(mu_);
   std::vector<StreamInfo> out;
-  for (const auto& [name, info] : streams_) out.push_back(info);
+  for (const auto& [name, info] : streams_) {
+    if (!visible || visible(name)) out.push_back(info);
+  }
   return out;
 }
 
@@ -341,7 +343,8 @@ bool ParsePageToken(std::string_view token, std::string_view kind, std::string& 
 }  // namespace
 
 void Kinesis::ListStreamsAction(int64_t limit, std::string_view exclusive_start,
-                                std::string_view next_token, http::Response& response) {
+                                std::string_view next_token, http::Response& response,
+                                const NameFilter& visible) {
   if (limit < 1 || limit > 10000) {
     return Validation(response, ValidationMessage(std::to_string(limit), "limit",
                                                   "Member must have value between 1 and 10000"));
@@ -354,7 +357,7 @@ void Kinesis::ListStreamsAction(int64_t limit, std::string_view exclusive_start,
     exclusive_start = token_start;
   }
   std::string last;
-  auto all = ListStreams();
+  auto all = ListStreams(visible);
   std::string names = "[", summaries = "[";
   int64_t n = 0;
   bool more = false;
@@ -745,7 +748,7 @@ void Kinesis::GetRecords(std::string_view iterator, int64_t limit, http::Respons
 // API Gateway routes
 
 std::string_view Kinesis::HandleGateway(http::Request& request, http::Response& response,
-                                        Deferral& later) {
+                                        Deferral& later, const NameFilter& visible) {
   std::string_view path = request.path;
   if (path != "/streams" && path.substr(0, 9) != "/streams/") return "";
   std::string_view route = "gateway.unknown";
@@ -760,10 +763,10 @@ std::string_view Kinesis::HandleGateway(http::Request& request, http::Response& 
       KinesisError(response, "MethodNotAllowed", "Method not allowed", 405);
       return finish("gateway.list_streams");
     }
-    ListStreamsAction(10000, "", "", response);
+    ListStreamsAction(10000, "", "", response, visible);
     // The gateway route answers with the two fields the seed's clients read.
     if (response.status == 200) {
-      auto all = ListStreams();
+      auto all = ListStreams(visible);
       std::string b = "{\"HasMoreStreams\":false,\"StreamNames\":[";
       for (size_t i = 0; i < all.size(); ++i) {
         if (i > 0) b += ',';
@@ -944,7 +947,7 @@ std::string_view Kinesis::HandleGateway(http::Request& request, http::Response& 
 // Native JSON 1.1
 
 std::string_view Kinesis::HandleNative(http::Request& request, http::Response& response,
-                                       Deferral& later) {
+                                       Deferral& later, const NameFilter& visible) {
   std::string_view target = request.Header("x-amz-target");
   if (target.substr(0, kTargetPrefix.size()) != kTargetPrefix) {
     KinesisError(response, "UnknownOperationException",
@@ -990,12 +993,12 @@ std::string_view Kinesis::HandleNative(http::Request& request, http::Response& r
       return route->second;
     }
   }
-  Native(action, request, response, later);
+  Native(action, request, response, later, visible);
   return route->second;
 }
 
 void Kinesis::Native(std::string_view action, http::Request& request, http::Response& response,
-                     Deferral& later) {
+                     Deferral& later, const NameFilter& visible) {
   simdjson::dom::element root;
   std::string_view body = request.body;
   if (body.empty()) body = "{}";
@@ -1113,7 +1116,7 @@ void Kinesis::Native(std::string_view action, http::Request& request, http::Resp
     std::string_view start = str("ExclusiveStartStreamName");
     std::string_view token = str("NextToken");
     if (bad) return Serialization(response, "A field has the wrong JSON type");
-    return ListStreamsAction(limit, start, token, response);
+    return ListStreamsAction(limit, start, token, response, visible);
   }
   if (action == "ListShards") {
     std::string name = stream_name();

@@ -68,13 +68,16 @@ class Kinesis {
 
   // Handles /streams and /streams/... ; returns the route name for metrics,
   // or "" when the path is not one of these routes.
-  std::string_view HandleGateway(http::Request& request, http::Response& response, Deferral& later);
+  // Stream listings show only the names `visible` accepts (all when empty).
+  std::string_view HandleGateway(http::Request& request, http::Response& response, Deferral& later,
+                                 const NameFilter& visible = {});
   // Handles POST / with an X-Amz-Target header; returns the route name.
-  std::string_view HandleNative(http::Request& request, http::Response& response, Deferral& later);
+  std::string_view HandleNative(http::Request& request, http::Response& response, Deferral& later,
+                                const NameFilter& visible = {});
 
   // The metadata of `name` (adopting a bare broker topic of that name).
   Result<StreamInfo> Lookup(std::string_view name);
-  std::vector<StreamInfo> ListStreams();
+  std::vector<StreamInfo> ListStreams(const NameFilter& visible = {});
 
  private:
   struct PutEntry {
@@ -100,7 +103,8 @@ class Kinesis {
   // `next_token`, when set, is a token this API returned: it names the stream and the next
   // stream or shard, so boto3's paginators (which send only it) continue where they were.
   void ListStreamsAction(int64_t limit, std::string_view exclusive_start,
-                         std::string_view next_token, http::Response& response);
+                         std::string_view next_token, http::Response& response,
+                         const NameFilter& visible);
   void ListShards(std::string_view name, int64_t max_results,
                   std::string_view exclusive_start_shard_id, std::string_view next_token,
                   http::Response& response);
@@ -120,7 +124,7 @@ class Kinesis {
   void GetRecords(std::string_view iterator, int64_t limit, http::Response& response);
 
   void Native(std::string_view action, http::Request& request, http::Response& response,
-              Deferral& later);
+              Deferral& later, const NameFilter& visible);
 
   Result<StreamInfo> LookupOrCreate(std::string_view name, bool auto_create);
   Status CreateLocked(const StreamInfo& info);

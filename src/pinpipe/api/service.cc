@@ -7,6 +7,10 @@
 #include <mutex>
 
 #include "pinpipe/api/errors.h"
+#include "pinpipe/api/json_util.h"
+#include "pinpipe/base/encoding.h"
+
+extern char** environ;
 
 namespace pinpipe::api {
 namespace {
@@ -20,6 +24,77 @@ void GatewayMessage(http::Response& response, int status, std::string_view messa
   response.status = status;
   response.content_type = std::string(kJsonContentType);
   response.body = "{\"message\":\"" + std::string(message) + "\"}";
+}
+
+// The API key of a request: x-api-key (as API Gateway) or a bearer token.
+std::string_view ApiKeyOf(const http::Request& request) {
+  std::string_view key = request.Header("x-api-key");
+  if (key.empty()) {
+    std::string_view auth = request.Header("authorization");
+    if (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ") key = auth.substr(7);
+  }
+  return key;
+}
+
+// The access key in "AWS4-HMAC-SHA256 Credential=<key>/<date>/...", or "".
+std::string_view SigV4AccessKey(const http::Request& request) {
+  std::string_view auth = request.Header("authorization");
+  const auto at = auth.find("Credential=");
+  if (at == std::string_view::npos) return {};
+  std::string_view rest = auth.substr(at + 11);
+  return rest.substr(0, rest.find('/'));
+}
+
+bool IsNativeKinesis(const http::Request& request) {
+  return request.path == "/" && request.method == "POST" && request.HasHeader("x-amz-target");
+}
+
+// Path segment `index` (after the first "/<root>/"), percent-decoded; "" when absent.
+std::string PathSegment(std::string_view path, size_t root_len, size_t index = 0) {
+  std::string_view rest = path.substr(std::min(root_len, path.size()));
+  for (size_t i = 0; i < index; ++i) {
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos) return {};
+    rest.remove_prefix(slash + 1);
+  }
+  auto decoded = http::PercentDecode(rest.substr(0, rest.find('/')));
+  return decoded.ok() ? *decoded : std::string();
+}
+
+// Every topic a consumer request body names ("topic" fields and "topics"
+// arrays, at any depth); false when it uses a topic_pattern, which a scope
+// check cannot bound.
+bool CollectTopics(simdjson::dom::element e, std::vector<std::string>& out) {
+  if (simdjson::dom::object o; !e.get_object().get(o)) {
+    for (auto field : o) {
+      if (field.key == "topic_pattern") return false;
+      std::string_view s;
+      if (field.key == "topic" && !field.value.get_string().get(s)) out.emplace_back(s);
+      if (!CollectTopics(field.value, out)) return false;
+    }
+  } else if (simdjson::dom::array a; !e.get_array().get(a)) {
+    for (auto item : a) {
+      std::string_view s;
+      if (!item.get_string().get(s)) out.emplace_back(s);  // "topics": ["a", "b"]
+      if (!CollectTopics(item, out)) return false;
+    }
+  }
+  return true;
+}
+
+std::string Joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// The stream a shard iterator was issued for (its payload is "1\n<stream>\n...";
+// its MAC is checked later by Kinesis, so an altered name is refused there).
+std::string IteratorStream(std::string_view token) {
+  if (token.size() > 1024) return {};
+  auto raw = Base64Decode(token);
+  if (!raw || raw->size() < 3 || raw->substr(0, 2) != "1\n") return {};
+  return raw->substr(2, raw->find('\n', 2) - 2);
 }
 
 }  // namespace
@@ -56,6 +131,15 @@ Result<ServiceOptions> ServiceOptionsFromConfig(const Config& config) {
         "api.kinesis_access_key and api.kinesis_secret_key must be set together");
   }
   if (!access.empty()) o.kinesis.credentials = SigV4Credentials{access, secret};
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  PINPIPE_ASSIGN_OR_RETURN(auto tenants, auth::TenantSet::Load(config.file(), env));
+  if (!tenants->empty() && (!o.api_keys.empty() || o.kinesis.credentials)) {
+    return InvalidArgumentError(
+        "api.keys and api.kinesis_access_key are single-user settings: with [[tenants]] give "
+        "each tenant its credentials (and an admin tenant for everything)");
+  }
+  o.tenants = std::make_shared<auth::Registry>(std::move(tenants));
   return o;
 }
 
@@ -118,6 +202,152 @@ bool Service::Authorized(const http::Request& request, http::Response& response)
   return false;
 }
 
+std::optional<Service::Caller> Service::Identify(const http::Request& request,
+                                                 http::Response& response) {
+  Caller caller;
+  caller.snapshot = options_.tenants->Current();
+  if (caller.snapshot->empty()) {
+    if (!Authorized(request, response)) return std::nullopt;
+    return caller;
+  }
+  caller.tenant = Authenticate(*caller.snapshot, request, response);
+  if (!caller.tenant) return std::nullopt;
+  return caller;
+}
+
+const auth::Tenant* Service::Authenticate(const auth::TenantSet& set, const http::Request& request,
+                                          http::Response& response) {
+  if (IsNativeKinesis(request)) {
+    // AWS SDKs sign; the access key names the tenant, its secret checks the signature.
+    const auth::SigV4Key* key = nullptr;
+    const auth::Tenant* tenant = set.BySigV4(SigV4AccessKey(request), &key);
+    SigV4Credentials credentials;
+    if (tenant) credentials = SigV4Credentials{key->access_key, key->secret_key};
+    // Unknown keys still go through VerifySigV4 (with a key nobody has), so a
+    // missing or malformed header gets the same answer as in single-user mode.
+    if (!tenant) credentials.access_key = std::string(1, '\0');
+    if (auto failure = VerifySigV4(request, credentials, clock_.NowMillis())) {
+      KinesisError(response, failure->type, failure->message);
+      return nullptr;
+    }
+    if (!tenant) {
+      KinesisError(response, "UnrecognizedClientException",
+                   "The security token included in the request is invalid.");
+    }
+    return tenant;
+  }
+  std::string_view key = ApiKeyOf(request);
+  if (const auth::Tenant* tenant = set.ByApiKey(key)) return tenant;
+  const bool missing = key.empty();
+  switch (ApiKindFor(request)) {
+    case ApiKind::kKafka:
+      if (missing) {
+        KafkaError(response, kKafkaUnauthenticated, "Authentication failed: API key required.");
+      } else {
+        KafkaError(response, kKafkaUnauthorized, "Authorization failed: invalid API key.");
+      }
+      break;
+    case ApiKind::kKinesis:
+    case ApiKind::kPlain:
+      GatewayMessage(response, missing ? 401 : 403, missing ? "Unauthorized" : "Forbidden");
+      break;
+  }
+  return nullptr;
+}
+
+bool Service::Permitted(const auth::Tenant& tenant, const http::Request& request,
+                        http::Response& response) {
+  if (tenant.admin) return true;
+  std::string_view path = request.path;
+  auto kinesis_denied = [&](std::string_view action, std::string_view stream) {
+    KinesisError(response, "AccessDeniedException",
+                 "User: arn:aws:iam::" + options_.kinesis.account_id + ":user/" + tenant.name +
+                     " is not authorized to perform: kinesis:" + std::string(action) +
+                     " on resource: arn:aws:kinesis:" + options_.kinesis.region + ":" +
+                     options_.kinesis.account_id + ":stream/" + std::string(stream));
+    return false;
+  };
+  if (path == "/metrics") {
+    PlainResponse(response, 403, "Forbidden: /metrics needs the admin credential\n");
+    return false;
+  }
+  if (path.starts_with("/topics/")) {
+    const std::string topic = PathSegment(path, 8);
+    if (tenant.OwnsTopic(topic)) return true;
+    KafkaError(response, kKafkaUnauthorized, "Not authorized to access topics: [" + topic + "]");
+    return false;
+  }
+  if (path.starts_with("/consumers/")) {
+    const std::string group = PathSegment(path, 11);
+    if (!tenant.OwnsGroup(group)) {
+      KafkaError(response, kKafkaUnauthorized, "Not authorized to access group: " + group);
+      return false;
+    }
+    if (request.method == "POST" && !request.body.empty()) {
+      simdjson::dom::element root;
+      std::vector<std::string> topics;
+      if (ParseJson(request.body, root) == simdjson::SUCCESS) {
+        if (!CollectTopics(root, topics)) {
+          KafkaError(response, kKafkaUnauthorized,
+                     "Not authorized to subscribe by topic_pattern: list the topics instead");
+          return false;
+        }
+        std::vector<std::string> foreign;
+        for (const auto& t : topics) {
+          if (!tenant.OwnsTopic(t)) foreign.push_back(t);
+        }
+        if (!foreign.empty()) {
+          KafkaError(response, kKafkaUnauthorized,
+                     "Not authorized to access topics: [" + Joined(foreign) + "]");
+          return false;
+        }
+      }
+    }
+    // POST /consumers/<group> creates an instance: the tenant's cap applies.
+    const bool create = request.method == "POST" && path.find('/', 11) == std::string_view::npos;
+    if (create && tenant.quota.max_consumer_instances > 0) {
+      const int64_t open =
+          kafka_.CountInstances([&tenant](std::string_view g) { return tenant.OwnsGroup(g); });
+      if (open >= tenant.quota.max_consumer_instances) {
+        KafkaError(response, kKafkaTooManyRequests,
+                   "Tenant " + tenant.name + " has " + std::to_string(open) +
+                       " open consumer instances (max_consumer_instances); delete one first");
+        response.status = 429;
+        return false;
+      }
+    }
+    return true;
+  }
+  if (path.starts_with("/streams/")) {
+    const std::string stream = PathSegment(path, 9);
+    if (tenant.OwnsStream(stream)) return true;
+    return kinesis_denied(request.method == "GET" ? "DescribeStream" : "PutRecord", stream);
+  }
+  if (IsNativeKinesis(request)) {
+    std::string_view target = request.Header("x-amz-target");
+    std::string_view action = target.substr(target.find('.') + 1);
+    simdjson::dom::element root;
+    simdjson::dom::object o;
+    if (ParseJson(request.body.empty() ? "{}" : request.body, root) != simdjson::SUCCESS ||
+        root.get_object().get(o)) {
+      return true;  // Kinesis answers SerializationException
+    }
+    std::vector<std::string> names;
+    std::string_view s;
+    if (GetString(o, "StreamName", s) == FieldState::kOk) names.emplace_back(s);
+    if (GetString(o, "StreamARN", s) == FieldState::kOk) {
+      const auto pos = s.rfind(":stream/");
+      names.emplace_back(pos == std::string_view::npos ? s : s.substr(pos + 8));
+    }
+    if (GetString(o, "ShardIterator", s) == FieldState::kOk) names.push_back(IteratorStream(s));
+    for (const auto& name : names) {
+      if (!tenant.OwnsStream(name)) return kinesis_denied(action, name);
+    }
+    return true;
+  }
+  return true;  // /topics (filtered), /streams (filtered), unknown routes (404)
+}
+
 namespace {
 
 // Routes that append to the broker, the ones that can wait without a thread.
@@ -132,7 +362,54 @@ bool IsProduce(const http::Request& request) {
   return false;
 }
 
+// How many records an ingest request carries (its array's length; 1 for a
+// single-record route). Malformed bodies count 1: the route refuses them.
+int64_t RecordCount(const http::Request& request) {
+  std::string_view p = request.path;
+  std::string_view field;
+  if (p.starts_with("/topics/")) {
+    field = "records";
+  } else if (p.starts_with("/streams/")) {
+    if (!p.ends_with("/records")) return 1;
+    field = "records";
+  } else if (request.Header("x-amz-target").ends_with(".PutRecords")) {
+    field = "Records";
+  } else {
+    return 1;
+  }
+  simdjson::dom::element root, el;
+  simdjson::dom::object o;
+  simdjson::dom::array a;
+  if (ParseJson(request.body, root) != simdjson::SUCCESS || root.get_object().get(o)) return 1;
+  if (GetField(o, field, el) != FieldState::kOk &&
+      GetField(o, field == "records" ? "Records" : "records", el) != FieldState::kOk) {
+    return 1;
+  }
+  if (el.get_array().get(a)) return 1;
+  return std::max<int64_t>(1, static_cast<int64_t>(a.size()));
+}
+
 }  // namespace
+
+bool Service::WithinQuota(const auth::Tenant& tenant, const http::Request& request,
+                          http::Response& response) {
+  if (!IsProduce(request)) return true;
+  if (tenant.quota.records_per_s <= 0 && tenant.quota.bytes_per_s <= 0) return true;
+  const int64_t wait_ms =
+      quotas_.Admit(tenant, RecordCount(request), static_cast<int64_t>(request.body.size()),
+                    clock_.MonotonicMicros() / 1000);
+  if (wait_ms == 0) return true;
+  const std::string message =
+      "Rate exceeded for tenant " + tenant.name + ": retry in " + std::to_string(wait_ms) + " ms";
+  if (ApiKindFor(request) == ApiKind::kKafka) {
+    KafkaError(response, kKafkaTooManyRequests, message);
+    response.status = 429;
+    response.headers.emplace_back("Retry-After", std::to_string((wait_ms + 999) / 1000));
+  } else {
+    KinesisError(response, "ProvisionedThroughputExceededException", message);
+  }
+  return false;
+}
 
 void Service::SetOffloader(std::function<void(std::function<void()>)> offload) {
   offload_ = std::move(offload);
@@ -197,7 +474,21 @@ void Service::Dispatch(http::Request& request, http::Responder respond) {
 
 std::string_view Service::Route(http::Request& request, http::Response& response, Deferral& later) {
   std::string_view route;
-  if (!Authorized(request, response)) {
+  // One snapshot for the whole request, however a reload races with it.
+  const auto tenants = options_.tenants->Current();
+  const auth::Tenant* tenant = nullptr;
+  NameFilter topics_visible, streams_visible;
+  if (!tenants->empty() && request.path != "/healthz") {
+    tenant = Authenticate(*tenants, request, response);
+    if (!tenant) return "auth";
+    if (!Permitted(*tenant, request, response)) return "auth.denied";
+    if (!WithinQuota(*tenant, request, response)) return "quota";
+    if (!tenant->admin) {
+      topics_visible = [tenant](std::string_view n) { return tenant->OwnsTopic(n); };
+      streams_visible = [tenant](std::string_view n) { return tenant->OwnsStream(n); };
+    }
+  }
+  if (tenants->empty() && !Authorized(request, response)) {
     route = "auth";
   } else if (request.path == "/healthz") {
     route = "healthz";
@@ -211,10 +502,10 @@ std::string_view Service::Route(http::Request& request, http::Response& response
     PlainResponse(response, 200, metrics_.Render());
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";
   } else if (request.path == "/" && request.method == "POST" && request.HasHeader("x-amz-target")) {
-    route = kinesis_.HandleNative(request, response, later);
+    route = kinesis_.HandleNative(request, response, later, streams_visible);
   } else {
-    route = kafka_.Handle(request, response, later);
-    if (route.empty()) route = kinesis_.HandleGateway(request, response, later);
+    route = kafka_.Handle(request, response, later, topics_visible);
+    if (route.empty()) route = kinesis_.HandleGateway(request, response, later, streams_visible);
     if (route.empty()) {
       route = "unknown";
       KafkaError(response, 404, "HTTP 404 Not Found");

@@ -1,8 +1,9 @@
 // Service: the whole ingestion API behind one http handler. It checks API
-// keys, routes a request to the Kafka REST v2 handlers (/topics, /consumers),
-// the Kinesis API Gateway routes (/streams), the native Kinesis protocol
-// (POST / with X-Amz-Target) or the operational routes (/healthz, /metrics),
-// and counts every request (including unreadable ones) in the metrics.
+// keys (or, with [[tenants]] configured, who the caller is, whether the name
+// it touches is in the caller's scope and whether it is within its quota), routes a request to the
+// Kafka REST v2 handlers (/topics, /consumers), the Kinesis API Gateway routes (/streams), the
+// native Kinesis protocol (POST / with X-Amz-Target) or the operational routes (/healthz,
+// /metrics), and counts every request (including unreadable ones) in the metrics.
 //
 // Owned by the program that serves (apps/pinpipe/cmd_serve.cc); it borrows the
 // Broker and Clock, which must outlive it.
@@ -17,6 +18,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +27,7 @@
 #include "pinpipe/api/kafka_rest.h"
 #include "pinpipe/api/kinesis.h"
 #include "pinpipe/api/metrics.h"
+#include "pinpipe/auth/tenants.h"
 #include "pinpipe/base/clock.h"
 #include "pinpipe/base/config.h"
 #include "pinpipe/broker/broker.h"
@@ -38,9 +41,13 @@ struct ServiceOptions {
   std::vector<std::string> api_keys;
   KafkaRestOptions kafka;
   KinesisOptions kinesis;
+  // The tenants (from the config file's [[tenants]]); an empty set means
+  // single-user mode (api_keys above, or no auth). Never null.
+  std::shared_ptr<auth::Registry> tenants = std::make_shared<auth::Registry>();
 };
 
-// Reads the api.* keys (and general.data_dir) into ServiceOptions.
+// Reads the api.* keys (and general.data_dir) into ServiceOptions, and the
+// [[tenants]] of the config file (with secrets from files and the environment).
 Result<ServiceOptions> ServiceOptionsFromConfig(const Config& config);
 
 class Service {
@@ -62,6 +69,18 @@ class Service {
                    http::Response& response);
 
   Metrics& metrics() { return metrics_; }
+  // The tenants in force; Swap a new snapshot in to reload (SIGHUP).
+  auth::Registry& tenants() { return *options_.tenants; }
+
+  // Who sent a request, for routes served beside the API (the dashboard).
+  struct Caller {
+    std::shared_ptr<const auth::TenantSet> snapshot;  // keeps `tenant` alive
+    const auth::Tenant* tenant = nullptr;             // nullptr: tenants are off
+  };
+  // With tenants on: the caller's tenant by API key, or nullopt after writing
+  // the refusal (401/403) into `response`. With tenants off: a Caller without
+  // a tenant when api_keys allow the request (everything is visible).
+  std::optional<Caller> Identify(const http::Request& request, http::Response& response);
   // Adds pinpipe_http_open_connections from `source` to /metrics.
   void SetConnectionGauge(std::function<int64_t()> source);
 
@@ -72,12 +91,26 @@ class Service {
   // produce, from the broker's callback).
   void Dispatch(http::Request& request, http::Responder respond);
   std::string_view Route(http::Request& request, http::Response& response, Deferral& later);
+  // The tenant of `request` (API key, or SigV4 for native Kinesis), or
+  // nullptr after writing the API's own refusal.
+  const auth::Tenant* Authenticate(const auth::TenantSet& set, const http::Request& request,
+                                   http::Response& response);
+  // Whether every name `request` touches is in the tenant's scope; else
+  // writes the API's access-denied answer. Nothing has been read or stored.
+  bool Permitted(const auth::Tenant& tenant, const http::Request& request,
+                 http::Response& response);
+  // Whether an ingest request fits the tenant's quota; else writes the API's
+  // throttling answer (REST 429 + Retry-After, Kinesis
+  // ProvisionedThroughputExceededException).
+  bool WithinQuota(const auth::Tenant& tenant, const http::Request& request,
+                   http::Response& response);
 
   broker::Broker& broker_;
   Clock& clock_;
   ServiceOptions options_;
   std::function<void(std::function<void()>)> offload_;
   Metrics metrics_;
+  auth::QuotaLimiter quotas_;
   KafkaRest kafka_;
   Kinesis kinesis_;
 };

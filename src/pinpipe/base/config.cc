@@ -119,6 +119,8 @@ Status Config::MergeToml(std::string_view toml_text, std::string_view source_nam
                                 std::to_string(where.column) + ": " + std::string(e.description()));
   }
   for (const auto& [section, node] : table) {
+    // [[tenants]] belongs to the auth module (auth::TenantSet reads it).
+    if (section.str() == "tenants") continue;
     const auto* inner = node.as_table();
     if (!inner) {
       return InvalidArgumentError(std::string(source_name) + ": top-level key '" +
@@ -163,6 +165,7 @@ Result<Config> Config::Load(const std::string& file, const std::vector<std::stri
       std::stringstream buffer;
       buffer << in.rdbuf();
       PINPIPE_RETURN_IF_ERROR(config.MergeToml(buffer.str(), path));
+      config.file_ = path;
     }
   }
 

@@ -75,8 +75,12 @@ class Config {
   std::string Show() const;
 
   const std::map<std::string, Entry, std::less<>>& entries() const { return entries_; }
+  // The configuration file that was read ("" when none): its [[tenants]]
+  // tables are read (and re-read on SIGHUP) by auth::TenantSet.
+  const std::string& file() const { return file_; }
 
  private:
+  std::string file_;
   std::map<std::string, Entry, std::less<>> entries_;
 };
 

@@ -241,7 +241,8 @@ Result<SinkConfig> SinkConfig::FromProperties(const Properties& p) {
   return c;
 }
 
-Result<SinkConfig> SinkConfig::FromPinpipeConfig(const Config& config) {
+Result<SinkConfig> SinkConfig::FromPinpipeConfig(const Config& config,
+                                                 const std::vector<std::string>& more_prefixes) {
   const std::string& file = config.Get("sink.config");
   if (!file.empty()) {
     std::ifstream in(file);
@@ -256,13 +257,17 @@ Result<SinkConfig> SinkConfig::FromPinpipeConfig(const Config& config) {
   // The seed's connector, expressed with pinpipe's keys.
   Properties p;
   p["name"] = "pinpipe-sink";
-  std::string prefix = config.Get("general.prefix");
+  std::vector<std::string> prefixes = {config.Get("general.prefix")};
+  prefixes.insert(prefixes.end(), more_prefixes.begin(), more_prefixes.end());
   std::string escaped;
-  for (char ch : prefix) {
-    if (std::string_view(".^$|()[]{}*+?\\").find(ch) != std::string_view::npos) escaped += '\\';
-    escaped += ch;
+  for (const auto& prefix : prefixes) {
+    escaped += escaped.empty() ? "" : "|";
+    for (char ch : prefix) {
+      if (std::string_view(".^$|()[]{}*+?\\").find(ch) != std::string_view::npos) escaped += '\\';
+      escaped += ch;
+    }
   }
-  p["topics.regex"] = escaped + "\\..*";
+  p["topics.regex"] = prefixes.size() == 1 ? escaped + "\\..*" : "(" + escaped + ")\\..*";
   p["flush.size"] = config.Get("sink.flush_size");
   std::string rotate = config.Get("sink.rotate_schedule_interval_ms");
   if (!rotate.empty() && rotate != "0" && rotate != "-1") {

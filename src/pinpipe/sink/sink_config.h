@@ -71,8 +71,10 @@ struct SinkConfig {
   // From connector properties. InvalidArgument names the offending key.
   static Result<SinkConfig> FromProperties(const Properties& props);
   // From pinpipe's own config (sink.* keys, general.prefix), or from the
-  // properties file named by sink.config when set.
-  static Result<SinkConfig> FromPinpipeConfig(const Config& config);
+  // properties file named by sink.config when set. `more_prefixes` (the
+  // tenants' prefixes of a shared pipeline) are sunk beside general.prefix.
+  static Result<SinkConfig> FromPinpipeConfig(const Config& config,
+                                              const std::vector<std::string>& more_prefixes = {});
 };
 
 // Parses "UTC", "GMT", "Z", "Etc/UTC", "+05:30", "UTC-03:00" into an offset.
