@@ -307,6 +307,9 @@ schedule::DagSpec BuildBatchDag(const Config& config, objstore::ObjectStore* lak
       [lake, prefix, out_root](schedule::TaskContext& ctx) -> Status {
         batch::JobOptions options;
         options.load.prefix = prefix;
+        // The cleaned tables stream to Parquet while loading; memory keeps
+        // only the columns the questions read.
+        options.load.columns = clean::ColumnSet::kQueryOnly;
         options.out_dir = (out_root / ("run-" + std::to_string(ctx.run_id))).string();
         PINPIPE_ASSIGN_OR_RETURN(auto report, batch::RunBatchJob(*lake, options));
         ctx.log(report.summary_json);
