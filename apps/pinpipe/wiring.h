@@ -16,7 +16,9 @@
 namespace pinpipe::app {
 
 // broker.type: "embedded" (the log under general.data_dir) or "kafka"
-// (librdkafka, every kafka.* key passed through).
+// (librdkafka, every kafka.* key passed through). When the embedded log is
+// locked by a running `serve`/`up` that wrote its address file, the broker
+// is a Kafka client of that process instead.
 Result<std::unique_ptr<broker::Broker>> OpenBroker(const Config& config);
 
 // The streaming job for general.prefix: streams streaming-<prefix>-{pin,geo,user}
@@ -36,6 +38,13 @@ std::string StreamStatusPath(const Config& config);
 // auto-create settings), started; nullptr when kafka_api.listen is empty.
 Result<std::unique_ptr<kafka_api::Server>> StartKafkaApi(const Config& config,
                                                          broker::Broker& broker);
+
+// <general.data_dir>/kafka_api.address: "host:port pid" of the running
+// server that holds the log, written by StartKafkaApi; RunningServer reads
+// it (NotFound when absent), RemoveKafkaAddressFile deletes it on stop.
+std::string KafkaAddressFile(const Config& config);
+Result<std::pair<std::string, std::string>> RunningServer(const Config& config);
+void RemoveKafkaAddressFile(const Config& config);
 
 // Blocks SIGINT and SIGTERM in the calling thread (and so in threads it starts
 // afterwards); WaitForStopSignal then returns the first that arrives.

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -381,6 +382,36 @@ TEST_F(KafkaApiTest, IdempotentRetriesAreStoredOnceAndGapsAreRefused) {
   EXPECT_EQ(produce(1, "s1"), std::make_pair(int16_t{0}, int64_t{2}));
   close(fd);
   EXPECT_EQ(Kcat({"-C", "-t", "idem", "-e", "-f", "%s\\n"}).out, "first\ns0\ns1\n");
+}
+
+TEST_F(KafkaApiTest, CliCommandsBesideARunningServerGoThroughIt) {
+  const std::string data = dir_ / "data";
+  auto cli = [&](std::vector<std::string> args, const std::string& input = "") {
+    std::vector<std::string> argv = {PinpipeBinary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--data-dir", data});
+    return RunCommand(argv, input, {}, 60s);
+  };
+  EXPECT_NE(ReadFile(data + "/kafka_api.address").find(Bootstrap()), std::string::npos);
+  CommandResult r = cli({"topics", "create", "--topic", "beside"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = cli({"produce", "--topic", "beside"}, "one\ntwo\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = cli({"consume", "--topic", "beside", "--from-beginning", "--max", "2", "--timeout", "20"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "one\ntwo\n");
+  EXPECT_EQ(Kcat({"-C", "-t", "beside", "-e", "-f", "%s\\n"}).out, "one\ntwo\n");
+  // A second server on the same folder still fails, naming the first.
+  r = cli({"serve", "--listen", "127.0.0.1:" + std::to_string(PickFreePort()), "--kafka-listen",
+           "127.0.0.1:" + std::to_string(PickFreePort())});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("pid " + std::to_string(server_->pid())), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(Bootstrap()), std::string::npos) << r.err;
+  // Stopped, the server removes its address file and the CLI opens the log.
+  EXPECT_EQ(server_->Stop(), 0);
+  EXPECT_FALSE(std::filesystem::exists(data + "/kafka_api.address"));
+  r = cli({"consume", "--topic", "beside", "--from-beginning", "--max", "2", "--timeout", "5"});
+  EXPECT_EQ(r.out, "one\ntwo\n") << r.err;
 }
 
 }  // namespace
