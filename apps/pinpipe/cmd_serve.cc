@@ -29,8 +29,15 @@ struct ServeFlags {
 Result<std::unique_ptr<broker::Broker>> OpenServeBroker(const Config& config) {
   const std::string& type = config.Get("broker.type");
   if (type == "embedded") {
-    PINPIPE_ASSIGN_OR_RETURN(auto broker, broker::EmbeddedBroker::Open(config));
-    return std::unique_ptr<broker::Broker>(std::move(broker));
+    auto broker = broker::EmbeddedBroker::Open(config);
+    if (!broker.ok()) {
+      if (auto running = RunningServer(config); running.ok()) {
+        return broker.status().WithContext("held by pinpipe pid " + running->second +
+                                           " serving Kafka at " + running->first);
+      }
+      return broker.status();
+    }
+    return std::unique_ptr<broker::Broker>(std::move(*broker));
   }
   if (type == "kafka") return kafka::NewKafkaBroker(config);
   if (type == "memory") return std::unique_ptr<broker::Broker>(new api::MemoryBroker());
@@ -96,7 +103,10 @@ Status Serve(const Config& config, const ServeFlags& flags) {
   sigwait(&signals, &sig);
   spdlog::info("serve: signal {}, finishing requests in flight", sig);
   server.Stop(flags.grace_ms);
-  if (*kafka_server) (*kafka_server)->Stop();
+  if (*kafka_server) {
+    (*kafka_server)->Stop();
+    if (broker->Kind() == "embedded") RemoveKafkaAddressFile(config);
+  }
   spdlog::info("serve: stopped");
   return Status::Ok();
 }

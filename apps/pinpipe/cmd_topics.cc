@@ -4,6 +4,7 @@
 // Every command takes --data-dir (general.data_dir) and works on the broker
 // that broker.type selects (the embedded log by default).
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <iostream>
@@ -170,6 +171,10 @@ Status Consume(const Config& config, const ConsumeFlags& f) {
   PINPIPE_RETURN_IF_ERROR(b->DescribeTopic(f.topic).status());
   broker::ConsumerOptions co;
   co.group = f.group;
+  // Kafka consumers need a group: a throwaway one, like kafka-console-consumer's.
+  if (co.group.empty() && b->Kind() == "kafka") {
+    co.group = "pinpipe-consume-" + std::to_string(getpid());
+  }
   co.reset = f.from_beginning ? broker::OffsetReset::kEarliest : broker::OffsetReset::kLatest;
   co.client_id = "pinpipe-consume";
   PINPIPE_ASSIGN_OR_RETURN(auto consumer, b->CreateConsumer(co));

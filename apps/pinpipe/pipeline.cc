@@ -236,6 +236,7 @@ void Pipeline::Stop() {
   if (kafka_server_) {
     kafka_server_->Stop();  // before the sink and the log: its produces finish first
     kafka_server_.reset();
+    if (broker_ && broker_->Kind() == "embedded") RemoveKafkaAddressFile(config_);
   }
   if (scheduler_) {
     scheduler_->Stop();

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "pinpipe/broker/embedded_broker.h"
@@ -15,11 +17,34 @@
 
 namespace pinpipe::app {
 
+std::string KafkaAddressFile(const Config& config) {
+  return config.Get("general.data_dir") + "/kafka_api.address";
+}
+
+Result<std::pair<std::string, std::string>> RunningServer(const Config& config) {
+  std::ifstream in(KafkaAddressFile(config));
+  std::string address, pid;
+  if (!(in >> address >> pid)) return NotFoundError("no running server");
+  return std::make_pair(address, pid);
+}
+
 Result<std::unique_ptr<broker::Broker>> OpenBroker(const Config& config) {
   const std::string& type = config.Get("broker.type");
   if (type == "embedded") {
-    PINPIPE_ASSIGN_OR_RETURN(auto broker, broker::EmbeddedBroker::Open(config));
-    return std::unique_ptr<broker::Broker>(std::move(broker));
+    auto broker = broker::EmbeddedBroker::Open(config);
+    if (broker.ok()) return std::unique_ptr<broker::Broker>(std::move(*broker));
+    // The log is locked by a running `serve`/`up`: go through its Kafka
+    // protocol instead, with the same topics and group offsets.
+    auto running = RunningServer(config);
+    if (broker.status().code() != StatusCode::kUnavailable || !running.ok()) {
+      return broker.status();
+    }
+    spdlog::info("the log is in use by pinpipe (pid {}): going through its Kafka protocol at {}",
+                 running->second, running->first);
+    Config through = config;
+    PINPIPE_RETURN_IF_ERROR(through.Set("broker.type", "kafka"));
+    PINPIPE_RETURN_IF_ERROR(through.Set("kafka.bootstrap.servers", running->first));
+    return kafka::NewKafkaBroker(through);
   }
   if (type == "kafka") return kafka::NewKafkaBroker(config);
   return InvalidArgumentError("broker.type must be 'embedded' or 'kafka', not '" + type + "'");
@@ -140,6 +165,11 @@ bool StopSignals::WaitAgain(int64_t ms) {
   return sigtimedwait(&set, nullptr, &timeout) > 0;
 }
 
+void RemoveKafkaAddressFile(const Config& config) {
+  std::error_code ec;
+  std::filesystem::remove(KafkaAddressFile(config), ec);
+}
+
 Result<std::unique_ptr<kafka_api::Server>> StartKafkaApi(const Config& config,
                                                          broker::Broker& broker) {
   kafka_api::ServerOptions o;
@@ -166,6 +196,11 @@ Result<std::unique_ptr<kafka_api::Server>> StartKafkaApi(const Config& config,
     spdlog::warn("{}; the Kafka protocol is off (set kafka_api.listen or --kafka-listen)",
                  s.message());
     return std::unique_ptr<kafka_api::Server>();
+  }
+  if (broker.Kind() == "embedded") {
+    // Lets CLI commands started beside this process find it (OpenBroker).
+    std::ofstream out(KafkaAddressFile(config), std::ios::trunc);
+    out << server->advertised() << " " << getpid() << "\n";
   }
   return server;
 }

@@ -18,7 +18,9 @@
 namespace pinpipe::app {
 
 // broker.type: "embedded" (the log under general.data_dir) or "kafka"
-// (librdkafka, every kafka.* key passed through).
+// (librdkafka, every kafka.* key passed through). When the embedded log is
+// locked by a running `serve`/`up` that wrote its address file, the broker
+// is a Kafka client of that process instead.
 Result<std::unique_ptr<broker::Broker>> OpenBroker(const Config& config);
 
 // The streaming job for general.prefix: streams streaming-<prefix>-{pin,geo,user}
@@ -51,6 +53,13 @@ Result<std::shared_ptr<const auth::TenantSet>> LoadTenants(const Config& config)
 // as long as the process. `on_reload` runs after each successful swap.
 void WatchTenantReloads(const Config& config, auth::Registry* registry,
                         std::function<void()> on_reload = nullptr);
+
+// <general.data_dir>/kafka_api.address: "host:port pid" of the running
+// server that holds the log, written by StartKafkaApi; RunningServer reads
+// it (NotFound when absent), RemoveKafkaAddressFile deletes it on stop.
+std::string KafkaAddressFile(const Config& config);
+Result<std::pair<std::string, std::string>> RunningServer(const Config& config);
+void RemoveKafkaAddressFile(const Config& config);
 
 // Blocks SIGINT and SIGTERM (and SIGHUP, for WatchTenantReloads) in the calling thread (and so in
 // threads it starts afterwards); WaitForStopSignal then returns the first that arrives.

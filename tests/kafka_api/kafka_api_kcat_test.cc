@@ -7,11 +7,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <thread>
 
 #include "harness.h"
 #include "pinpipe/kafka_api/protocol.h"
+#include "pinpipe/kafka_api/records.h"
+#include "pinpipe/log/crc32c.h"
 
 namespace pinpipe::testing {
 namespace {
@@ -324,6 +327,91 @@ TEST_F(KafkaApiTest, TwoKcatGroupMembersSplitThePartitions) {
     EXPECT_NE(all.find(rec), std::string::npos) << rec << "\n" << all;
   }
   EXPECT_EQ(all.find("COMMITFAIL"), std::string::npos) << all;
+}
+
+// A one-record batch of producer `pid` with base sequence `seq`.
+std::string IdempotentBatch(int64_t pid, int32_t seq, const std::string& value) {
+  broker::StoredRecord rec;
+  rec.timestamp_ms = 1'700'000'000'000;
+  rec.value = value;
+  std::string batch;
+  kafka_api::EncodeBatch({rec}, &batch);
+  std::string ids;
+  kafka_api::Writer w(&ids);
+  w.Int64(pid);
+  w.Int16(0);
+  w.Int32(seq);
+  batch.replace(43, ids.size(), ids);  // producerId, producerEpoch, baseSequence
+  const uint32_t crc = log::Crc32cExtend(0, batch.data() + 21, batch.size() - 21);
+  for (int b = 0; b < 4; ++b) batch[17 + b] = static_cast<char>(crc >> (8 * (3 - b)));
+  return batch;
+}
+
+TEST_F(KafkaApiTest, IdempotentRetriesAreStoredOnceAndGapsAreRefused) {
+  ASSERT_EQ(Kcat({"-P", "-t", "idem"}, "first\n").exit_code, 0);  // creates the topic
+  int fd = Connect();
+  // Produce v7, acks=all, one batch; returns (error, base offset).
+  auto produce = [&](int32_t seq, const std::string& value) {
+    std::string body;
+    kafka_api::Writer w(&body);
+    w.NullableString(std::nullopt, false);
+    w.Int16(-1);
+    w.Int32(10'000);
+    w.Int32(1);
+    w.String("idem", false);
+    w.Int32(1);
+    w.Int32(0);
+    w.Bytes(IdempotentBatch(4242, seq, value), false);
+    const std::string f = Frame(kafka_api::kProduce, 7, body);
+    EXPECT_EQ(send(fd, f.data(), f.size(), 0), static_cast<ssize_t>(f.size()));
+    const std::string resp = ReadFrame(fd);
+    kafka_api::Reader r(resp);
+    r.Int32();
+    r.Int32();
+    r.String(false);
+    r.Int32();
+    r.Int32();
+    const int16_t error = r.Int16();
+    const int64_t offset = r.Int64();
+    EXPECT_TRUE(r.ok());
+    return std::make_pair(error, offset);
+  };
+  EXPECT_EQ(produce(0, "s0"), std::make_pair(int16_t{0}, int64_t{1}));
+  EXPECT_EQ(produce(0, "s0"), std::make_pair(int16_t{0}, int64_t{1}));  // a retry: stored once
+  EXPECT_EQ(produce(5, "gap").first, kafka_api::kOutOfOrderSequenceNumber);
+  EXPECT_EQ(produce(1, "s1"), std::make_pair(int16_t{0}, int64_t{2}));
+  close(fd);
+  EXPECT_EQ(Kcat({"-C", "-t", "idem", "-e", "-f", "%s\\n"}).out, "first\ns0\ns1\n");
+}
+
+TEST_F(KafkaApiTest, CliCommandsBesideARunningServerGoThroughIt) {
+  const std::string data = dir_ / "data";
+  auto cli = [&](std::vector<std::string> args, const std::string& input = "") {
+    std::vector<std::string> argv = {PinpipeBinary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--data-dir", data});
+    return RunCommand(argv, input, {}, 60s);
+  };
+  EXPECT_NE(ReadFile(data + "/kafka_api.address").find(Bootstrap()), std::string::npos);
+  CommandResult r = cli({"topics", "create", "--topic", "beside"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = cli({"produce", "--topic", "beside"}, "one\ntwo\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = cli({"consume", "--topic", "beside", "--from-beginning", "--max", "2", "--timeout", "20"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "one\ntwo\n");
+  EXPECT_EQ(Kcat({"-C", "-t", "beside", "-e", "-f", "%s\\n"}).out, "one\ntwo\n");
+  // A second server on the same folder still fails, naming the first.
+  r = cli({"serve", "--listen", "127.0.0.1:" + std::to_string(PickFreePort()), "--kafka-listen",
+           "127.0.0.1:" + std::to_string(PickFreePort())});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("pid " + std::to_string(server_->pid())), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(Bootstrap()), std::string::npos) << r.err;
+  // Stopped, the server removes its address file and the CLI opens the log.
+  EXPECT_EQ(server_->Stop(), 0);
+  EXPECT_FALSE(std::filesystem::exists(data + "/kafka_api.address"));
+  r = cli({"consume", "--topic", "beside", "--from-beginning", "--max", "2", "--timeout", "5"});
+  EXPECT_EQ(r.out, "one\ntwo\n") << r.err;
 }
 
 }  // namespace
