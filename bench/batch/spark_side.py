@@ -7,16 +7,16 @@ writing its cleaned tables as Delta, timed as one child process tree.
 
 bench/batch/run calls `spark_case(lake, prefix, out)` (import this file) so that
 the Spark numbers sit beside pinpipe's and DuckDB's in the same run. Time
-includes the JVM start (as a spark-submit would); peak RSS is the largest
-single process of the tree (the JVM: driver and executor are one process in
-local mode), not the sum with the Python workers. Needs the Spark peers
+includes the JVM start (as a spark-submit would); peak RSS is the peak of the
+sum over the process tree (the JVM, which is driver and executor in local
+mode, plus the Python workers), sampled every 0.2 s. Needs the Spark peers
 (scripts/install-peers)."""
 
 import json
 import os
-import resource
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -36,17 +36,54 @@ def spark_case(lake, prefix, out):
     py = os.path.join(PEERS, "venv", "bin", "python")
     if not os.path.exists(py):
         raise SystemExit("spark_side: the Spark peers are missing (%s): run scripts/install-peers" % py)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t = time.time()
-    r = subprocess.run([py, "-c", _DRIVER, os.path.abspath(lake), prefix, os.path.abspath(out)],
-                       capture_output=True, text=True)
+    p = subprocess.Popen([py, "-c", _DRIVER, os.path.abspath(lake), prefix, os.path.abspath(out)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+    done = threading.Event()
+
+    def sample():
+        # The JVM is a grandchild that py4j does not reap, so getrusage misses
+        # it: sample the RSS sum of the whole process tree instead.
+        while not done.is_set():
+            peak[0] = max(peak[0], tree_rss(p.pid))
+            time.sleep(0.2)
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    stdout, stderr = p.communicate()
     seconds = time.time() - t
-    if r.returncode != 0:
-        raise SystemExit("spark_side: the Spark job failed:\n" + r.stderr[-3000:])
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    job_ms = json.loads(r.stdout.strip().splitlines()[-1])
+    done.set()
+    th.join()
+    if p.returncode != 0:
+        raise SystemExit("spark_side: the Spark job failed:\n" + stderr[-3000:])
+    job_ms = json.loads(stdout.strip().splitlines()[-1])
     return {"engine": "spark local[2]", "seconds": round(seconds, 2),
-            "peak_rss_bytes": peak if peak > before * 1024 else None, "job_ms": job_ms}
+            "peak_rss_bytes": peak[0], "job_ms": job_ms}
+
+
+def tree_rss(root):
+    """Sum of VmRSS (bytes) of `root` and its descendants."""
+    parent, rss = {}, {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            parent[int(d)] = int(fields[1])
+            rss[int(d)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            pass
+    total, todo = 0, [root]
+    seen = set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        total += rss.get(pid, 0)
+        todo.extend(c for c, pp in parent.items() if pp == pid)
+    return total
 
 
 if __name__ == "__main__":
