@@ -14,6 +14,7 @@
 #include "pinpipe/broker/embedded_broker.h"
 #include "pinpipe/http/server.h"
 #include "pinpipe/kafka/kafka_broker.h"
+#include "wiring.h"
 
 namespace pinpipe::app {
 namespace {
@@ -78,10 +79,20 @@ Status Serve(const Config& config, const ServeFlags& flags) {
   PINPIPE_RETURN_IF_ERROR(server.Start());
   spdlog::info("serve: listening on {} (port {}{}), broker {}", so.listen, server.port(),
                so.tls_cert_file.empty() ? "" : ", TLS", broker->Kind());
+  auto kafka_server = StartKafkaApi(config, *broker);
+  if (!kafka_server.ok()) {
+    server.Stop(flags.grace_ms);
+    return kafka_server.status();
+  }
+  if (*kafka_server) {
+    spdlog::info("serve: Kafka protocol on {} (advertised {})", config.Get("kafka_api.listen"),
+                 (*kafka_server)->advertised());
+  }
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("serve: signal {}, finishing requests in flight", sig);
   server.Stop(flags.grace_ms);
+  if (*kafka_server) (*kafka_server)->Stop();
   spdlog::info("serve: stopped");
   return Status::Ok();
 }
@@ -97,6 +108,8 @@ void RegisterServeCommands(CLI::App& app, CommandContext& ctx) {
       "/metrics. Stops gracefully on SIGINT/SIGTERM.\n"
       "Example: pinpipe serve --listen 127.0.0.1:8082 --data-dir ./data");
   ctx.BindFlag(serve, "--listen", "api.listen", "Address to listen on, host:port");
+  ctx.BindFlag(serve, "--kafka-listen", "kafka_api.listen",
+               "Address of the Kafka protocol, host:port (\"\" = off)");
   ctx.BindFlag(serve, "--data-dir", "general.data_dir", "Folder for the log and local state");
   serve->add_option(
       "--handler-threads", flags->handler_threads,

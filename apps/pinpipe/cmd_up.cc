@@ -24,6 +24,9 @@ Status Up(const Config& config) {
             << config.Get("general.data_dir") << "\n"
             << "  Kafka REST v2:   " << url << "/topics/" << config.Get("general.prefix")
             << ".pin\n"
+            << "  Kafka protocol:  "
+            << (pipeline.KafkaAddress().empty() ? std::string("off") : pipeline.KafkaAddress())
+            << "\n"
             << "  Kinesis:         " << url << "/streams/streaming-" << config.Get("general.prefix")
             << "-pin/record  (and POST / with X-Amz-Target)\n"
             << "  lake (sink):     " << config.Get("lake.url") << "\n"
@@ -61,6 +64,8 @@ void RegisterUpCommands(CLI::App& app, CommandContext& ctx) {
       "schedule.enabled).\n"
       "Example: pinpipe up --listen 127.0.0.1:8082 --data-dir ./data --prefix 0a60b9a8a831");
   ctx.BindFlag(up, "--listen", "api.listen", "Address of the API and dashboard, host:port");
+  ctx.BindFlag(up, "--kafka-listen", "kafka_api.listen",
+               "Address of the Kafka protocol, host:port (\"\" = off)");
   ctx.BindFlag(up, "--data-dir", "general.data_dir", "Folder for the log and local state");
   ctx.BindFlag(up, "--prefix", "general.prefix", "User prefix naming topics, streams and tables");
   ctx.SetAction(up, [](const Config& config) { return Up(config); });

@@ -160,13 +160,19 @@ Status Pipeline::Start() {
       });
   service_->SetConnectionGauge([this] { return server_->open_connections(); });
   service_->SetOffloader([this](std::function<void()> work) { server_->Offload(std::move(work)); });
-  return server_->Start();
+  PINPIPE_RETURN_IF_ERROR(server_->Start());
+  PINPIPE_ASSIGN_OR_RETURN(kafka_server_, StartKafkaApi(config_, *broker_));
+  return Status::Ok();
 }
 
 void Pipeline::Stop() {
   if (server_) {
     server_->Stop(10'000);  // finish requests in flight first: they may still produce
     server_.reset();
+  }
+  if (kafka_server_) {
+    kafka_server_->Stop();  // before the sink and the log: its produces finish first
+    kafka_server_.reset();
   }
   if (scheduler_) {
     scheduler_->Stop();
@@ -188,6 +194,10 @@ void Pipeline::Stop() {
 }
 
 int Pipeline::port() const { return server_ ? server_->port() : 0; }
+
+std::string Pipeline::KafkaAddress() const {
+  return kafka_server_ ? kafka_server_->advertised() : std::string();
+}
 
 std::string Pipeline::BaseUrl() const {
   auto hp = http::SplitHostPort(config_.Get("api.listen"));

@@ -16,6 +16,7 @@
 #include "pinpipe/base/config.h"
 #include "pinpipe/broker/broker.h"
 #include "pinpipe/http/server.h"
+#include "pinpipe/kafka_api/server.h"
 #include "pinpipe/objstore/object_store.h"
 #include "pinpipe/schedule/scheduler.h"
 #include "pinpipe/sink/sink.h"
@@ -47,6 +48,8 @@ class Pipeline {
 
   int port() const;
   std::string BaseUrl() const;
+  // host:port of the Kafka protocol server, "" when off.
+  std::string KafkaAddress() const;
   nlohmann::json StatusJson();
   Result<nlohmann::json> LatestResults();
 
@@ -59,6 +62,7 @@ class Pipeline {
   std::unique_ptr<objstore::ObjectStore> tables_;
   std::unique_ptr<api::Service> service_;
   std::unique_ptr<http::Server> server_;
+  std::unique_ptr<kafka_api::Server> kafka_server_;
   std::unique_ptr<sink::Sink> sink_;
   std::thread sink_thread_;
   std::atomic<bool> sink_stop_{false};

@@ -1,6 +1,7 @@
 #include "wiring.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <time.h>
 
 #include <cstdlib>
@@ -105,6 +106,36 @@ bool StopSignals::WaitAgain(int64_t ms) {
   sigset_t set = StopSet();
   timespec timeout{static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1'000'000)};
   return sigtimedwait(&set, nullptr, &timeout) > 0;
+}
+
+Result<std::unique_ptr<kafka_api::Server>> StartKafkaApi(const Config& config,
+                                                         broker::Broker& broker) {
+  kafka_api::ServerOptions o;
+  o.listen = config.Get("kafka_api.listen");
+  if (o.listen.empty()) return std::unique_ptr<kafka_api::Server>();
+  o.advertised = config.Get("kafka_api.advertised");
+  PINPIPE_ASSIGN_OR_RETURN(o.max_request_bytes, config.GetBytes("kafka_api.max_request_bytes"));
+  PINPIPE_ASSIGN_OR_RETURN(int64_t threads, config.GetInt("kafka_api.threads"));
+  PINPIPE_ASSIGN_OR_RETURN(o.auto_create_topics, config.GetBool("api.auto_create_topics"));
+  PINPIPE_ASSIGN_OR_RETURN(int64_t partitions, config.GetInt("api.default_partitions"));
+  if (threads < 1 || threads > 256) {
+    return InvalidArgumentError("kafka_api.threads must be between 1 and 256");
+  }
+  if (o.max_request_bytes < 1024) {
+    return InvalidArgumentError("kafka_api.max_request_bytes must be at least 1KiB");
+  }
+  o.io_threads = static_cast<int>(threads);
+  o.default_partitions = static_cast<int32_t>(std::max<int64_t>(1, partitions));
+  auto server = std::make_unique<kafka_api::Server>(o, broker);
+  if (Status s = server->Start(); !s.ok()) {
+    // A busy port (often the default 9092 taken by a Kafka broker or a
+    // second pinpipe) leaves the REST and Kinesis APIs running.
+    if (s.code() != StatusCode::kUnavailable) return s;
+    spdlog::warn("{}; the Kafka protocol is off (set kafka_api.listen or --kafka-listen)",
+                 s.message());
+    return std::unique_ptr<kafka_api::Server>();
+  }
+  return server;
 }
 
 }  // namespace pinpipe::app

@@ -9,6 +9,7 @@
 #include "pinpipe/base/clock.h"
 #include "pinpipe/base/config.h"
 #include "pinpipe/broker/broker.h"
+#include "pinpipe/kafka_api/server.h"
 #include "pinpipe/objstore/object_store.h"
 #include "pinpipe/stream/job.h"
 
@@ -30,6 +31,11 @@ Result<std::unique_ptr<stream::StreamJob>> BuildStreamJob(const Config& config,
 // Where the streaming job of general.prefix keeps its status file:
 // <general.data_dir>/stream/<prefix>.status.json (BuildStreamJob sets it).
 std::string StreamStatusPath(const Config& config);
+
+// The Kafka protocol server on `broker` from kafka_api.* (and the API's
+// auto-create settings), started; nullptr when kafka_api.listen is empty.
+Result<std::unique_ptr<kafka_api::Server>> StartKafkaApi(const Config& config,
+                                                         broker::Broker& broker);
 
 // Blocks SIGINT and SIGTERM in the calling thread (and so in threads it starts
 // afterwards); WaitForStopSignal then returns the first that arrives.

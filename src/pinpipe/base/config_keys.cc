@@ -46,6 +46,14 @@ const std::vector<ConfigKey>& KnownConfigKeys() {
       {"api.default_shards", "1", "Shards of an auto-created stream."},
       {"api.kinesis_access_key", "", "When set with the secret, SigV4 signatures are verified."},
       {"api.kinesis_secret_key", "", "Secret key for SigV4 verification.", true},
+      // Kafka wire protocol
+      {"kafka_api.listen", "127.0.0.1:9092",
+       "Address the Kafka protocol listens on (serve, up); empty turns it off."},
+      {"kafka_api.advertised", "",
+       "host:port returned to Kafka clients in Metadata (default: the listen address)."},
+      {"kafka_api.max_request_bytes", "100MiB",
+       "Largest Kafka request frame; a larger one closes the connection."},
+      {"kafka_api.threads", "2", "I/O threads of the Kafka protocol server."},
       // object store / lake
       {"lake.url", "file://./data/lake",
        "Object store for the sink: file:///path or s3://bucket/prefix."},

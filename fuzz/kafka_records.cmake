@@ -1,0 +1,1 @@
+pinpipe_fuzz_target(kafka_records DEPS pinpipe_kafka_api)

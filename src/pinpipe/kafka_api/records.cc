@@ -1,0 +1,301 @@
+#include "pinpipe/kafka_api/records.h"
+
+#include <snappy.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <algorithm>
+
+#include "pinpipe/log/crc32c.h"
+
+namespace pinpipe::kafka_api {
+namespace {
+
+constexpr size_t kBatchHeaderSize = 61;  // baseOffset .. records count
+constexpr size_t kMaxDecompressed = 256u << 20;
+
+bool Gunzip(std::string_view in, std::string* out) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 32) != Z_OK) return false;  // gzip or zlib header
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  int rc = Z_OK;
+  char buf[64 << 10];
+  while (rc != Z_STREAM_END) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof(buf);
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) break;
+    out->append(buf, sizeof(buf) - zs.avail_out);
+    if (out->size() > kMaxDecompressed) break;
+    if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) break;  // truncated
+  }
+  inflateEnd(&zs);
+  return rc == Z_STREAM_END;
+}
+
+bool Unzstd(std::string_view in, std::string* out) {
+  ZSTD_DStream* ds = ZSTD_createDStream();
+  if (ds == nullptr) return false;
+  ZSTD_inBuffer ib{in.data(), in.size(), 0};
+  char buf[64 << 10];
+  bool ok = true;
+  size_t rc = 1;
+  while (ib.pos < ib.size || rc != 0) {
+    ZSTD_outBuffer ob{buf, sizeof(buf), 0};
+    rc = ZSTD_decompressStream(ds, &ob, &ib);
+    if (ZSTD_isError(rc) || out->size() > kMaxDecompressed) {
+      ok = false;
+      break;
+    }
+    out->append(buf, ob.pos);
+    if (ob.pos == 0 && ib.pos == ib.size) {
+      ok = rc == 0;
+      break;
+    }
+  }
+  ZSTD_freeDStream(ds);
+  return ok;
+}
+
+// Raw snappy, or the xerial framing the Java client writes (magic, then
+// big-endian length-prefixed raw snappy blocks).
+bool Unsnappy(std::string_view in, std::string* out) {
+  static constexpr char kXerial[8] = {'\x82', 'S', 'N', 'A', 'P', 'P', 'Y', '\0'};
+  if (in.size() >= 16 && std::equal(kXerial, kXerial + 8, in.data())) {
+    Reader r(in.substr(16));
+    while (r.ok() && r.remaining() > 0) {
+      const int32_t n = r.Int32();
+      std::string_view block = r.Raw(static_cast<size_t>(std::max(n, 0)));
+      if (!r.ok()) return false;
+      std::string part;
+      if (!snappy::Uncompress(block.data(), block.size(), &part)) return false;
+      out->append(part);
+      if (out->size() > kMaxDecompressed) return false;
+    }
+    return r.ok();
+  }
+  size_t len = 0;
+  if (!snappy::GetUncompressedLength(in.data(), in.size(), &len) || len > kMaxDecompressed) {
+    return false;
+  }
+  return snappy::Uncompress(in.data(), in.size(), out);
+}
+
+void PutBe32(char* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * (3 - i)));
+}
+
+template <typename Records, typename Access>
+void Encode(const Records& records, Access access, std::string* out) {
+  if (records.empty()) return;
+  const size_t start = out->size();
+  Writer w(out);
+  const auto& first = records.front();
+  const auto& last = records.back();
+  const int64_t base_offset = access.offset(first);
+  int64_t base_ts = access.timestamp(first);
+  int64_t max_ts = base_ts;
+  for (const auto& r : records) {
+    base_ts = std::min(base_ts, access.timestamp(r));
+    max_ts = std::max(max_ts, access.timestamp(r));
+  }
+  w.Int64(base_offset);
+  const size_t length_at = w.ReserveInt32();
+  w.Int32(0);  // partition leader epoch
+  w.Int8(2);   // magic
+  const size_t crc_at = w.ReserveInt32();
+  w.Int16(0);  // attributes: no compression, CreateTime
+  w.Int32(static_cast<int32_t>(access.offset(last) - base_offset));
+  w.Int64(base_ts);
+  w.Int64(max_ts);
+  w.Int64(-1);  // producer id
+  w.Int16(-1);  // producer epoch
+  w.Int32(-1);  // base sequence
+  w.Int32(static_cast<int32_t>(records.size()));
+  for (const auto& r : records) {
+    const int64_t ts_delta = access.timestamp(r) - base_ts;
+    const int64_t off_delta = access.offset(r) - base_offset;
+    const auto key = access.key(r);
+    const auto value = access.value(r);
+    size_t body = 1 + VarintSize(ts_delta) + VarintSize(off_delta);
+    body += key ? VarintSize(static_cast<int64_t>(key->size())) + key->size() : 1;
+    body += value ? VarintSize(static_cast<int64_t>(value->size())) + value->size() : 1;
+    size_t headers = 0;
+    access.ForEachHeader(r, [&](std::string_view k, std::string_view v) {
+      ++headers;
+      body += VarintSize(static_cast<int64_t>(k.size())) + k.size() +
+              VarintSize(static_cast<int64_t>(v.size())) + v.size();
+    });
+    body += VarintSize(static_cast<int64_t>(headers));
+    w.Varint(static_cast<int32_t>(body));
+    w.Int8(0);
+    w.Varlong(ts_delta);
+    w.Varint(static_cast<int32_t>(off_delta));
+    if (key) {
+      w.Varint(static_cast<int32_t>(key->size()));
+      w.Raw(*key);
+    } else {
+      w.Varint(-1);
+    }
+    if (value) {
+      w.Varint(static_cast<int32_t>(value->size()));
+      w.Raw(*value);
+    } else {
+      w.Varint(-1);
+    }
+    w.Varint(static_cast<int32_t>(headers));
+    access.ForEachHeader(r, [&](std::string_view k, std::string_view v) {
+      w.Varint(static_cast<int32_t>(k.size()));
+      w.Raw(k);
+      w.Varint(static_cast<int32_t>(v.size()));
+      w.Raw(v);
+    });
+  }
+  char* base = out->data() + start;
+  PutBe32(base + (length_at - start), static_cast<uint32_t>(out->size() - start - 12));
+  const size_t attrs = crc_at + 4;
+  PutBe32(out->data() + crc_at, log::Crc32cExtend(0, out->data() + attrs, out->size() - attrs));
+}
+
+struct RefAccess {
+  int64_t offset(const log::LogRecordRef& r) const { return r.offset; }
+  int64_t timestamp(const log::LogRecordRef& r) const { return r.timestamp_ms; }
+  std::optional<std::string_view> key(const log::LogRecordRef& r) const { return r.key; }
+  std::optional<std::string_view> value(const log::LogRecordRef& r) const { return r.value; }
+  template <typename F>
+  void ForEachHeader(const log::LogRecordRef& r, F f) const {
+    for (const auto& [k, v] : r.headers) f(k, v);
+  }
+};
+
+struct StoredAccess {
+  int64_t offset(const broker::StoredRecord& r) const { return r.offset; }
+  int64_t timestamp(const broker::StoredRecord& r) const { return r.timestamp_ms; }
+  std::optional<std::string_view> key(const broker::StoredRecord& r) const {
+    if (r.key) return std::string_view(*r.key);
+    return std::nullopt;
+  }
+  std::optional<std::string_view> value(const broker::StoredRecord& r) const {
+    if (r.value) return std::string_view(*r.value);
+    return std::nullopt;
+  }
+  template <typename F>
+  void ForEachHeader(const broker::StoredRecord& r, F f) const {
+    for (const auto& h : r.headers) f(h.key, h.value);
+  }
+};
+
+// Decodes the `count` records in `body` (uncompressed record bytes).
+bool DecodeRecords(std::string_view body, int32_t count, int64_t base_ts, int32_t partition,
+                   std::vector<broker::Record>* out) {
+  Reader r(body);
+  for (int32_t i = 0; i < count; ++i) {
+    const int32_t len = r.Varint();
+    if (!r.ok() || len < 0 || static_cast<size_t>(len) > r.remaining()) return false;
+    Reader rec(r.Raw(static_cast<size_t>(len)));
+    (void)rec.Int8();  // attributes (unused)
+    const int64_t ts_delta = rec.Varlong();
+    (void)rec.Varint();  // offset delta: the log assigns offsets
+    broker::Record& record = out->emplace_back();
+    record.partition = partition;
+    record.timestamp_ms = base_ts + ts_delta;
+    const int32_t klen = rec.Varint();
+    if (klen >= 0) record.key.emplace(rec.Raw(static_cast<size_t>(klen)));
+    const int32_t vlen = rec.Varint();
+    if (vlen >= 0) record.value.emplace(rec.Raw(static_cast<size_t>(vlen)));
+    const int32_t headers = rec.Varint();
+    if (headers < 0 || static_cast<size_t>(headers) > rec.remaining()) return false;
+    for (int32_t h = 0; h < headers && rec.ok(); ++h) {
+      const int32_t hk = rec.Varint();
+      std::string_view k = rec.Raw(static_cast<size_t>(std::max(hk, 0)));
+      const int32_t hv = rec.Varint();
+      std::string_view v = hv >= 0 ? rec.Raw(static_cast<size_t>(hv)) : std::string_view();
+      if (hk < 0) return false;
+      record.headers.push_back({std::string(k), std::string(v)});
+    }
+    if (!rec.ok() || klen < -1 || vlen < -1) return false;
+  }
+  return r.ok() && r.remaining() == 0;
+}
+
+}  // namespace
+
+ErrorCode DecodeBatches(std::string_view records, int32_t partition,
+                        std::vector<broker::Record>* out, ProducedBatches* info,
+                        std::vector<std::string>* scratch) {
+  const size_t first = out->size();
+  auto fail = [&](ErrorCode code) {
+    out->resize(first);
+    return code;
+  };
+  Reader r(records);
+  bool first_batch = true;
+  while (r.remaining() > 0) {
+    if (r.remaining() < kBatchHeaderSize) return fail(kCorruptMessage);
+    (void)r.Int64();  // base offset: assigned by the log
+    const int32_t length = r.Int32();
+    if (length < static_cast<int32_t>(kBatchHeaderSize - 12) ||
+        static_cast<size_t>(length) > r.remaining()) {
+      return fail(kCorruptMessage);
+    }
+    Reader b(r.Raw(static_cast<size_t>(length)));
+    (void)b.Int32();  // partition leader epoch
+    const int8_t magic = b.Int8();
+    if (magic != 2) return fail(kInvalidRecord);  // message sets v0/v1 are not served
+    const uint32_t crc = static_cast<uint32_t>(b.Int32());
+    if (log::Crc32cExtend(0, b.position(), b.remaining()) != crc) return fail(kCorruptMessage);
+    const int16_t attributes = b.Int16();
+    (void)b.Int32();  // last offset delta
+    const int64_t base_ts = b.Int64();
+    (void)b.Int64();  // max timestamp
+    const int64_t producer_id = b.Int64();
+    const int16_t producer_epoch = b.Int16();
+    const int32_t base_sequence = b.Int32();
+    const int32_t count = b.Int32();
+    if (!b.ok() || count < 0) return fail(kCorruptMessage);
+    if (attributes & 0x10) return fail(kInvalidRecord);  // transactional: not served
+    if (attributes & 0x20) continue;                     // control batch: nothing to store
+    std::string_view body(b.position(), b.remaining());
+    const int codec = attributes & 7;
+    if (codec != 0) {
+      std::string& plain = scratch->emplace_back();
+      bool ok = false;
+      switch (codec) {
+        case 1:
+          ok = Gunzip(body, &plain);
+          break;
+        case 2:
+          ok = Unsnappy(body, &plain);
+          break;
+        case 4:
+          ok = Unzstd(body, &plain);
+          break;
+        default:
+          return fail(kUnsupportedCompressionType);
+      }
+      if (!ok) return fail(kCorruptMessage);
+      body = plain;
+    }
+    if (!DecodeRecords(body, count, base_ts, partition, out)) return fail(kCorruptMessage);
+    if (first_batch) {
+      info->producer_id = producer_id;
+      info->producer_epoch = producer_epoch;
+      info->base_sequence = base_sequence;
+      first_batch = false;
+    }
+    info->record_count += count;
+  }
+  if (!r.ok()) return fail(kCorruptMessage);
+  return kNone;
+}
+
+void EncodeBatch(const std::vector<log::LogRecordRef>& records, std::string* out) {
+  Encode(records, RefAccess{}, out);
+}
+
+void EncodeBatch(const std::vector<broker::StoredRecord>& records, std::string* out) {
+  Encode(records, StoredAccess{}, out);
+}
+
+}  // namespace pinpipe::kafka_api

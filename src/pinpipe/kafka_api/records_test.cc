@@ -1,0 +1,104 @@
+#include "pinpipe/kafka_api/records.h"
+
+#include <gtest/gtest.h>
+
+#include "pinpipe/kafka_api/protocol.h"
+
+namespace pinpipe::kafka_api {
+namespace {
+
+std::vector<broker::StoredRecord> Sample() {
+  std::vector<broker::StoredRecord> v(3);
+  v[0].offset = 10;
+  v[0].timestamp_ms = 1000;
+  v[0].key = "k";
+  v[0].value = "v";
+  v[0].headers = {{"h1", "x"}, {"h2", ""}};
+  v[1].offset = 11;
+  v[1].timestamp_ms = 999;  // a smaller timestamp than the first: negative delta
+  v[1].value = std::string(300, 'y');
+  v[2].offset = 12;
+  v[2].timestamp_ms = 2000;
+  v[2].key = "";
+  return v;
+}
+
+TEST(RecordsTest, EncodedBatchDecodesToTheSameRecords) {
+  std::string batch;
+  EncodeBatch(Sample(), &batch);
+  Reader r(batch);
+  EXPECT_EQ(r.Int64(), 10);                                       // base offset
+  EXPECT_EQ(r.Int32(), static_cast<int32_t>(batch.size() - 12));  // batch length
+  std::vector<broker::Record> out;
+  std::vector<std::string> scratch;
+  ProducedBatches info;
+  ASSERT_EQ(DecodeBatches(batch, 4, &out, &info, &scratch), kNone);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(info.record_count, 3);
+  EXPECT_EQ(info.producer_id, -1);
+  const auto in = Sample();
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(out[i].key, in[i].key);
+    EXPECT_EQ(out[i].value, in[i].value);
+    EXPECT_EQ(out[i].headers, in[i].headers);
+    EXPECT_EQ(out[i].timestamp_ms, in[i].timestamp_ms);
+    EXPECT_EQ(out[i].partition, 4);
+  }
+}
+
+TEST(RecordsTest, BadCrcTruncationAndOldMagicAppendNothing) {
+  std::string batch;
+  EncodeBatch(Sample(), &batch);
+  std::vector<broker::Record> out;
+  std::vector<std::string> scratch;
+  ProducedBatches info;
+  std::string bad = batch;
+  bad.back() ^= 1;
+  EXPECT_EQ(DecodeBatches(bad, 0, &out, &info, &scratch), kCorruptMessage);
+  // A good batch followed by a truncated one: neither is taken.
+  EXPECT_EQ(DecodeBatches(batch + batch.substr(0, 30), 0, &out, &info, &scratch), kCorruptMessage);
+  bad = batch;
+  bad[16] = 1;  // magic 1
+  EXPECT_EQ(DecodeBatches(bad, 0, &out, &info, &scratch), kInvalidRecord);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(ProtocolTest, VarintsAndCompactTypesRoundTrip) {
+  std::string s;
+  Writer w(&s);
+  for (int64_t v : {0LL, -1LL, 1LL, 63LL, -64LL, 1LL << 40, -(1LL << 62)}) w.Varlong(v);
+  w.String("abc", true);
+  w.NullableString(std::nullopt, true);
+  w.ArrayLength(-1, true);
+  w.UnsignedVarint(300);
+  Reader r(s);
+  for (int64_t v : {0LL, -1LL, 1LL, 63LL, -64LL, 1LL << 40, -(1LL << 62)}) {
+    EXPECT_EQ(r.Varlong(), v);
+  }
+  EXPECT_EQ(r.String(true), "abc");
+  EXPECT_FALSE(r.NullableString(true).has_value());
+  EXPECT_EQ(r.ArrayLength(true), -1);
+  EXPECT_EQ(r.UnsignedVarint(), 300u);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.remaining(), 0u);
+  (void)r.Int32();  // past the end
+  EXPECT_FALSE(r.ok());
+}
+
+TEST(ProtocolTest, LengthsBeyondTheInputFail) {
+  std::string s;
+  Writer w(&s);
+  w.Int32(1000);  // array of 1000 elements in 0 bytes
+  Reader r(s);
+  EXPECT_EQ(r.ArrayLength(false), 0);
+  EXPECT_FALSE(r.ok());
+  s.clear();
+  w.Int16(50);
+  w.Raw("short");
+  Reader r2(s);
+  (void)r2.String(false);
+  EXPECT_FALSE(r2.ok());
+}
+
+}  // namespace
+}  // namespace pinpipe::kafka_api

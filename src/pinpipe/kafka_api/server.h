@@ -1,0 +1,69 @@
+// kafka_api::Server: the Kafka wire protocol on a broker::Broker, so Kafka
+// clients (kcat, librdkafka, the Java client, kafkajs) produce to and fetch
+// from the same topics the REST and Kinesis APIs use.
+//
+// Threads: `io_threads` threads, each running its own io_context; the
+// acceptor hands connections out round-robin and a connection stays on its
+// thread. Requests on one connection are read as they arrive (pipelined) and
+// answered in order, as Kafka requires. Nothing blocks an I/O thread:
+// produce waits for durability through Broker::ProduceAsync, and a Fetch
+// that must wait (max_wait_ms / min_bytes) parks on a timer and is retried
+// when the log reports new data (one waiter thread watches the log).
+//
+// Bad input: a frame size below 0 or above max_request_bytes, an unknown API
+// key, a version outside the served range (except ApiVersions, answered with
+// UNSUPPORTED_VERSION and the served versions, as Kafka does) or a body
+// that cannot be decoded closes the connection; nothing of a request that
+// failed to decode is stored.
+//
+// Thread-safety: Start/Stop from one thread; the broker must be thread-safe
+// and outlive the server.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "pinpipe/base/status.h"
+#include "pinpipe/broker/broker.h"
+
+namespace pinpipe::kafka_api {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:9092";  // host:port; port 0 picks a free one
+  // host:port returned in Metadata and FindCoordinator; "" = the listen
+  // address (127.0.0.1 for a wildcard host) with the bound port.
+  std::string advertised;
+  int io_threads = 2;
+  int64_t max_request_bytes = 100 << 20;  // socket.request.max.bytes
+  bool auto_create_topics = true;         // on Metadata, like auto.create.topics.enable
+  int32_t default_partitions = 1;
+  std::string cluster_id = "pinpipe";
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, broker::Broker& broker);
+  ~Server();  // Stop()s if running
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts the threads. InvalidArgument for a bad address,
+  // Unavailable when it is in use.
+  Status Start();
+  int port() const;
+  // The address clients are told to connect to (valid after Start).
+  std::string advertised() const;
+  // Closes the listener and every connection and joins the threads.
+  void Stop();
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The versions served per API key, [min, max]; {-1, -1} when not served.
+std::pair<int16_t, int16_t> SupportedVersions(int16_t api_key);
+
+}  // namespace pinpipe::kafka_api
