@@ -58,6 +58,7 @@ Result<RebuildReport> LiveAnswers::Rebuild(objstore::ObjectStore& tables,
     inputs_[k].rows = report.rows[k];
   }
   rebuild_ = report;
+  ++generation_;
   return report;
 }
 
@@ -74,6 +75,7 @@ void LiveAnswers::OnCommit(const stream::CommitEvent& e) {
     const int64_t cpu0 = ThreadCpuNanos();
     if (Status s = engine_.Apply(e.kind, *e.rows); !s.ok() && error_.ok()) error_ = s;
     apply_cpu_ns_ += ThreadCpuNanos() - cpu0;
+    ++generation_;
     in.rows += static_cast<int64_t>(e.rows->num_rows());
     ++in.batches;
     in.committed_ms = clock_.NowMillis();
@@ -110,44 +112,61 @@ nlohmann::json LiveAnswers::ToJson() const {
   Status error;
   int64_t apply_cpu_ns = 0, serve_cpu_ns = 0, serves = 0;
   const int64_t cpu0 = ThreadCpuNanos();
+  uint64_t generation = 0;
+  nlohmann::json questions;
   {
     std::lock_guard lock(mu_);
     apply_cpu_ns = apply_cpu_ns_;
     serve_cpu_ns = serve_cpu_ns_;
     serves = serves_;
-    for (const auto& q : batch::Questions()) {
-      auto t = engine_.Answer(q.id);
-      answers.emplace_back(q.id, t.ok() ? std::move(*t) : frame::Table());
+    generation = generation_;
+    // Pollers outnumber commits: the answers are rendered once per change.
+    if (generation == cached_generation_) {
+      questions = cached_questions_;
+      stats = cached_stats_;
+    } else {
+      for (const auto& q : batch::Questions()) {
+        auto t = engine_.Answer(q.id);
+        answers.emplace_back(q.id, t.ok() ? std::move(*t) : frame::Table());
+      }
+      stats = engine_.stats();
     }
     for (int k = 0; k < 3; ++k) inputs[k] = inputs_[k];
-    stats = engine_.stats();
     rebuild = rebuild_;
     error = error_;
   }
   const int64_t now = clock_.NowMillis();
-  nlohmann::json out = {
-      {"live", true}, {"updated_ms", now}, {"questions", nlohmann::json::array()}};
-  for (size_t i = 0; i < answers.size(); ++i) {
-    const auto& info = batch::Questions()[i];
-    const frame::Table& t = answers[i].second;
-    nlohmann::json q = {{"id", info.id},
-                        {"title", info.title},
-                        {"columns", t.names()},
-                        {"rows", nlohmann::json::array()}};
-    // The batch's own JSON rendering, so both endpoints print values alike.
-    std::ostringstream text;
-    batch::WriteJson(t, text);
-    auto rows = nlohmann::ordered_json::parse(text.str(), nullptr, false);
-    if (rows.is_array()) {
-      for (const auto& row : rows) {
-        nlohmann::json values = nlohmann::json::array();
-        for (const auto& item : row.items())
-          values.push_back(nlohmann::json::parse(item.value().dump()));
-        q["rows"].push_back(std::move(values));
+  if (questions.is_null()) {
+    questions = nlohmann::json::array();
+    for (size_t i = 0; i < answers.size(); ++i) {
+      const auto& info = batch::Questions()[i];
+      const frame::Table& t = answers[i].second;
+      nlohmann::json q = {{"id", info.id},
+                          {"title", info.title},
+                          {"columns", t.names()},
+                          {"rows", nlohmann::json::array()}};
+      // The batch's own JSON rendering, so both endpoints print values alike.
+      std::ostringstream text;
+      batch::WriteJson(t, text);
+      auto rows = nlohmann::ordered_json::parse(text.str(), nullptr, false);
+      if (rows.is_array()) {
+        for (const auto& row : rows) {
+          nlohmann::json values = nlohmann::json::array();
+          for (const auto& item : row.items())
+            values.push_back(nlohmann::json::parse(item.value().dump()));
+          q["rows"].push_back(std::move(values));
+        }
       }
+      questions.push_back(std::move(q));
     }
-    out["questions"].push_back(std::move(q));
+    std::lock_guard lock(mu_);
+    if (generation_ == generation) {
+      cached_generation_ = generation;
+      cached_questions_ = questions;
+      cached_stats_ = stats;
+    }
   }
+  nlohmann::json out = {{"live", true}, {"updated_ms", now}, {"questions", std::move(questions)}};
   nlohmann::json as_of = nlohmann::json::object();
   int64_t oldest = -1;
   for (clean::TableKind kind : clean::kAllTables) {

@@ -75,6 +75,11 @@ class LiveAnswers {
   Status error_;
   // CPU time this thread spent folding rows in / rendering answers.
   int64_t apply_cpu_ns_ = 0;
+  // Bumped whenever the engine changes; the rendered answers are cached per value.
+  uint64_t generation_ = 0;
+  mutable uint64_t cached_generation_ = UINT64_MAX;
+  mutable nlohmann::json cached_questions_;
+  mutable EngineStats cached_stats_;
   mutable int64_t serve_cpu_ns_ = 0,
                   serves_ = 0;  // the first rows the engine could not read (never expected)
 };
