@@ -229,6 +229,7 @@ async function loadRecords(where) {
   const q = new URLSearchParams({ partition: String(browse.partition), limit: $("#b-limit").value });
   if (isNum(where.offset)) q.set("offset", String(where.offset));
   if (isNum(where.time_ms)) q.set("time_ms", String(where.time_ms));
+  if (isNum(where.before)) q.set("before", String(where.before));
   const filter = $("#b-filter").value;
   if (filter) q.set("filter", filter);
   let page;
@@ -261,10 +262,7 @@ $("#browse-form").addEventListener("submit", (e) => {
   else loadRecords({});
 });
 $("#b-newest").addEventListener("click", () => { $("#b-offset").value = ""; $("#b-time").value = ""; loadRecords({}); });
-$("#b-older").addEventListener("click", () => {
-  const limit = Number($("#b-limit").value);
-  loadRecords({ offset: Math.max(browse.lso, browse.start - limit) });
-});
+$("#b-older").addEventListener("click", () => loadRecords({ before: browse.start }));
 $("#b-newer").addEventListener("click", () => loadRecords({ offset: browse.end }));
 
 // ---------------------------------------------------------------- Delta tables

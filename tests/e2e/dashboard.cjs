@@ -95,6 +95,16 @@ async function main() {
     await page.fill("#b-filter", "");
     await page.click("#b-newest");
     await page.waitForFunction(() => document.querySelectorAll("#records .record").length > 1, null, { timeout: 10000 });
+    // Paging: the older page ends where the newest began.
+    await page.selectOption("#b-limit", "20");
+    await page.click("#b-newest");
+    await page.waitForFunction(() => document.querySelectorAll("#records .record").length === 20, null, { timeout: 10000 });
+    const newestLow = await page.$eval("#records .record:last-child", (e) => Number(e.dataset.offset));
+    await page.click("#b-older");
+    await page.waitForFunction((low) => Number(document.querySelector("#records .record").dataset.offset) === low - 1, newestLow, { timeout: 10000 });
+    await page.selectOption("#b-limit", "50");
+    await page.click("#b-newest");
+    await page.waitForFunction(() => document.querySelectorAll("#records .record").length > 20, null, { timeout: 10000 });
     await page.screenshot({ path: shots + "/topics.png", fullPage: false });
 
     // Delta tables: versions, schema, newest rows.

@@ -119,9 +119,9 @@ Result<json> BrowseRecords(broker::Broker& broker, const RecordQuery& q) {
     end = at;
   } else {
     // Backward from the high watermark: the newest `limit` (matching) records.
-    end = hwm;
-    int64_t hi = hwm;
-    start = hwm;
+    end = q.before >= 0 ? std::clamp(q.before, lso, hwm) : hwm;
+    int64_t hi = end;
+    start = end;
     while (hi > lso && static_cast<int32_t>(records.size()) < q.limit && scanned < q.max_scan) {
       const int64_t lo =
           std::max(lso, hi - (q.filter.empty() ? q.limit - static_cast<int64_t>(records.size())

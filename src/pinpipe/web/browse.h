@@ -25,9 +25,12 @@ struct RecordQuery {
   std::string topic;
   int32_t partition = 0;
   // Where the page starts: an offset, else the first record at or after
-  // time_ms, else the newest `limit` records.
+  // time_ms, else it ends at `before` (or the high watermark).
   int64_t offset = -1;
   int64_t time_ms = -1;
+  // Without offset or time: the newest records below this offset (the older
+  // page of one that starts here); -1: below the high watermark.
+  int64_t before = -1;
   int32_t limit = 50;  // 1..500
   // Case-sensitive substring of key, value or a header value; with a filter
   // the page is the newest `limit` matches at or below the start (or above,

@@ -73,6 +73,7 @@ Result<nlohmann::json> Records(broker::Broker& broker, const std::string& topic,
   PINPIPE_ASSIGN_OR_RETURN(int64_t partition, IntParam(request, "partition", 0));
   PINPIPE_ASSIGN_OR_RETURN(q.offset, IntParam(request, "offset", -1));
   PINPIPE_ASSIGN_OR_RETURN(q.time_ms, IntParam(request, "time_ms", -1));
+  PINPIPE_ASSIGN_OR_RETURN(q.before, IntParam(request, "before", -1));
   PINPIPE_ASSIGN_OR_RETURN(int64_t limit, IntParam(request, "limit", 50));
   if (partition < 0 || partition > INT32_MAX) return InvalidArgumentError("bad partition");
   if (limit < 1 || limit > 500) return InvalidArgumentError("limit must be 1..500");

@@ -228,6 +228,15 @@ TEST_F(BrowseTest, NewestPageThenOlderPagesThenJumpToOffsetAndTime) {
   EXPECT_EQ(last["headers"][0]["value"], "v999");
   EXPECT_EQ(last["timestamp_ms"], 1'009'990);
 
+  auto older = Browse({.before = 990, .limit = 10});
+  ASSERT_TRUE(older.ok());
+  EXPECT_EQ((*older)["start"], 980);
+  EXPECT_EQ((*older)["end"], 990);
+  EXPECT_EQ((*older)["records"][9]["offset"], 989);
+  auto older_rare = Browse({.before = 707, .limit = 1, .filter = "rare"});
+  ASSERT_TRUE(older_rare.ok());
+  EXPECT_EQ((*older_rare)["records"][0]["offset"], 607);
+
   auto at = Browse({.offset = 500, .limit = 3});
   ASSERT_TRUE(at.ok());
   EXPECT_EQ((*at)["records"][0]["offset"], 500);
