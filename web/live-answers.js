@@ -6,7 +6,7 @@
 (function () {
   "use strict";
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  const host = document.getElementById("view-live") || document.querySelector("main") || document.body;
+  const host = document.getElementById("view-overview") || document.querySelector("main") || document.body;
   const panel = document.createElement("div");
   panel.className = "panel live-answers";
   panel.id = "live-answers";
@@ -26,7 +26,7 @@
       if (!box) {
         box = document.createElement("div");
         box.dataset.q = q.id;
-        box.innerHTML = `<h3>${esc(q.id)}: ${esc(q.title)}</h3><table><thead><tr>${q.columns.map((c) => `<th>${esc(c)}</th>`).join("")}</tr></thead><tbody></tbody></table>`;
+        box.innerHTML = `<h3>${esc(q.id)}: ${esc(q.title)}</h3><div class="table-wrap"><table><thead><tr>${q.columns.map((c) => `<th>${esc(c)}</th>`).join("")}</tr></thead><tbody></tbody></table></div>`;
         body.appendChild(box);
       }
       const html = q.rows.map((r) => `<tr>${r.map((v) => `<td>${v === null ? "" : esc(v)}</td>`).join("")}</tr>`).join("");

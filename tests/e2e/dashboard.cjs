@@ -137,16 +137,16 @@ async function main() {
     for (const q of ["q1", "q2", "q3a", "q3b", "q4", "q5", "q6", "q7", "q8"]) {
       if (!(await page.$(`#answer-${q} a.csv`))) fail("no CSV link for " + q);
     }
-    const q1Rows = await page.$$eval("#answer-q1 .bars > .bar-row", (e) => e.length);
+    const q1Rows = await page.$$eval("#answer-q1 [data-kind=daily] .bars > .bar-row", (e) => e.length);
     if (q1Rows < 1 || q1Rows > 20) fail("q1 shows " + q1Rows + " bars, want 1..20");
     if (await page.$("#answer-q1 .toggle-all")) {
       await page.click("#answer-q1 .toggle-all");
-      const all = await page.$$eval("#answer-q1 .bars > .bar-row", (e) => e.length);
+      const all = await page.$$eval("#answer-q1 [data-kind=daily] .bars > .bar-row", (e) => e.length);
       if (all <= 20) fail("show all kept " + all + " bars");
       await page.click("#answer-q1 .toggle-all");
     }
     if (!(await page.$("#answer-q8 .group"))) fail("q8 is not a grouped chart");
-    const csvHref = await page.getAttribute("#answer-q1 a.csv", "href");
+    const csvHref = await page.getAttribute("#answer-q1 [data-kind=daily] a.csv", "href");
     if (!decodeURIComponent(csvHref).includes("country,category,category_count")) fail("q1 CSV header: " + decodeURIComponent(csvHref).slice(0, 80));
     await checkText(page, "results");
     await page.screenshot({ path: shots + "/results.png", fullPage: true });
