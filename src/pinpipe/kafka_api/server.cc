@@ -1577,7 +1577,9 @@ bool Server::Impl::HandleCreateTopics(const Conn& c, uint64_t seq, const Request
       if (v >= 5) {
         w.Int32(error == kNone ? tc.partitions : -1);
         w.Int16(error == kNone ? 1 : -1);
-        w.ArrayLength(-1, flex);  // configs: not reported
+        // configs: none reported, but an empty list rather than null on success: the Java
+        // admin client reads the list of every created topic (NullPointerException on null).
+        w.ArrayLength(error == kNone ? 0 : -1, flex);
       }
       if (flex) w.EmptyTaggedFields();
     }
