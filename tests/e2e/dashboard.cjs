@@ -78,6 +78,22 @@ async function main() {
       if (!(series >= 1)) fail(id + " has no series");
     }
     await page.waitForFunction(() => /\d/.test(document.querySelector("#rec-rate").textContent), null, { timeout: 15000 });
+
+    // Live answers: a post from a new country (geo first, its pin a moment later, through the
+    // API Gateway Kinesis route) shows up in the overview's live q1 table without a reload.
+    await page.waitForSelector('#live-answers [data-q="q1"] tbody tr', { timeout: 30000 });
+    const liveQ1 = () => page.$eval('#live-answers [data-q="q1"] tbody', (e) => e.textContent);
+    if ((await liveQ1()).includes("Zanzibar")) fail("live q1 shows Zanzibar before it was posted");
+    for (const [table, data] of [
+      ["geo", { ind: 987001, country: "Zanzibar", timestamp: "2020-01-01 00:00:00", latitude: 1, longitude: 2 }],
+      ["pin", { index: 987001, category: "zebras", poster_name: "Z", follower_count: "9M", title: "t" }]]) {
+      const stream = "streaming-" + prefix + "-" + table;
+      const r = await page.evaluate(async ([url, body]) => (await fetch(url, { method: "PUT", headers: { "Content-Type": "application/json" }, body })).status,
+        [base + "/streams/" + stream + "/record", JSON.stringify({ StreamName: stream, Data: data, PartitionKey: "p" })]);
+      if (r !== 200) fail("posting a " + table + " record answered " + r);
+    }
+    await page.waitForFunction(() => (document.querySelector('#live-answers [data-q="q1"] tbody') || {}).textContent.includes("Zanzibar"), null, { timeout: 15000 })
+      .catch(() => fail("the live q1 answer did not change after the post"));
     await checkText(page, "overview");
     await page.screenshot({ path: shots + "/overview.png", fullPage: true });
 
