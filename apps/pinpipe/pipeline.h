@@ -81,7 +81,7 @@ class Pipeline {
   std::atomic<bool> sink_stop_{false};
   std::unique_ptr<stream::StreamJob> stream_;
   std::unique_ptr<live::LiveAnswers> live_;  // fed by stream_'s commits
-  std::vector<TenantPart> tenant_parts_;  // with [[tenants]]: one per tenant prefix
+  std::vector<TenantPart> tenant_parts_;     // with [[tenants]]: one per tenant prefix
   std::unique_ptr<schedule::RunStore> runs_;
   std::unique_ptr<schedule::Scheduler> scheduler_;
   web::DashboardHooks hooks_;

@@ -2,7 +2,7 @@
 // broker.type=kafka against librdkafka's mock cluster hosted by this test,
 // errors injected through the mock's error API
 // (rd_kafka_mock_push_request_errors, rd_kafka_mock_topic_set_error), and the
-// answers checked against the Kafka REST v2 codes of /work/shared/spec/apis.md:
+// answers checked against the Kafka REST v2 codes of docs/kafka.md (the Kafka-to-REST error table):
 // 40401 / 40402 / 40301 as error envelopes, 50002 / 50003 per record, transient
 // errors retried (inside librdkafka, then by the emulator on 50003) without
 // loss or duplicates.
