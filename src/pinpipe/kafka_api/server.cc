@@ -205,6 +205,11 @@ class Server::Impl {
   bool HandleListGroups(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
   bool HandleCreateTopics(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
   bool HandleDeleteTopics(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
+  // Runs `body` on the blocking pool (broker calls that may wait on the disk), where it
+  // writes the response after the header; then closes the frame and answers `c` in order.
+  // Counted in produces_in_flight_, so Stop waits for it.
+  template <typename Body>
+  void AnswerOffThread(const Conn& c, uint64_t seq, const RequestHeader& h, Body body);
   // Appends the Fetch response into `frame`; returns the record bytes.
   int64_t BuildFetch(FetchState& st, std::string* frame);
   void RetryFetch(const std::shared_ptr<FetchState>& st, bool final);
@@ -1344,36 +1349,29 @@ bool Server::Impl::HandleOffsetCommit(const Conn& c, uint64_t seq, const Request
   if (flex) r.SkipTaggedFields();
   if (!r.ok()) return false;
   const int16_t check = groups_.CheckCommit(group, generation, member);
-  RequestHeader hdr = h;
-  produces_in_flight_.fetch_add(1);
-  asio::post(*blocking_,
-             [this, c, seq, hdr, group = std::move(group), topics = std::move(topics), check] {
-               const bool flex = hdr.flexible;
-               std::string frame = StartFrame(hdr);
-               Writer w(&frame);
-               if (hdr.api_version >= 3) w.Int32(0);
-               w.ArrayLength(static_cast<int32_t>(topics.size()), flex);
-               for (const Topic& t : topics) {
-                 int16_t error = check;
-                 if (error == kNone) {
-                   std::vector<broker::TopicPartitionOffset> offsets;
-                   for (const auto& [p, o] : t.parts) offsets.push_back({t.name, p, o});
-                   error = ToErrorCode(broker_.CommitOffsets(group, offsets));
-                 }
-                 w.String(t.name, flex);
-                 w.ArrayLength(static_cast<int32_t>(t.parts.size()), flex);
-                 for (const auto& [p, o] : t.parts) {
-                   w.Int32(p);
-                   w.Int16(error);
-                   if (flex) w.EmptyTaggedFields();
-                 }
-                 if (flex) w.EmptyTaggedFields();
-               }
-               if (flex) w.EmptyTaggedFields();
-               EndFrame(&frame);
-               c->FinishFromAnyThread(seq, std::move(frame));
-               produces_in_flight_.fetch_sub(1);
-             });
+  AnswerOffThread(
+      c, seq, h,
+      [this, hdr = h, group = std::move(group), topics = std::move(topics), check](Writer& w) {
+        const bool flex = hdr.flexible;
+        if (hdr.api_version >= 3) w.Int32(0);
+        w.ArrayLength(static_cast<int32_t>(topics.size()), flex);
+        for (const Topic& t : topics) {
+          int16_t error = check;
+          if (error == kNone) {
+            std::vector<broker::TopicPartitionOffset> offsets;
+            for (const auto& [p, o] : t.parts) offsets.push_back({t.name, p, o});
+            error = ToErrorCode(broker_.CommitOffsets(group, offsets));
+          }
+          w.String(t.name, flex);
+          w.ArrayLength(static_cast<int32_t>(t.parts.size()), flex);
+          for (const auto& [p, o] : t.parts) {
+            w.Int32(p);
+            w.Int16(error);
+            if (flex) w.EmptyTaggedFields();
+          }
+          if (flex) w.EmptyTaggedFields();
+        }
+      });
   return true;
 }
 
@@ -1515,79 +1513,73 @@ bool Server::Impl::HandleCreateTopics(const Conn& c, uint64_t seq, const Request
   const bool validate_only = h.api_version >= 1 && r.Bool();
   if (flex) r.SkipTaggedFields();
   if (!r.ok()) return false;
-  RequestHeader hdr = h;
-  produces_in_flight_.fetch_add(1);
-  asio::post(*blocking_, [this, c, seq, hdr, creates = std::move(creates), validate_only] {
-    const int16_t v = hdr.api_version;
-    const bool flex = hdr.flexible;
-    std::string frame = StartFrame(hdr);
-    Writer w(&frame);
-    if (v >= 2) w.Int32(0);
-    w.ArrayLength(static_cast<int32_t>(creates.size()), flex);
-    for (const Create& t : creates) {
-      broker::TopicConfig tc;
-      tc.partitions = t.partitions < 0 ? options_.default_partitions : t.partitions;
-      int16_t error = kNone;
-      std::string message;
-      for (const auto& [key, value] : t.configs) {
-        if (!value) continue;
-        char* end = nullptr;
-        const long long num = std::strtoll(value->c_str(), &end, 10);
-        const bool numeric = end != value->c_str() && *end == '\0';
-        if (key == "retention.ms" && numeric) {
-          tc.retention_ms = num;
-        } else if (key == "retention.bytes" && numeric) {
-          tc.retention_bytes = num;
-        } else if (key == "segment.bytes" && numeric) {
-          tc.segment_bytes = num;
-        } else if (key == "retention.ms" || key == "retention.bytes" || key == "segment.bytes") {
-          error = kInvalidConfig;
-          message = "bad value for " + key;
-        }  // other topic configs are accepted and not applied (docs/kafka-protocol.md)
-      }
-      if (!ValidTopicName(t.name)) {
-        error = kInvalidTopicException;
-        message = "topic names are 1-249 of [a-zA-Z0-9._-], not . or ..";
-      } else if (t.explicit_assignment || (t.replication != -1 && t.replication != 1)) {
-        error = kInvalidReplicationFactor;
-        message = "this broker has one node: replication factor 1 only";
-      } else if (tc.partitions < 1) {
-        error = kInvalidPartitions;
-        message = "partitions must be at least 1";
-      } else if (error == kNone && !validate_only) {
-        Status s = broker_.CreateTopic(t.name, tc);
-        if (s.code() == StatusCode::kAlreadyExists) {
-          error = kTopicAlreadyExists;
-        } else if (s.code() == StatusCode::kInvalidArgument) {
-          error = kInvalidConfig;
-        } else {
-          error = ToErrorCode(s);
+  AnswerOffThread(
+      c, seq, h, [this, hdr = h, creates = std::move(creates), validate_only](Writer& w) {
+        const int16_t v = hdr.api_version;
+        const bool flex = hdr.flexible;
+        if (v >= 2) w.Int32(0);
+        w.ArrayLength(static_cast<int32_t>(creates.size()), flex);
+        for (const Create& t : creates) {
+          broker::TopicConfig tc;
+          tc.partitions = t.partitions < 0 ? options_.default_partitions : t.partitions;
+          int16_t error = kNone;
+          std::string message;
+          for (const auto& [key, value] : t.configs) {
+            if (!value) continue;
+            char* end = nullptr;
+            const long long num = std::strtoll(value->c_str(), &end, 10);
+            const bool numeric = end != value->c_str() && *end == '\0';
+            if (key == "retention.ms" && numeric) {
+              tc.retention_ms = num;
+            } else if (key == "retention.bytes" && numeric) {
+              tc.retention_bytes = num;
+            } else if (key == "segment.bytes" && numeric) {
+              tc.segment_bytes = num;
+            } else if (key == "retention.ms" || key == "retention.bytes" ||
+                       key == "segment.bytes") {
+              error = kInvalidConfig;
+              message = "bad value for " + key;
+            }  // other topic configs are accepted and not applied (docs/kafka-protocol.md)
+          }
+          if (!ValidTopicName(t.name)) {
+            error = kInvalidTopicException;
+            message = "topic names are 1-249 of [a-zA-Z0-9._-], not . or ..";
+          } else if (t.explicit_assignment || (t.replication != -1 && t.replication != 1)) {
+            error = kInvalidReplicationFactor;
+            message = "this broker has one node: replication factor 1 only";
+          } else if (tc.partitions < 1) {
+            error = kInvalidPartitions;
+            message = "partitions must be at least 1";
+          } else if (error == kNone && !validate_only) {
+            Status s = broker_.CreateTopic(t.name, tc);
+            if (s.code() == StatusCode::kAlreadyExists) {
+              error = kTopicAlreadyExists;
+            } else if (s.code() == StatusCode::kInvalidArgument) {
+              error = kInvalidConfig;
+            } else {
+              error = ToErrorCode(s);
+            }
+            if (!s.ok()) message = s.message();
+          } else if (error == kNone && broker_.DescribeTopic(t.name).ok()) {
+            error = kTopicAlreadyExists;
+          }
+          w.String(t.name, flex);
+          if (v >= 7) w.Uuid(error == kNone ? TopicId(t.name) : std::string(16, '\0'));
+          w.Int16(error);
+          if (v >= 1) {
+            w.NullableString(
+                message.empty() ? std::nullopt : std::optional<std::string_view>(message), flex);
+          }
+          if (v >= 5) {
+            w.Int32(error == kNone ? tc.partitions : -1);
+            w.Int16(error == kNone ? 1 : -1);
+            // configs: none reported, but an empty list rather than null on success: the Java
+            // admin client reads the list of every created topic (NullPointerException on null).
+            w.ArrayLength(error == kNone ? 0 : -1, flex);
+          }
+          if (flex) w.EmptyTaggedFields();
         }
-        if (!s.ok()) message = s.message();
-      } else if (error == kNone && broker_.DescribeTopic(t.name).ok()) {
-        error = kTopicAlreadyExists;
-      }
-      w.String(t.name, flex);
-      if (v >= 7) w.Uuid(error == kNone ? TopicId(t.name) : std::string(16, '\0'));
-      w.Int16(error);
-      if (v >= 1) {
-        w.NullableString(message.empty() ? std::nullopt : std::optional<std::string_view>(message),
-                         flex);
-      }
-      if (v >= 5) {
-        w.Int32(error == kNone ? tc.partitions : -1);
-        w.Int16(error == kNone ? 1 : -1);
-        // configs: none reported, but an empty list rather than null on success: the Java
-        // admin client reads the list of every created topic (NullPointerException on null).
-        w.ArrayLength(error == kNone ? 0 : -1, flex);
-      }
-      if (flex) w.EmptyTaggedFields();
-    }
-    if (flex) w.EmptyTaggedFields();
-    EndFrame(&frame);
-    c->FinishFromAnyThread(seq, std::move(frame));
-    produces_in_flight_.fetch_sub(1);
-  });
+      });
   return true;
 }
 
@@ -1610,13 +1602,9 @@ bool Server::Impl::HandleDeleteTopics(const Conn& c, uint64_t seq, const Request
   (void)r.Int32();
   if (flex) r.SkipTaggedFields();
   if (!r.ok()) return false;
-  RequestHeader hdr = h;
-  produces_in_flight_.fetch_add(1);
-  asio::post(*blocking_, [this, c, seq, hdr, names = std::move(names)] {
+  AnswerOffThread(c, seq, h, [this, hdr = h, names = std::move(names)](Writer& w) {
     const int16_t v = hdr.api_version;
     const bool flex = hdr.flexible;
-    std::string frame = StartFrame(hdr);
-    Writer w(&frame);
     if (v >= 1) w.Int32(0);
     w.ArrayLength(static_cast<int32_t>(names.size()), flex);
     for (const auto& name : names) {
@@ -1635,12 +1623,22 @@ bool Server::Impl::HandleDeleteTopics(const Conn& c, uint64_t seq, const Request
       if (v >= 5) w.NullableString(std::nullopt, flex);
       if (flex) w.EmptyTaggedFields();
     }
-    if (flex) w.EmptyTaggedFields();
+  });
+  return true;
+}
+
+template <typename Body>
+void Server::Impl::AnswerOffThread(const Conn& c, uint64_t seq, const RequestHeader& h, Body body) {
+  produces_in_flight_.fetch_add(1);
+  asio::post(*blocking_, [this, c, seq, h, body = std::move(body)]() mutable {
+    std::string frame = StartFrame(h);
+    Writer w(&frame);
+    body(w);
+    if (h.flexible) w.EmptyTaggedFields();
     EndFrame(&frame);
     c->FinishFromAnyThread(seq, std::move(frame));
     produces_in_flight_.fetch_sub(1);
   });
-  return true;
 }
 
 Server::Server(ServerOptions options, broker::Broker& broker)
