@@ -107,6 +107,28 @@ ApiKind ApiKindFor(const http::Request& request) {
   return ApiKind::kKafka;
 }
 
+namespace {
+
+// A missing (401) or unknown (403) API key, answered in the dialect of the route.
+void RefuseApiKey(const http::Request& request, bool missing, http::Response& response) {
+  switch (ApiKindFor(request)) {
+    case ApiKind::kKafka:
+      if (missing) {
+        KafkaError(response, kKafkaUnauthenticated, "Authentication failed: API key required.");
+      } else {
+        KafkaError(response, kKafkaUnauthorized, "Authorization failed: invalid API key.");
+      }
+      break;
+    case ApiKind::kKinesis:
+    case ApiKind::kPlain:
+      // API Gateway's own answer for API-key failures.
+      GatewayMessage(response, missing ? 401 : 403, missing ? "Unauthorized" : "Forbidden");
+      break;
+  }
+}
+
+}  // namespace
+
 Result<ServiceOptions> ServiceOptionsFromConfig(const Config& config) {
   ServiceOptions o;
   o.api_keys = config.GetList("api.keys");
@@ -176,29 +198,12 @@ void Service::SetConnectionGauge(std::function<int64_t()> source) {
 bool Service::Authorized(const http::Request& request, http::Response& response) {
   if (options_.api_keys.empty()) return true;
   if (request.path == "/healthz") return true;
-  std::string_view key = request.Header("x-api-key");
-  if (key.empty()) {
-    std::string_view auth = request.Header("authorization");
-    if (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ") key = auth.substr(7);
-  }
+  std::string_view key = ApiKeyOf(request);
   bool ok = false;
   for (const auto& k : options_.api_keys) ok |= ConstantTimeEquals(k, key);
   if (ok) return true;
   const bool missing = key.empty();
-  switch (ApiKindFor(request)) {
-    case ApiKind::kKafka:
-      if (missing) {
-        KafkaError(response, kKafkaUnauthenticated, "Authentication failed: API key required.");
-      } else {
-        KafkaError(response, kKafkaUnauthorized, "Authorization failed: invalid API key.");
-      }
-      break;
-    case ApiKind::kKinesis:
-    case ApiKind::kPlain:
-      // API Gateway's own answer for API-key failures.
-      GatewayMessage(response, missing ? 401 : 403, missing ? "Unauthorized" : "Forbidden");
-      break;
-  }
+  RefuseApiKey(request, missing, response);
   return false;
 }
 
@@ -239,19 +244,7 @@ const auth::Tenant* Service::Authenticate(const auth::TenantSet& set, const http
   std::string_view key = ApiKeyOf(request);
   if (const auth::Tenant* tenant = set.ByApiKey(key)) return tenant;
   const bool missing = key.empty();
-  switch (ApiKindFor(request)) {
-    case ApiKind::kKafka:
-      if (missing) {
-        KafkaError(response, kKafkaUnauthenticated, "Authentication failed: API key required.");
-      } else {
-        KafkaError(response, kKafkaUnauthorized, "Authorization failed: invalid API key.");
-      }
-      break;
-    case ApiKind::kKinesis:
-    case ApiKind::kPlain:
-      GatewayMessage(response, missing ? 401 : 403, missing ? "Unauthorized" : "Forbidden");
-      break;
-  }
+  RefuseApiKey(request, missing, response);
   return nullptr;
 }
 
