@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "cli.h"
-#include "wiring.h"
+#include "pinpipe/runtime/wiring.h"
 
 namespace pinpipe::app {
 
@@ -16,7 +16,7 @@ void RegisterConfigCommands(CLI::App& app, CommandContext& ctx) {
       "Example: PINPIPE_GENERAL_PREFIX=abc pinpipe config show");
   ctx.SetAction(show, [](const Config& c) {
     // Parse the tenants first: a broken [[tenants]] table is an error here too.
-    PINPIPE_ASSIGN_OR_RETURN(auto tenants, LoadTenants(c));
+    PINPIPE_ASSIGN_OR_RETURN(auto tenants, runtime::LoadTenants(c));
     std::cout << c.Show() << tenants->Describe();
     return Status::Ok();
   });

@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -11,14 +10,11 @@
 #include "pinpipe/base/clock.h"
 #include "pinpipe/emulate/emulator.h"
 #include "pinpipe/emulate/post_cache.h"
+#include "pinpipe/runtime/signals.h"
 #include "pinpipe/source/source_db.h"
 
 namespace pinpipe::app {
 namespace {
-
-std::atomic<bool> g_stop{false};
-
-void OnSignal(int) { g_stop = true; }
 
 struct EmulateFlags {
   std::string mode = "batch";
@@ -37,6 +33,7 @@ struct EmulateFlags {
 };
 
 Status RunEmulate(const Config& config, const EmulateFlags& f) {
+  runtime::SignalWaiter signals;  // Ctrl-C stops the posting; before any thread starts
   emulate::Options o;
   PINPIPE_ASSIGN_OR_RETURN(o.mode, emulate::ParseMode(f.mode));
   o.api = config.Get("emulate.api");
@@ -59,7 +56,7 @@ Status RunEmulate(const Config& config, const EmulateFlags& f) {
   o.seed = f.seed;
   o.max_retries = f.max_retries;
   o.partition_key = f.partition_key;
-  o.stop = &g_stop;
+  o.stop = signals.stop_flag();
   PINPIPE_RETURN_IF_ERROR(emulate::ValidateOptions(o));
 
   source::OpenOptions open;
@@ -77,14 +74,10 @@ Status RunEmulate(const Config& config, const EmulateFlags& f) {
       std::fflush(stderr);
     };
   }
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
   std::printf("emulate: %s mode, %zu posts cached, api %s, prefix %s\n", f.mode.c_str(),
               cache.size(), o.api.c_str(), o.prefix.c_str());
   std::fflush(stdout);
   PINPIPE_ASSIGN_OR_RETURN(auto summary, emulate::Run(cache, o, Clock::Real()));
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
   if (tty) std::fprintf(stderr, "\n");
   std::printf("%s", summary.ToString().c_str());
   std::fflush(stdout);

@@ -6,20 +6,11 @@
 #include <iostream>
 
 #include "cli.h"
-#include "pinpipe/base/clock.h"
-#include "pinpipe/objstore/object_store.h"
-#include "pinpipe/schedule/scheduler.h"
-#include "pipeline.h"
+#include "pinpipe/runtime/batch_dag.h"
+#include "pinpipe/schedule/run_store.h"
 
 namespace pinpipe::app {
 namespace {
-
-Result<std::unique_ptr<schedule::RunStore>> OpenRuns(const Config& config) {
-  const std::filesystem::path dir = config.Get("general.data_dir");
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  return schedule::RunStore::Open((dir / "runs.db").string());
-}
 
 std::string Time(int64_t ms) {
   if (ms <= 0) return "-";
@@ -72,17 +63,10 @@ Result<std::string> TriggerRemote(const Config& config, const std::string& dag) 
 
 // Runs the DAG in this process, recording it in the same history.
 Status TriggerLocal(const Config& config, const std::string& dag) {
-  if (dag != "batch") return NotFoundError("no DAG named '" + dag + "' (there is: batch)");
-  PINPIPE_ASSIGN_OR_RETURN(auto lake, objstore::OpenObjectStore(config.Get("lake.url"), config));
-  PINPIPE_ASSIGN_OR_RETURN(auto runs, OpenRuns(config));
-  schedule::Scheduler scheduler(Clock::Real(), *runs);
-  PINPIPE_RETURN_IF_ERROR(scheduler.AddDag(BuildBatchDag(config, lake.get(), 0)));
-  PINPIPE_ASSIGN_OR_RETURN(int64_t id, scheduler.Trigger(dag));
-  scheduler.WaitIdle();
-  PINPIPE_ASSIGN_OR_RETURN(auto run, runs->GetRun(id));
+  PINPIPE_ASSIGN_OR_RETURN(auto run, runtime::RunBatchDagNow(config, dag));
   PrintRun(run);
   if (run.state != schedule::State::kSuccess) {
-    return FailedPreconditionError("run " + std::to_string(id) + " failed: " + run.error);
+    return FailedPreconditionError("run " + std::to_string(run.id) + " failed: " + run.error);
   }
   std::cout << "results: " << run.results_location << "\n";
   return Status::Ok();
@@ -100,7 +84,7 @@ void RegisterRunsCommands(CLI::App& app, CommandContext& ctx) {
       runs->add_subcommand("list", "Recent runs, newest first.\nExample: pinpipe runs list");
   list->add_option("--limit", *limit, "How many runs")->check(CLI::Range(1, 10000));
   ctx.SetAction(list, [limit](const Config& config) -> Status {
-    PINPIPE_ASSIGN_OR_RETURN(auto store, OpenRuns(config));
+    PINPIPE_ASSIGN_OR_RETURN(auto store, runtime::OpenRunStore(config));
     PINPIPE_ASSIGN_OR_RETURN(auto all, store->ListRuns("", *limit));
     std::cout << "run   dag     trigger   state           started              took\n";
     for (const auto& r : all) PrintRun(r);
@@ -112,7 +96,7 @@ void RegisterRunsCommands(CLI::App& app, CommandContext& ctx) {
       runs->add_subcommand("show", "One run with its tasks.\nExample: pinpipe runs show 3");
   show->add_option("id", *id, "Run id")->required();
   ctx.SetAction(show, [id](const Config& config) -> Status {
-    PINPIPE_ASSIGN_OR_RETURN(auto store, OpenRuns(config));
+    PINPIPE_ASSIGN_OR_RETURN(auto store, runtime::OpenRunStore(config));
     auto run = store->GetRun(*id);
     if (!run.ok() && run.status().code() == StatusCode::kNotFound) {
       return InvalidArgumentError(run.status().message());

@@ -4,7 +4,6 @@
 // exits 0 (open, uncommitted files are consumed again by the next run). With
 // --once it drains every partition to its high watermark, commits the open
 // files and exits. Status is written to <general.data_dir>/sink/<name>.status.json.
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -20,16 +19,12 @@
 #include "cli.h"
 #include "pinpipe/base/clock.h"
 #include "pinpipe/objstore/object_store.h"
+#include "pinpipe/runtime/wiring.h"
 #include "pinpipe/sink/sink.h"
-#include "wiring.h"
 
 namespace pinpipe::app {
 namespace {
 namespace fs = std::filesystem;
-
-std::atomic<bool> g_sink_stop{false};
-
-void OnSinkSignal(int) { g_sink_stop.store(true); }
 
 bool IsDefault(const Config& config, std::string_view key) {
   auto it = config.entries().find(key);
@@ -76,9 +71,10 @@ void WriteStatusFile(const fs::path& path, const sink::SinkStatus& status) {
 }
 
 Status RunSink(const Config& config, bool once) {
+  runtime::SignalWaiter signals;  // before the broker starts threads
   PINPIPE_ASSIGN_OR_RETURN(sink::SinkConfig sc, sink::SinkConfig::FromPinpipeConfig(config));
   PINPIPE_ASSIGN_OR_RETURN(auto store, OpenSinkStore(config, sc));
-  PINPIPE_ASSIGN_OR_RETURN(auto broker, OpenBroker(config));
+  PINPIPE_ASSIGN_OR_RETURN(auto broker, runtime::OpenBroker(config));
   PINPIPE_ASSIGN_OR_RETURN(auto sink,
                            sink::Sink::Create(sc, broker.get(), store.get(), &Clock::Real()));
   PINPIPE_RETURN_IF_ERROR(sink->Start());
@@ -91,13 +87,8 @@ Status RunSink(const Config& config, bool once) {
     PINPIPE_RETURN_IF_ERROR(drained);
     return closed;
   }
-  struct sigaction sa {};
-  sa.sa_handler = OnSinkSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
   auto last_status = std::chrono::steady_clock::now() - std::chrono::seconds(10);
-  while (!g_sink_stop.load()) {
+  while (!signals.stopping()) {
     auto stepped = sink->Step(200);
     if (!stepped.ok()) {
       WriteStatusFile(status_path, sink->GetStatus());
@@ -126,7 +117,7 @@ Status ShowStatus(const Config& config, bool json) {
   PINPIPE_ASSIGN_OR_RETURN(sink::SinkStatus status, sink::SinkStatus::FromJson(buf.str()));
   // Refresh committed offsets and lag from the broker when it can be opened
   // (the embedded log is exclusive to one process: a running sink holds it).
-  auto broker = OpenBroker(config);
+  auto broker = runtime::OpenBroker(config);
   if (broker.ok()) {
     for (auto& p : status.partitions) {
       auto desc = (*broker)->DescribeTopic(p.topic);

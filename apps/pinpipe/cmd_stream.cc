@@ -6,9 +6,9 @@
 #include <sstream>
 
 #include "cli.h"
-#include "pinpipe/objstore/object_store.h"
+#include "pinpipe/base/clock.h"
+#include "pinpipe/runtime/wiring.h"
 #include "pinpipe/stream/status.h"
-#include "wiring.h"
 
 namespace pinpipe::app {
 namespace {
@@ -17,33 +17,8 @@ struct StreamFlags {
   bool once = false;
 };
 
-Status RunStream(const Config& config, const StreamFlags& flags) {
-  StopSignals signals;
-  PINPIPE_ASSIGN_OR_RETURN(auto tables,
-                           objstore::OpenObjectStore(config.Get("stream.tables"), config));
-  std::unique_ptr<broker::Broker> broker;
-  if (config.Get("stream.source") == "broker") {
-    PINPIPE_ASSIGN_OR_RETURN(broker, OpenBroker(config));
-  }
-  PINPIPE_ASSIGN_OR_RETURN(auto job,
-                           BuildStreamJob(config, broker.get(), tables.get(), Clock::Real()));
-  PINPIPE_RETURN_IF_ERROR(job->Recover());
-  if (flags.once) {
-    PINPIPE_RETURN_IF_ERROR(job->RunUntilDrained());
-  } else {
-    job->Start();
-    spdlog::info("stream: running (prefix {}, tables {}); SIGTERM stops after the batch in hand",
-                 config.Get("general.prefix"), tables->Url());
-    signals.Wait();
-    spdlog::info("stream: stopping");
-    job->Stop();
-  }
-  std::cout << stream::StatusesToTable(job->Statuses());
-  return Status::Ok();
-}
-
 Status ShowStatus(const Config& config, bool json) {
-  const std::string path = StreamStatusPath(config);
+  const std::string path = runtime::StreamStatusPath(config);
   std::ifstream in(path);
   if (!in) {
     return NotFoundError("no status for the streaming job of prefix '" +
@@ -93,7 +68,8 @@ void RegisterStreamCommands(CLI::App& app, CommandContext& ctx) {
   status->add_flag("--json", *json, "Print JSON instead of a table");
   ctx.SetAction(cmd, [flags, json, status](const Config& config) -> Status {
     if (status->parsed()) return ShowStatus(config, *json);
-    return RunStream(config, *flags);
+    runtime::SignalWaiter signals;  // before any thread starts
+    return runtime::RunStreamJob(config, flags->once, signals, std::cout);
   });
 }
 

@@ -3,7 +3,6 @@
 // kafka-topics.sh, kafka-console-producer.sh and kafka-console-consumer.sh.
 // Every command takes --data-dir (general.data_dir) and works on the broker
 // that broker.type selects (the embedded log by default).
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,10 +11,13 @@
 #include <string>
 
 #include "cli.h"
-#include "wiring.h"
+#include "pinpipe/runtime/signals.h"
+#include "pinpipe/runtime/wiring.h"
 
 namespace pinpipe::app {
 namespace {
+
+using runtime::OpenBroker;
 
 struct TopicFlags {
   std::string topic;
@@ -162,11 +164,10 @@ struct ConsumeFlags {
   bool print_offset = false;
 };
 
-std::atomic<bool> g_stop{false};
-
 Status Consume(const Config& config, const ConsumeFlags& f) {
   PINPIPE_RETURN_IF_ERROR(RequireTopic(f.topic));
   if (f.max == 0) return Status::Ok();
+  runtime::SignalWaiter signals;  // before the broker starts threads
   PINPIPE_ASSIGN_OR_RETURN(auto b, OpenBroker(config));
   PINPIPE_RETURN_IF_ERROR(b->DescribeTopic(f.topic).status());
   broker::ConsumerOptions co;
@@ -179,13 +180,11 @@ Status Consume(const Config& config, const ConsumeFlags& f) {
   co.client_id = "pinpipe-consume";
   PINPIPE_ASSIGN_OR_RETURN(auto consumer, b->CreateConsumer(co));
   PINPIPE_RETURN_IF_ERROR(consumer->Subscribe({f.topic}));
-  signal(SIGINT, [](int) { g_stop = true; });
-  signal(SIGTERM, [](int) { g_stop = true; });
   const int64_t idle_limit_ms = f.timeout_s < 0 ? -1 : static_cast<int64_t>(f.timeout_s * 1000);
   int64_t idle_ms = 0;
   int64_t count = 0;
   std::map<std::pair<std::string, int32_t>, int64_t> next;
-  while (!g_stop && (f.max < 0 || count < f.max)) {
+  while (!signals.stopping() && (f.max < 0 || count < f.max)) {
     const int64_t poll_ms =
         idle_limit_ms < 0 ? 200
                           : std::max<int64_t>(0, std::min<int64_t>(200, idle_limit_ms - idle_ms));

@@ -1,60 +1,10 @@
-// `pinpipe up`: the whole pipeline in one process (see pipeline.h).
-#include <spdlog/spdlog.h>
-
-#include <cstdlib>
+// `pinpipe up`: the whole pipeline in one process (runtime/pipeline.h).
 #include <iostream>
-#include <thread>
 
 #include "cli.h"
-#include "pipeline.h"
-#include "wiring.h"
+#include "pinpipe/runtime/pipeline.h"
 
 namespace pinpipe::app {
-namespace {
-
-Status Up(const Config& config) {
-  StopSignals signals;  // before any thread starts
-  Pipeline pipeline(config);
-  if (Status s = pipeline.Start(); !s.ok()) {
-    pipeline.Stop();
-    return s;
-  }
-  WatchTenantReloads(config, pipeline.tenants());
-  const std::string url = pipeline.BaseUrl();
-  std::cout << "pinpipe up: prefix " << config.Get("general.prefix") << ", data in "
-            << config.Get("general.data_dir") << "\n"
-            << "  Kafka REST v2:   " << url << "/topics/" << config.Get("general.prefix")
-            << ".pin\n"
-            << "  Kafka protocol:  "
-            << (pipeline.KafkaAddress().empty() ? std::string("off") : pipeline.KafkaAddress())
-            << "\n"
-            << "  Kinesis:         " << url << "/streams/streaming-" << config.Get("general.prefix")
-            << "-pin/record  (and POST / with X-Amz-Target)\n"
-            << "  lake (sink):     " << config.Get("lake.url") << "\n"
-            << "  Delta tables:    " << config.Get("stream.tables") << "\n"
-            << "  batch schedule:  " << config.Get("schedule.batch_cron") << " ("
-            << config.Get("schedule.timezone") << ")\n"
-            << "  metrics:         " << url << "/metrics\n"
-            << "  dashboard:       " << url << "/ui/\n"
-            << "Ctrl-C stops cleanly; a second Ctrl-C exits at once." << std::endl;
-  const int sig = signals.Wait();
-  spdlog::info("up: signal {}: stopping (finishing requests, flushing the sink and the stream)",
-               sig);
-  // A second signal during shutdown exits at once; recovery on the next start
-  // still loses nothing that was acknowledged.
-  std::thread second([&signals] {
-    if (signals.WaitAgain(3'600'000)) {
-      std::cerr << "pinpipe: second signal, exiting now" << std::endl;
-      std::_Exit(130);
-    }
-  });
-  second.detach();
-  pipeline.Stop();
-  spdlog::info("up: stopped cleanly");
-  return Status::Ok();
-}
-
-}  // namespace
 
 void RegisterUpCommands(CLI::App& app, CommandContext& ctx) {
   auto* up = app.add_subcommand(
@@ -69,7 +19,10 @@ void RegisterUpCommands(CLI::App& app, CommandContext& ctx) {
                "Address of the Kafka protocol, host:port (\"\" = off)");
   ctx.BindFlag(up, "--data-dir", "general.data_dir", "Folder for the log and local state");
   ctx.BindFlag(up, "--prefix", "general.prefix", "User prefix naming topics, streams and tables");
-  ctx.SetAction(up, [](const Config& config) { return Up(config); });
+  ctx.SetAction(up, [](const Config& config) {
+    runtime::SignalWaiter signals;  // before any thread starts
+    return runtime::RunUp(config, signals, std::cout);
+  });
 }
 
 }  // namespace pinpipe::app

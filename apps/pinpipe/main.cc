@@ -1,6 +1,6 @@
 // pinpipe: the whole Pinterest data pipeline in one program. This file only
-// wires the command areas together; each lives in apps/pinpipe/cmd_*.cc and
-// its logic in src/pinpipe/<module>/.
+// wires the command areas together; each lives in apps/pinpipe/cmd_*.cc (flags
+// and printing) and calls src/pinpipe/runtime/ or the module that does the work.
 #include <CLI/CLI.hpp>
 
 #include "cli.h"

@@ -41,6 +41,42 @@ int64_t Metrics::RequestCount(std::string_view route, int status) const {
   return it == requests_.end() ? 0 : it->second;
 }
 
+bool IsProduceRoute(std::string_view route) {
+  return route.starts_with("kafka.produce") || route == "kinesis.PutRecord" ||
+         route == "kinesis.PutRecords" || route.starts_with("gateway.put_record");
+}
+
+int64_t Metrics::TotalRequests() const {
+  std::lock_guard lock(mu_);
+  int64_t total = 0;
+  for (const auto& [key, n] : requests_) total += n;
+  return total;
+}
+
+int64_t Metrics::TotalRecordsIn() const {
+  std::lock_guard lock(mu_);
+  int64_t total = 0;
+  for (const auto& [api, v] : records_) total += v.first;
+  return total;
+}
+
+Metrics::LatencyHistogram Metrics::ProduceLatency() const {
+  LatencyHistogram out;
+  out.upper_bounds.assign(kBuckets.begin(), kBuckets.end());
+  out.counts.assign(kBuckets.size(), 0);
+  std::lock_guard lock(mu_);
+  for (const auto& [route, h] : latency_) {
+    if (!IsProduceRoute(route)) continue;
+    int64_t cumulative = 0;
+    for (size_t i = 0; i < kBuckets.size(); ++i) {
+      cumulative += h.buckets[i];
+      out.counts[i] += cumulative;
+    }
+    out.total += h.count;
+  }
+  return out;
+}
+
 std::string Metrics::Render() const {
   std::vector<Gauge> gauges;
   std::string out;

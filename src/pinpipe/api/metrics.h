@@ -25,6 +25,11 @@
 
 namespace pinpipe::api {
 
+// True for the routes that accept records (Kafka REST produce, Kinesis
+// PutRecord(s), the API Gateway's record routes): their latency is what a
+// producer waits for.
+bool IsProduceRoute(std::string_view route);
+
 class Metrics {
  public:
   static constexpr std::array<double, 14> kBuckets = {
@@ -45,6 +50,22 @@ class Metrics {
 
   // Requests counted so far for (route, status); for tests.
   int64_t RequestCount(std::string_view route, int status) const;
+
+  // Typed reads of the same counters /metrics renders, for the status API
+  // (which must not parse the text it would render).
+  // Every request counted so far, over all routes and statuses.
+  int64_t TotalRequests() const;
+  // Records accepted so far, over every API.
+  int64_t TotalRecordsIn() const;
+  // A cumulative latency histogram: counts[i] requests took <= upper_bounds[i]
+  // seconds (kBuckets); `total` is the +Inf bucket.
+  struct LatencyHistogram {
+    std::vector<double> upper_bounds;
+    std::vector<int64_t> counts;
+    int64_t total = 0;
+  };
+  // The summed histogram of every produce route (IsProduceRoute).
+  LatencyHistogram ProduceLatency() const;
 
  private:
   struct Histogram {

@@ -5,7 +5,7 @@
 // native Kinesis protocol (POST / with X-Amz-Target) or the operational routes (/healthz,
 // /metrics), and counts every request (including unreadable ones) in the metrics.
 //
-// Owned by the program that serves (apps/pinpipe/cmd_serve.cc); it borrows the
+// Owned by the program that serves (runtime/serve.cc, runtime/pipeline.cc); it borrows the
 // Broker and Clock, which must outlive it.
 //
 // Two ways in: Handle answers before it returns (blocking while a produce

@@ -16,6 +16,7 @@
 
 #include "pinpipe/base/config.h"
 #include "pinpipe/base/encoding.h"
+#include "pinpipe/base/names.h"
 
 namespace pinpipe::auth {
 namespace {
@@ -374,7 +375,7 @@ bool Tenant::OwnsTopic(std::string_view topic) const {
 bool Tenant::OwnsStream(std::string_view stream) const {
   if (admin) return true;
   for (const auto& p : prefixes) {
-    const std::string head = "streaming-" + p + "-";
+    const std::string head = StreamNameHead(p);
     if (stream.size() > head.size() && StartsWith(stream, head)) return true;
   }
   return false;

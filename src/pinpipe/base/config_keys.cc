@@ -81,6 +81,9 @@ const std::vector<ConfigKey>& KnownConfigKeys() {
        "Where the streams are read: broker (the embedded log or Kafka) or kinesis."},
       {"stream.kinesis_endpoint", "",
        "Kinesis endpoint for stream.source=kinesis, e.g. https://kinesis.us-east-1.amazonaws.com."},
+      // Kinesis (the streaming job's source with stream.source=kinesis)
+      {"kinesis.region", "us-east-1",
+       "Region for SigV4 signing of Kinesis requests (else $AWS_REGION, $AWS_DEFAULT_REGION)."},
       {"stream.max_records_per_batch", "50000", "Most records one micro-batch reads."},
       // scheduler
       {"schedule.enabled", "true", "Run the scheduler inside `pinpipe up`."},

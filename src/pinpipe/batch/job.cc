@@ -12,6 +12,8 @@
 #include <sstream>
 #include <thread>
 
+#include "pinpipe/base/names.h"
+#include "pinpipe/batch/answers.h"
 #include "pinpipe/batch/parquet_tables.h"
 #include "pinpipe/batch/render.h"
 #include "pinpipe/clean/schema.h"
@@ -255,8 +257,8 @@ Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& 
   std::vector<Item> items;
   Loaded loaded;
   for (TableKind kind : clean::kAllTables) {
-    std::string prefix = options.topics_dir + "/" + options.prefix + "." +
-                         std::string(clean::TableKindName(kind)) + "/";
+    std::string prefix =
+        options.topics_dir + "/" + TopicName(options.prefix, clean::TableKindName(kind)) + "/";
     // S3 pages hold at most 1,000 keys; a local folder lists in one walk, which
     // matters with the seed's one-object-per-record layout (300,000 files).
     const int page_keys = store.Url().starts_with("s3://") ? 1000 : (1 << 24);
@@ -464,7 +466,7 @@ Result<JobReport> RunBatchJob(objstore::ObjectStore& store, const JobOptions& op
       PINPIPE_RETURN_IF_ERROR(
           WriteWith(dir / (id + ".csv"), [&](std::ostream& o) { WriteCsv(table, o); }));
       PINPIPE_RETURN_IF_ERROR(
-          WriteWith(dir / (id + ".json"), [&](std::ostream& o) { WriteJson(table, o); }));
+          WriteWith(AnswerFile(dir, id), [&](std::ostream& o) { WriteAnswer(table, o); }));
     }
     PINPIPE_RETURN_IF_ERROR(WriteWith(dir / "rejects.jsonl", [&](std::ostream& o) {
       for (const auto& r : report.loaded.rejects) {

@@ -2,7 +2,7 @@
 //
 // The API, sink and stream modules speak only this interface. Two
 // implementations: the embedded log (EmbeddedBroker, on src/pinpipe/log) and
-// Apache Kafka through librdkafka (KafkaBroker). Only apps/ picks one.
+// Apache Kafka through librdkafka (KafkaBroker). Only runtime/ (wiring.h) picks one.
 //
 // Thread-safety: every method of Broker and the Consumer it creates is safe to
 // call from many threads at once, except that one Consumer is used by one

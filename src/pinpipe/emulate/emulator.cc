@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "pinpipe/base/names.h"
 #include "pinpipe/http/client.h"
 #include "pinpipe/source/generator.h"
 
@@ -55,7 +56,7 @@ Request BuildRequest(const Options& o, Table table, const std::vector<const std:
   r.body.reserve(total);
   if (o.mode == Mode::kBatch) {
     r.method = "POST";
-    r.path = "/topics/" + o.prefix + "." + suffix;
+    r.path = "/topics/" + TopicName(o.prefix, suffix);
     r.content_type = "application/vnd.kafka.json.v2+json";
     r.body = "{\"records\":[";
     for (size_t i = 0; i < records.size(); ++i) {
@@ -67,7 +68,7 @@ Request BuildRequest(const Options& o, Table table, const std::vector<const std:
     r.body.append("]}");
     return r;
   }
-  const std::string stream = "streaming-" + o.prefix + "-" + suffix;
+  const std::string stream = StreamName(o.prefix, suffix);
   r.method = "PUT";
   r.content_type = "application/json";
   if (records.size() == 1) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <sstream>
 
+#include "pinpipe/base/names.h"
 #include "pinpipe/batch/queries.h"
 #include "pinpipe/batch/render.h"
 #include "pinpipe/table/delta_table.h"
@@ -30,8 +31,7 @@ Result<RebuildReport> LiveAnswers::Rebuild(objstore::ObjectStore& tables,
   RebuildReport report;
   for (clean::TableKind kind : clean::kAllTables) {
     const int k = static_cast<int>(kind);
-    table::DeltaTable delta(&tables,
-                            prefix + "_" + std::string(clean::TableKindName(kind)) + "_table/");
+    table::DeltaTable delta(&tables, TableRoot(prefix, clean::TableKindName(kind)));
     auto snapshot = delta.Load();
     if (!snapshot.ok() && snapshot.status().code() == StatusCode::kNotFound) continue;
     if (!snapshot.ok()) return snapshot.status();

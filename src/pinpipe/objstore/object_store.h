@@ -3,7 +3,7 @@
 // Implementations: LocalObjectStore (a folder; the default) and S3ObjectStore
 // (Amazon S3 or any S3-compatible server). Keys are '/'-separated relative
 // paths such as "topics/abc.pin/partition=0/abc.pin+0+0000000000.json".
-// Only apps/ (through OpenObjectStore) picks an implementation.
+// Only runtime/ and apps/ (through OpenObjectStore) pick an implementation.
 //
 // Thread-safety: all methods are safe to call concurrently.
 #pragma once

@@ -1,13 +1,19 @@
 // Pipeline: everything `pinpipe up` runs in one process — the HTTP API (Kafka
 // REST + Kinesis + dashboard), the broker, the sink, the streaming job and the
 // scheduler with the daily batch DAG — each switchable off by configuration.
-// It owns all of them and stops them in dependency order.
+// It owns all of them and stops them in dependency order. RunUp is the whole
+// `pinpipe up` command: start, print where everything is, wait for a stop
+// signal, stop.
+//
+// Thread-safety: Start and Stop from one thread; Status and the accessors
+// from any once Start returned.
 #pragma once
 
 #include <atomic>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,30 +25,23 @@
 #include "pinpipe/kafka_api/server.h"
 #include "pinpipe/live/answers.h"
 #include "pinpipe/objstore/object_store.h"
+#include "pinpipe/runtime/signals.h"
+#include "pinpipe/runtime/status.h"
 #include "pinpipe/schedule/scheduler.h"
 #include "pinpipe/sink/sink.h"
 #include "pinpipe/stream/job.h"
 #include "pinpipe/web/dashboard.h"
 
-namespace pinpipe::app {
-
-// The daily batch DAG (named "batch"), like the seed's Airflow DAG: check the
-// sink's output exists, then read, clean and answer the eight questions into
-// <batch.out>/run-<id>/. `lake` must outlive the DAG.
-schedule::DagSpec BuildBatchDag(const Config& config, objstore::ObjectStore* lake,
-                                int64_t start_date_s);
-
-// The latest successful run of batch DAG `dag`'s answers as the dashboard shows them.
-Result<nlohmann::json> LatestBatchResults(schedule::RunStore& runs,
-                                          const std::string& dag = "batch");
+namespace pinpipe::runtime {
 
 class Pipeline {
  public:
   explicit Pipeline(Config config);
   ~Pipeline();
 
-  // Opens and starts every enabled part; creates missing topics, the store
-  // folder and tables. On error, whatever started is stopped again.
+  // Checks the configuration (checks.h), then opens and starts every enabled
+  // part; creates missing topics, the store folder and tables. On error,
+  // whatever started is stopped again.
   Status Start();
   // Stops accepting requests, finishes those in flight, flushes and commits
   // the sink and the streaming job, stops the scheduler, closes the log.
@@ -54,11 +53,13 @@ class Pipeline {
   std::string BaseUrl() const;
   // host:port of the Kafka protocol server, "" when off.
   std::string KafkaAddress() const;
-  nlohmann::json StatusJson();
+  // The whole pipeline's status, read from each part's typed getters.
+  PipelineStatus GetStatus();
+  // The errors the parts met, each once.
+  ErrorLog& errors() { return errors_; }
   Result<nlohmann::json> LatestResults();
 
  private:
-  void RecordError(const std::string& component, const std::string& message);
   // What a tenant's dashboard shows: only its topics, streams, tables, runs
   // and results (its own batch DAG, "batch-<tenant>").
   web::DashboardHooks TenantHooks(const auth::Tenant& tenant);
@@ -88,11 +89,16 @@ class Pipeline {
   std::unique_ptr<web::StatusHistory> history_;
   int64_t started_ms_ = 0;
 
-  std::mutex errors_mu_;
-  std::vector<nlohmann::json> errors_;  // the newest 50
+  ErrorLog errors_;
   std::mutex lake_mu_;
   int64_t lake_scanned_ms_ = 0;
-  nlohmann::json lake_cache_ = {{"objects", 0}, {"bytes", 0}};
+  LakeStatus lake_cache_;
 };
 
-}  // namespace pinpipe::app
+// `pinpipe up`: starts a Pipeline from `config`, prints its addresses to
+// `out`, reloads tenants on SIGHUP, and on the first SIGINT/SIGTERM stops it
+// cleanly (a second signal exits at once with 130). `signals` must have been
+// constructed before any thread started.
+Status RunUp(const Config& config, SignalWaiter& signals, std::ostream& out);
+
+}  // namespace pinpipe::runtime

@@ -1,10 +1,10 @@
 // Wiring shared by the commands: the one place that picks implementations of
-// the seams (Broker, ObjectStore, stream sources) from the configuration, and
-// the process's stop signals.
+// the seams (Broker, ObjectStore, stream sources) from the configuration.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "pinpipe/auth/tenants.h"
@@ -13,9 +13,10 @@
 #include "pinpipe/broker/broker.h"
 #include "pinpipe/kafka_api/server.h"
 #include "pinpipe/objstore/object_store.h"
+#include "pinpipe/runtime/signals.h"
 #include "pinpipe/stream/job.h"
 
-namespace pinpipe::app {
+namespace pinpipe::runtime {
 
 // broker.type: "embedded" (the log under general.data_dir) or "kafka"
 // (librdkafka, every kafka.* key passed through). When the embedded log is
@@ -23,14 +24,24 @@ namespace pinpipe::app {
 // is a Kafka client of that process instead.
 Result<std::unique_ptr<broker::Broker>> OpenBroker(const Config& config);
 
-// The streaming job for general.prefix: streams streaming-<prefix>-{pin,geo,user}
-// -> Delta tables <prefix>_{pin,geo,user}_table under `tables`. stream.source
-// picks where streams are read: "broker" (the given broker) or "kinesis"
-// (stream.kinesis_endpoint, AWS credentials from the environment).
+// The broker `serve` answers for: broker.type embedded (the log, exclusively:
+// a log held by a running server is an error naming it), kafka, or memory
+// (nothing persisted; for experiments).
+Result<std::unique_ptr<broker::Broker>> OpenServeBroker(const Config& config);
+
+// The streaming job for general.prefix: streams StreamName(prefix, kind) ->
+// Delta tables TableName(prefix, kind) under `tables` (base/names.h), with
+// CheckedStreamSettings. stream.source picks where streams are read:
+// "broker" (the given broker) or "kinesis" (KinesisFromConfig).
 Result<std::unique_ptr<stream::StreamJob>> BuildStreamJob(const Config& config,
                                                           broker::Broker* broker,
                                                           objstore::ObjectStore* tables,
                                                           Clock& clock);
+
+// `pinpipe stream`: the streaming job of general.prefix on its own. With
+// `once`, until the streams are drained; else until a stop signal (the
+// micro-batch in hand is committed). Prints the per-stream table to `out`.
+Status RunStreamJob(const Config& config, bool once, SignalWaiter& signals, std::ostream& out);
 
 // Where the streaming job of general.prefix keeps its status file:
 // <general.data_dir>/stream/<prefix>.status.json (BuildStreamJob sets it).
@@ -45,13 +56,13 @@ Result<std::unique_ptr<kafka_api::Server>> StartKafkaApi(const Config& config,
 // process environment (an empty set when there are none).
 Result<std::shared_ptr<const auth::TenantSet>> LoadTenants(const Config& config);
 
-// Re-reads the tenants of `config`'s file on every SIGHUP and swaps them into
-// `registry`; a file that does not parse keeps the tenants in force (and is
-// logged without secrets). Connections stay open: each request reads the
-// snapshot in force when it arrives. Call after StopSignals (SIGHUP is
-// blocked with the stop signals) and before serving; the watcher thread lives
-// as long as the process. `on_reload` runs after each successful swap.
-void WatchTenantReloads(const Config& config, auth::Registry* registry,
+// Re-reads the tenants of `config`'s file on every SIGHUP `signals` receives
+// and swaps them into `registry`; a file that does not parse keeps the
+// tenants in force (and is logged without secrets). Connections stay open:
+// each request reads the snapshot in force when it arrives. `on_reload` runs
+// after each successful swap. `registry` must live until the watch ends
+// (signals.OnHangup(nullptr)) or `signals` goes.
+void WatchTenantReloads(SignalWaiter& signals, const Config& config, auth::Registry* registry,
                         std::function<void()> on_reload = nullptr);
 
 // <general.data_dir>/kafka_api.address: "host:port pid" of the running
@@ -61,14 +72,4 @@ std::string KafkaAddressFile(const Config& config);
 Result<std::pair<std::string, std::string>> RunningServer(const Config& config);
 void RemoveKafkaAddressFile(const Config& config);
 
-// Blocks SIGINT and SIGTERM (and SIGHUP, for WatchTenantReloads) in the calling thread (and so in
-// threads it starts afterwards); WaitForStopSignal then returns the first that arrives.
-class StopSignals {
- public:
-  StopSignals();
-  int Wait();
-  // True if a second signal arrived within `ms` (for "a second signal exits at once").
-  bool WaitAgain(int64_t ms);
-};
-
-}  // namespace pinpipe::app
+}  // namespace pinpipe::runtime

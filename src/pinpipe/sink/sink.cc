@@ -42,6 +42,21 @@ std::string Where(const RecordRef& r) {
 
 // ---------------------------------------------------------------- status ---
 
+nlohmann::json PartitionStatusToJson(const PartitionStatus& p) {
+  return {{"topic", p.topic},
+          {"partition", p.partition},
+          {"committed_offset", p.committed_offset},
+          {"high_watermark", p.high_watermark},
+          {"lag", p.lag},
+          {"objects", p.objects},
+          {"bytes", p.bytes},
+          {"records", p.records},
+          {"dead_lettered", p.dead_lettered},
+          {"skipped", p.skipped},
+          {"failed", p.failed},
+          {"last_error", p.last_error}};
+}
+
 std::string SinkStatus::ToJson() const {
   nlohmann::json j;
   j["name"] = name;
@@ -49,20 +64,7 @@ std::string SinkStatus::ToJson() const {
   j["store"] = store;
   j["updated_ms"] = updated_ms;
   j["partitions"] = nlohmann::json::array();
-  for (const auto& p : partitions) {
-    j["partitions"].push_back({{"topic", p.topic},
-                               {"partition", p.partition},
-                               {"committed_offset", p.committed_offset},
-                               {"high_watermark", p.high_watermark},
-                               {"lag", p.lag},
-                               {"objects", p.objects},
-                               {"bytes", p.bytes},
-                               {"records", p.records},
-                               {"dead_lettered", p.dead_lettered},
-                               {"skipped", p.skipped},
-                               {"failed", p.failed},
-                               {"last_error", p.last_error}});
-  }
+  for (const auto& p : partitions) j["partitions"].push_back(PartitionStatusToJson(p));
   return j.dump(2) + "\n";
 }
 

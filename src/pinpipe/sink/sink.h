@@ -39,6 +39,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +69,9 @@ struct PartitionStatus {
   bool failed = false;  // stopped by a bad record (errors.tolerance=none)
   std::string last_error;
 };
+
+// One partition as SinkStatus::ToJson and the status API write it.
+nlohmann::json PartitionStatusToJson(const PartitionStatus& p);
 
 // One /metrics gauge: its name, help text and samples as (labels, value),
 // labels already formatted (`sink="s",topic="t",partition="0"`), which is

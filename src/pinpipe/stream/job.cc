@@ -75,10 +75,15 @@ void StreamJob::WriteStatusFile() const {
 
 void StreamJob::Loop(StreamQuery* query) {
   int64_t backoff_ms = 100;
+  std::string reported;  // the failure last given to the error listener
   while (!stop_) {
     const int64_t started = clock_.MonotonicMicros();
     auto n = query->RunBatch(std::min<int64_t>(trigger_ms_, 250));
     if (!n.ok()) {
+      if (error_listener_ && n.status().ToString() != reported) {
+        reported = n.status().ToString();
+        error_listener_(query->options(), n.status());
+      }
       if (!IsRetriable(n.status()) && n.status().code() != StatusCode::kInternal) {
         spdlog::error("stream {}: stopped: {}", query->options().app_id, n.status().ToString());
         return;
@@ -91,6 +96,7 @@ void StreamJob::Loop(StreamQuery* query) {
       continue;
     }
     backoff_ms = 100;
+    reported.clear();
     // The next micro-batch starts one trigger interval after this one started.
     const int64_t elapsed_ms = (clock_.MonotonicMicros() - started) / 1000;
     for (int64_t left = trigger_ms_ - elapsed_ms; left > 0 && !stop_; left -= 50) {

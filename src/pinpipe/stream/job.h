@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -38,6 +39,12 @@ class StreamJob {
   }
   const std::vector<std::unique_ptr<StreamQuery>>& queries() const { return queries_; }
 
+  // Called on a query's thread when its micro-batches start failing, and
+  // again only when the error changes or comes back after a success: a query
+  // retrying the same failure reports it once. Call before Start.
+  using ErrorListener = std::function<void(const QueryOptions& query, const Status& error)>;
+  void SetErrorListener(ErrorListener listener) { error_listener_ = std::move(listener); }
+
   // Writes Statuses() (stream/status.h) to `path` about every second while
   // running, and after Stop and RunUntilDrained. Call before Start.
   void SetStatusFile(std::filesystem::path path) { status_file_ = std::move(path); }
@@ -52,6 +59,7 @@ class StreamJob {
   std::atomic<bool> stop_{false};
   std::vector<std::thread> threads_;
   std::filesystem::path status_file_;
+  ErrorListener error_listener_;
 };
 
 }  // namespace pinpipe::stream

@@ -12,7 +12,7 @@
 //   GET  /api/runs/<id>           one run with its tasks and their logs
 //   POST /api/runs/<dag>          trigger a DAG run (202 with the run id)
 // The web module reads the rest of the pipeline only through these hooks,
-// which apps/ fills in; it never changes pipeline state except by triggering.
+// which runtime/ fills in; it never changes pipeline state except by triggering.
 //
 // Thread-safety: HandleDashboard may be called concurrently; the hooks must be
 // thread-safe.

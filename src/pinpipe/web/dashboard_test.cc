@@ -122,18 +122,6 @@ nlohmann::json StatusAt(int64_t time_ms, int64_t topic_records, int64_t sink_rec
                {"latency_p99_ms", 9}}}}}}};
 }
 
-TEST(HistoryTest, ParsesTheProduceHistogramOfEveryProduceRoute) {
-  const std::string text =
-      "pinpipe_http_request_duration_seconds_bucket{route=\"kafka.produce\",le=\"0.001\"} 2\n"
-      "pinpipe_http_request_duration_seconds_bucket{route=\"kafka.produce\",le=\"+Inf\"} 3\n"
-      "pinpipe_http_request_duration_seconds_bucket{route=\"kinesis.PutRecords\",le=\"0.001\"} 1\n"
-      "pinpipe_http_request_duration_seconds_bucket{route=\"kinesis.PutRecords\",le=\"+Inf\"} 1\n"
-      "pinpipe_http_request_duration_seconds_bucket{route=\"kafka.list_topics\",le=\"0.001\"} 50\n";
-  auto h = ProduceHistogram(text);
-  EXPECT_EQ(h["le"], nlohmann::json({0.001, -1}));
-  EXPECT_EQ(h["counts"], nlohmann::json({3.0, 4.0}));
-}
-
 TEST(HistoryTest, QuantileInterpolatesInsideTheBucketOfTheDelta) {
   nlohmann::json before = {{"le", {0.01, 0.1, -1}}, {"counts", {10, 10, 10}}};
   // Since `before`: 50 in (0, 0.01], 50 in (0.01, 0.1].

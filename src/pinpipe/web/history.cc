@@ -8,23 +8,6 @@
 namespace pinpipe::web {
 namespace {
 
-// Routes that accept records; their latency is what a producer waits for.
-bool IsProduceRoute(std::string_view route) {
-  return route.starts_with("kafka.produce") || route == "kinesis.PutRecord" ||
-         route == "kinesis.PutRecords" || route.starts_with("gateway.put_record");
-}
-
-// The value of label `name` in a Prometheus sample line, or "".
-std::string_view Label(std::string_view line, std::string_view name) {
-  const std::string key = std::string(name) + "=\"";
-  const size_t at = line.find(key);
-  if (at == std::string_view::npos) return {};
-  const size_t start = at + key.size();
-  const size_t end = line.find('"', start);
-  if (end == std::string_view::npos) return {};
-  return line.substr(start, end - start);
-}
-
 double Number(const nlohmann::json& j, const char* key) {
   if (!j.is_object()) return 0;
   auto it = j.find(key);
@@ -32,30 +15,6 @@ double Number(const nlohmann::json& j, const char* key) {
 }
 
 }  // namespace
-
-nlohmann::json ProduceHistogram(std::string_view text) {
-  constexpr std::string_view kBucket = "pinpipe_http_request_duration_seconds_bucket{";
-  std::map<double, double> sums;  // le (+Inf as infinity) -> cumulative count
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    const std::string_view line = text.substr(pos, nl - pos);
-    pos = nl + 1;
-    if (!line.starts_with(kBucket) || !IsProduceRoute(Label(line, "route"))) continue;
-    const std::string le(Label(line, "le"));
-    const double bound = le == "+Inf" ? HUGE_VAL : std::strtod(le.c_str(), nullptr);
-    const size_t space = line.rfind(' ');
-    if (space == std::string_view::npos) continue;
-    sums[bound] += std::strtod(std::string(line.substr(space + 1)).c_str(), nullptr);
-  }
-  nlohmann::json le = nlohmann::json::array(), counts = nlohmann::json::array();
-  for (const auto& [bound, count] : sums) {
-    le.push_back(bound == HUGE_VAL ? -1.0 : bound);
-    counts.push_back(count);
-  }
-  return {{"le", le}, {"counts", counts}};
-}
 
 std::optional<double> QuantileBetween(const nlohmann::json& before, const nlohmann::json& after,
                                       double q) {

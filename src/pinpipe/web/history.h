@@ -26,14 +26,9 @@
 
 namespace pinpipe::web {
 
-// The cumulative produce-latency histogram of the API's /metrics text: every
-// route that accepts records (Kafka produce, Kinesis PutRecord(s), the gateway's
-// record routes) summed per bucket, as {"le": [seconds...], "counts": [...]}
-// (le is ascending, the last is +Inf written as -1).
-nlohmann::json ProduceHistogram(std::string_view metrics_text);
-
 // The q-quantile (0..1) of the observations between two cumulative histograms
-// of ProduceHistogram's shape, interpolated linearly inside the bucket as
+// {"le": [seconds...], "counts": [...]} (le ascending, the last is +Inf written
+// as -1; the status API's api.produce_latency), interpolated linearly inside the bucket as
 // Prometheus' histogram_quantile does; nullopt when nothing was observed.
 std::optional<double> QuantileBetween(const nlohmann::json& before, const nlohmann::json& after,
                                       double q);
