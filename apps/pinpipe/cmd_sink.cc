@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -71,7 +72,10 @@ void WriteStatusFile(const fs::path& path, const sink::SinkStatus& status) {
 }
 
 Status RunSink(const Config& config, bool once) {
-  runtime::SignalWaiter signals;  // before the broker starts threads
+  // Without --once, SIGINT/SIGTERM stop the loop below (before the broker
+  // starts threads); with --once they end the process, as before.
+  std::optional<runtime::SignalWaiter> signals;
+  if (!once) signals.emplace();
   PINPIPE_ASSIGN_OR_RETURN(sink::SinkConfig sc, sink::SinkConfig::FromPinpipeConfig(config));
   PINPIPE_ASSIGN_OR_RETURN(auto store, OpenSinkStore(config, sc));
   PINPIPE_ASSIGN_OR_RETURN(auto broker, runtime::OpenBroker(config));
@@ -88,7 +92,7 @@ Status RunSink(const Config& config, bool once) {
     return closed;
   }
   auto last_status = std::chrono::steady_clock::now() - std::chrono::seconds(10);
-  while (!signals.stopping()) {
+  while (!signals->stopping()) {
     auto stepped = sink->Step(200);
     if (!stepped.ok()) {
       WriteStatusFile(status_path, sink->GetStatus());

@@ -1,5 +1,7 @@
 #include "pinpipe/runtime/checks.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 
 namespace pinpipe::runtime {
