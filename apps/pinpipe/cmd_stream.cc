@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "pinpipe/base/clock.h"
+#include "pinpipe/runtime/stream_job.h"
 #include "pinpipe/runtime/wiring.h"
 #include "pinpipe/stream/status.h"
 

@@ -2,13 +2,40 @@
 
 #include <spdlog/spdlog.h>
 
+#include "pinpipe/api/memory_broker.h"
 #include "pinpipe/api/service.h"
 #include "pinpipe/base/clock.h"
+#include "pinpipe/broker/embedded_broker.h"
 #include "pinpipe/http/server.h"
+#include "pinpipe/kafka/kafka_broker.h"
 #include "pinpipe/runtime/checks.h"
 #include "pinpipe/runtime/wiring.h"
 
 namespace pinpipe::runtime {
+namespace {
+
+// The broker `serve` answers for: broker.type embedded (the log, exclusively:
+// a log held by a running server is an error naming it), kafka, or memory
+// (nothing persisted; for experiments).
+Result<std::unique_ptr<broker::Broker>> OpenServeBroker(const Config& config) {
+  const std::string& type = config.Get("broker.type");
+  if (type == "embedded") {
+    auto broker = broker::EmbeddedBroker::Open(config);
+    if (!broker.ok()) {
+      if (auto running = RunningServer(config); running.ok()) {
+        return broker.status().WithContext("held by pinpipe pid " + running->second +
+                                           " serving Kafka at " + running->first);
+      }
+      return broker.status();
+    }
+    return std::unique_ptr<broker::Broker>(std::move(*broker));
+  }
+  if (type == "kafka") return kafka::NewKafkaBroker(config);
+  if (type == "memory") return std::unique_ptr<broker::Broker>(new api::MemoryBroker());
+  return InvalidArgumentError("broker.type must be embedded, kafka or memory, not '" + type + "'");
+}
+
+}  // namespace
 
 Status RunServe(const Config& config, const ServeOptions& options, SignalWaiter& signals) {
   PINPIPE_ASSIGN_OR_RETURN(auto service_options, api::ServiceOptionsFromConfig(config));

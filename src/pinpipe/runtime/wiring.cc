@@ -6,14 +6,12 @@
 #include <filesystem>
 #include <fstream>
 
-#include "pinpipe/api/memory_broker.h"
 #include "pinpipe/base/names.h"
 #include "pinpipe/broker/embedded_broker.h"
 #include "pinpipe/kafka/kafka_broker.h"
 #include "pinpipe/runtime/checks.h"
 #include "pinpipe/stream/delta_writer.h"
 #include "pinpipe/stream/source.h"
-#include "pinpipe/stream/status.h"
 
 extern char** environ;
 
@@ -50,24 +48,6 @@ Result<std::unique_ptr<broker::Broker>> OpenBroker(const Config& config) {
   }
   if (type == "kafka") return kafka::NewKafkaBroker(config);
   return InvalidArgumentError("broker.type must be 'embedded' or 'kafka', not '" + type + "'");
-}
-
-Result<std::unique_ptr<broker::Broker>> OpenServeBroker(const Config& config) {
-  const std::string& type = config.Get("broker.type");
-  if (type == "embedded") {
-    auto broker = broker::EmbeddedBroker::Open(config);
-    if (!broker.ok()) {
-      if (auto running = RunningServer(config); running.ok()) {
-        return broker.status().WithContext("held by pinpipe pid " + running->second +
-                                           " serving Kafka at " + running->first);
-      }
-      return broker.status();
-    }
-    return std::unique_ptr<broker::Broker>(std::move(*broker));
-  }
-  if (type == "kafka") return kafka::NewKafkaBroker(config);
-  if (type == "memory") return std::unique_ptr<broker::Broker>(new api::MemoryBroker());
-  return InvalidArgumentError("broker.type must be embedded, kafka or memory, not '" + type + "'");
 }
 
 std::string StreamStatusPath(const Config& config) {
@@ -107,30 +87,6 @@ Result<std::unique_ptr<stream::StreamJob>> BuildStreamJob(const Config& config,
   auto job = std::make_unique<stream::StreamJob>(std::move(queries), settings.trigger_ms, clock);
   job->SetStatusFile(StreamStatusPath(config));
   return job;
-}
-
-Status RunStreamJob(const Config& config, bool once, SignalWaiter& signals, std::ostream& out) {
-  PINPIPE_ASSIGN_OR_RETURN(auto tables,
-                           objstore::OpenObjectStore(config.Get("stream.tables"), config));
-  std::unique_ptr<broker::Broker> broker;
-  if (config.Get("stream.source") == "broker") {
-    PINPIPE_ASSIGN_OR_RETURN(broker, OpenBroker(config));
-  }
-  PINPIPE_ASSIGN_OR_RETURN(auto job,
-                           BuildStreamJob(config, broker.get(), tables.get(), Clock::Real()));
-  PINPIPE_RETURN_IF_ERROR(job->Recover());
-  if (once) {
-    PINPIPE_RETURN_IF_ERROR(job->RunUntilDrained());
-  } else {
-    job->Start();
-    spdlog::info("stream: running (prefix {}, tables {}); SIGTERM stops after the batch in hand",
-                 config.Get("general.prefix"), tables->Url());
-    signals.Wait();
-    spdlog::info("stream: stopping");
-    job->Stop();
-  }
-  out << stream::StatusesToTable(job->Statuses());
-  return Status::Ok();
 }
 
 Result<std::shared_ptr<const auth::TenantSet>> LoadTenants(const Config& config) {

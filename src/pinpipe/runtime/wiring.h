@@ -4,7 +4,6 @@
 
 #include <functional>
 #include <memory>
-#include <ostream>
 #include <string>
 
 #include "pinpipe/auth/tenants.h"
@@ -24,11 +23,6 @@ namespace pinpipe::runtime {
 // is a Kafka client of that process instead.
 Result<std::unique_ptr<broker::Broker>> OpenBroker(const Config& config);
 
-// The broker `serve` answers for: broker.type embedded (the log, exclusively:
-// a log held by a running server is an error naming it), kafka, or memory
-// (nothing persisted; for experiments).
-Result<std::unique_ptr<broker::Broker>> OpenServeBroker(const Config& config);
-
 // The streaming job for general.prefix: streams StreamName(prefix, kind) ->
 // Delta tables TableName(prefix, kind) under `tables` (base/names.h), with
 // CheckedStreamSettings. stream.source picks where streams are read:
@@ -37,11 +31,6 @@ Result<std::unique_ptr<stream::StreamJob>> BuildStreamJob(const Config& config,
                                                           broker::Broker* broker,
                                                           objstore::ObjectStore* tables,
                                                           Clock& clock);
-
-// `pinpipe stream`: the streaming job of general.prefix on its own. With
-// `once`, until the streams are drained; else until a stop signal (the
-// micro-batch in hand is committed). Prints the per-stream table to `out`.
-Status RunStreamJob(const Config& config, bool once, SignalWaiter& signals, std::ostream& out);
 
 // Where the streaming job of general.prefix keeps its status file:
 // <general.data_dir>/stream/<prefix>.status.json (BuildStreamJob sets it).
