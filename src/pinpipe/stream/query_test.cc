@@ -2,9 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "pinpipe/objstore/local_object_store.h"
+#include "pinpipe/stream/job.h"
 #include "pinpipe/stream/rows.h"
 
 namespace pinpipe::stream {
@@ -204,6 +209,76 @@ TEST_F(StreamQueryTest, RejectsAreCountedAndKept) {
   auto rejects = store_->Get("_checkpoints/pinpipe-test-pin/rejects/00000000000000000000.jsonl");
   ASSERT_TRUE(rejects.ok());
   EXPECT_NE(rejects->find("not json"), std::string::npos);
+}
+
+// A stream whose shard listing fails with the message in `failure` ("" = works).
+class FlakySource : public StreamSource {
+ public:
+  void Fail(std::string message) {
+    std::lock_guard lock(mu_);
+    failure_ = std::move(message);
+  }
+  int64_t calls() const { return calls_; }
+  const std::string& stream() const override { return name_; }
+  Result<std::vector<std::string>> Shards() override {
+    ++calls_;
+    std::lock_guard lock(mu_);
+    if (!failure_.empty()) return UnavailableError(failure_);
+    return std::vector<std::string>{"0"};
+  }
+  Result<std::string> StartPosition(const std::string&, InitialPosition) override {
+    return std::string("0");
+  }
+  Result<ShardRead> Read(const std::string&, const std::string& position, const std::string&, int,
+                         int64_t) override {
+    ShardRead read;
+    read.next_position = position;
+    return read;
+  }
+
+ private:
+  std::string name_ = "streaming-test-pin";
+  std::mutex mu_;
+  std::string failure_;
+  std::atomic<int64_t> calls_{0};
+};
+
+TEST_F(StreamQueryTest, JobReportsAFailureOnceWhileRetryingItAndAgainAfterASuccess) {
+  auto owned = std::make_unique<FlakySource>();
+  FlakySource* source = owned.get();
+  QueryOptions options;
+  options.app_id = "pinpipe-test-pin";
+  options.checkpoint_prefix = "_checkpoints/pinpipe-test-pin/";
+  std::vector<std::unique_ptr<StreamQuery>> queries;
+  queries.push_back(std::make_unique<StreamQuery>(
+      options, std::move(owned), std::make_unique<FakeTable>(&table_), *store_, clock_));
+  StreamJob job(std::move(queries), 10, clock_);
+  std::mutex mu;
+  std::vector<std::string> reported;
+  job.SetErrorListener([&](const QueryOptions& q, const Status& error) {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(q.app_id, "pinpipe-test-pin");
+    reported.push_back(error.message());
+  });
+  ASSERT_TRUE(job.Recover().ok());
+  auto calls_grow_by = [&](int64_t n) {
+    const int64_t until = source->calls() + n;
+    for (int i = 0; i < 2000 && source->calls() < until; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return source->calls() >= until;
+  };
+  source->Fail("store down");
+  job.Start();
+  ASSERT_TRUE(calls_grow_by(10));  // ten failed batches, retried
+  source->Fail("other failure");
+  ASSERT_TRUE(calls_grow_by(10));
+  source->Fail("");
+  ASSERT_TRUE(calls_grow_by(5));  // batches succeed again
+  source->Fail("store down");
+  ASSERT_TRUE(calls_grow_by(10));
+  job.Stop();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(reported, (std::vector<std::string>{"store down", "other failure", "store down"}));
 }
 
 TEST(CleanedSchemaTest, MatchesTheSpecTypes) {
