@@ -179,10 +179,10 @@ TEST_F(KafkaApiJavaTest, ConsumerGroupsDescribeShowsALiveMemberAndItsPartitions)
   }
   EXPECT_NE(out.find("java.live(0,1)"), std::string::npos) << out << serve_->Output();
   EXPECT_NE(out.find("/127.0.0.1"), std::string::npos) << out;
-  EXPECT_NE(out.find("range"), std::string::npos) << out;  // the protocol in use
   auto state = Tool({"consumer-groups", "--bootstrap-server", Bootstrap(), "--describe", "--group",
                      "java-live", "--state"});
   EXPECT_NE(state.out.find("Stable"), std::string::npos) << state.out << state.err;
+  EXPECT_NE(state.out.find("range"), std::string::npos) << state.out;  // the assignor in use
   consumer.Stop();
 }
 
