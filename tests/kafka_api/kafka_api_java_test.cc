@@ -125,8 +125,9 @@ TEST_F(KafkaApiJavaTest, KafkaConfigsDescribesTopicAndBrokerSettings) {
       << d.out;
   d = Tool({"configs", "--bootstrap-server", Bootstrap(), "--describe", "--entity-type", "topics",
             "--entity-name", "java.none"});
-  EXPECT_NE(d.exit_code, 0);
-  EXPECT_NE((d.out + d.err).find("java.none"), std::string::npos) << d.out << d.err;
+  // Kafka 4.4's tool checks the topic list first and says so (exit 0, as against Kafka).
+  EXPECT_NE((d.out + d.err).find("The topic 'java.none' doesn't exist"), std::string::npos)
+      << d.out << d.err;
 }
 
 TEST_F(KafkaApiJavaTest, ConsoleProducerConsumerAndGroupList) {
@@ -156,7 +157,7 @@ TEST_F(KafkaApiJavaTest, ConsoleProducerConsumerAndGroupList) {
   g = Tool({"consumer-groups", "--bootstrap-server", Bootstrap(), "--describe", "--group",
             "java-group"});
   ASSERT_EQ(g.exit_code, 0) << g.out << g.err << serve_->Output();
-  EXPECT_NE(g.out.find("has no active members"), std::string::npos) << g.out;
+  EXPECT_NE(g.err.find("has no active members"), std::string::npos) << g.err;
   EXPECT_TRUE(std::regex_search(g.out, std::regex(R"(java-group\s+java\.io\s+0\s+3\s+3\s+0)")))
       << g.out;
 }
@@ -174,10 +175,10 @@ TEST_F(KafkaApiJavaTest, ConsumerGroupsDescribeShowsALiveMemberAndItsPartitions)
     auto g = Tool({"consumer-groups", "--bootstrap-server", Bootstrap(), "--describe", "--group",
                    "java-live", "--members", "--verbose"});
     out = g.out + g.err;
-    if (g.exit_code == 0 && out.find("java.live(0,1)") != std::string::npos) break;
+    if (g.exit_code == 0 && out.find("java.live:0,1") != std::string::npos) break;
     std::this_thread::sleep_for(1s);
   }
-  EXPECT_NE(out.find("java.live(0,1)"), std::string::npos) << out << serve_->Output();
+  EXPECT_NE(out.find("java.live:0,1"), std::string::npos) << out << serve_->Output();
   EXPECT_NE(out.find("/127.0.0.1"), std::string::npos) << out;
   auto state = Tool({"consumer-groups", "--bootstrap-server", Bootstrap(), "--describe", "--group",
                      "java-live", "--state"});
