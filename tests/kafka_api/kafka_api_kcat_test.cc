@@ -424,6 +424,19 @@ TEST_F(KafkaApiTest, CliCommandsBesideARunningServerGoThroughIt) {
       "", {}, 60s);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("pinpipe: error:"), std::string::npos) << r.err;
+  // `pinpipe sink --once` beside the server: a consumer group over its protocol; its
+  // object holds the three records.
+  ASSERT_EQ(cli({"topics", "create", "--topic", "beside.json"}).exit_code, 0);
+  r = cli({"produce", "--topic", "beside.json"}, "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  WriteFile(dir_ / "beside.properties", "name=beside\ntopics=beside.json\nflush.size=3\n");
+  r = cli({"sink", "--config", dir_ / "beside.properties", "--store",
+           "file://" + (dir_ / "beside-lake"), "--once"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << server_->Output();
+  const auto lake = ReadTree(dir_ / "beside-lake");
+  ASSERT_EQ(lake.size(), 1u) << r.err;
+  EXPECT_EQ(lake.begin()->first, "topics/beside.json/partition=0/beside.json+0+0000000000.json");
+  EXPECT_EQ(lake.begin()->second, "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n");
   // A second server on the same folder still fails, naming the first.
   r = cli({"serve", "--listen", "127.0.0.1:" + std::to_string(PickFreePort()), "--kafka-listen",
            "127.0.0.1:" + std::to_string(PickFreePort())});
