@@ -443,6 +443,14 @@ TEST_F(KafkaApiTest, CliCommandsBesideARunningServerGoThroughIt) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("pid " + std::to_string(server_->pid())), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(Bootstrap()), std::string::npos) << r.err;
+  // So does `pinpipe up` (a server too: it never becomes a client of the first).
+  r = cli({"up", "--listen", "127.0.0.1:" + std::to_string(PickFreePort()), "--kafka-listen",
+           "127.0.0.1:" + std::to_string(PickFreePort())});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("held by pinpipe pid " + std::to_string(server_->pid()) +
+                       " serving Kafka at " + Bootstrap()),
+            std::string::npos)
+      << r.err;
   // Stopped, the server removes its address file and the CLI opens the log.
   EXPECT_EQ(server_->Stop(), 0);
   EXPECT_FALSE(std::filesystem::exists(data + "/kafka_api.address"));
