@@ -1,7 +1,9 @@
 // Fuzz target over the Kafka request decoding that handles untrusted bytes:
 // the request header and the primitive readers (every length checked
 // against what is left), and the RecordBatch v2 decoder of Produce
-// (lengths, CRC32C, varints, gzip/snappy/zstd bodies). Decoding must never
+// (lengths, CRC32C, varints, gzip/snappy/lz4/zstd bodies), and the admin
+// request decoders (admin.h: DescribeGroups, DescribeConfigs,
+// CreatePartitions, DescribeCluster) at every version. Decoding must never
 // crash or read out of bounds; a batch that decodes must re-encode into one
 // that decodes to the same records.
 #include <cstdint>
@@ -9,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pinpipe/kafka_api/admin.h"
 #include "pinpipe/kafka_api/protocol.h"
 #include "pinpipe/kafka_api/records.h"
 #include "pinpipe/log/record_batch.h"
@@ -30,6 +33,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)r.String(flex);
       (void)r.NullableBytes(flex);
       (void)r.Varlong();
+    }
+  }
+  {  // the admin decoders: decoding touches no broker (the body writers are not run)
+    const kafka_api::AdminContext ctx;
+    using Decode = std::optional<kafka_api::BodyWriter> (*)(const kafka_api::AdminContext&, int16_t,
+                                                            bool, kafka_api::Reader&);
+    const std::pair<int16_t, Decode> decoders[] = {
+        {kafka_api::kDescribeGroups, kafka_api::DescribeGroups},
+        {kafka_api::kDescribeConfigs, kafka_api::DescribeConfigs},
+        {kafka_api::kCreatePartitions, kafka_api::CreatePartitions},
+        {kafka_api::kDescribeCluster, kafka_api::DescribeCluster}};
+    for (const auto& [key, decode] : decoders) {
+      for (int16_t v = 0; v <= 5; ++v) {
+        kafka_api::Reader r(input);
+        (void)decode(ctx, v, kafka_api::IsFlexible(key, v), r);
+      }
     }
   }
   std::vector<broker::Record> records;

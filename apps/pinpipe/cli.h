@@ -41,6 +41,11 @@ class CommandContext {
   Action chosen_;
 };
 
+// Help of the --bootstrap flag of the commands that open the log (broker.bootstrap).
+inline constexpr const char* kBootstrapHelp =
+    "host:port of a running pinpipe (or Kafka broker) to go through (default: the server that "
+    "holds the data folder, else the log itself)";
+
 // The exit code for a failed Status: 2 for InvalidArgument (usage), else 1.
 int ExitCodeFor(const Status& status);
 

@@ -155,12 +155,14 @@ void RegisterSinkCommands(CLI::App& app, CommandContext& ctx) {
                "...)");
   ctx.BindFlag(cmd, "--store", "lake.url", "Object store URL: file:///path or s3://bucket/prefix");
   ctx.BindFlag(cmd, "--data-dir", "general.data_dir", "Folder of the embedded log and status");
+  ctx.BindFlag(cmd, "--bootstrap", "broker.bootstrap", kBootstrapHelp);
   auto once = std::make_shared<bool>(false);
   cmd->add_flag("--once", *once, "Drain every partition, commit open files, and exit");
   auto* status = cmd->add_subcommand(
       "status", "Per topic-partition committed offset, lag, objects, bytes and last error");
   ctx.BindFlag(status, "--config", "sink.config", "Connector .properties file");
   ctx.BindFlag(status, "--data-dir", "general.data_dir", "Folder of the embedded log and status");
+  ctx.BindFlag(status, "--bootstrap", "broker.bootstrap", kBootstrapHelp);
   auto json = std::make_shared<bool>(false);
   status->add_flag("--json", *json, "Print JSON instead of a table");
   ctx.SetAction(cmd, [once, json, status](const Config& config) -> Status {

@@ -53,6 +53,7 @@ void RegisterStreamCommands(CLI::App& app, CommandContext& ctx) {
   ctx.BindFlag(cmd, "--prefix", "general.prefix", "User prefix naming streams and tables");
   ctx.BindFlag(cmd, "--tables", "stream.tables", "Root of the Delta tables (file:// or s3://)");
   ctx.BindFlag(cmd, "--data-dir", "general.data_dir", "Folder of the embedded log");
+  ctx.BindFlag(cmd, "--bootstrap", "broker.bootstrap", kBootstrapHelp);
   ctx.BindFlag(cmd, "--source", "stream.source", "broker or kinesis");
   ctx.BindFlag(cmd, "--kinesis-endpoint", "stream.kinesis_endpoint", "Kinesis endpoint URL");
   ctx.BindFlag(cmd, "--initial-position", "stream.initial_position", "earliest or latest");

@@ -230,6 +230,7 @@ void RegisterTopicCommands(CLI::App& app, CommandContext& ctx) {
       "Create a topic.\nExample: pinpipe topics create --topic abc.pin --partitions 3 "
       "--fsync interval:5 --retention-ms 7d");
   ctx.BindFlag(create, "--data-dir", "general.data_dir", "Data folder");
+  ctx.BindFlag(create, "--bootstrap", "broker.bootstrap", kBootstrapHelp);
   create->add_option("--topic", tf->topic, "Topic name: 1-249 of [a-zA-Z0-9._-]")->required();
   create->add_option("--partitions", tf->partitions, "Number of partitions (1..10000)")
       ->capture_default_str();
@@ -244,12 +245,14 @@ void RegisterTopicCommands(CLI::App& app, CommandContext& ctx) {
 
   auto* list = topics->add_subcommand("list", "List topic names, one per line");
   ctx.BindFlag(list, "--data-dir", "general.data_dir", "Data folder");
+  ctx.BindFlag(list, "--bootstrap", "broker.bootstrap", kBootstrapHelp);
   ctx.SetAction(list, [](const Config& c) { return ListTopics(c); });
 
   auto describe_topic = std::make_shared<std::string>();
   auto* describe = topics->add_subcommand(
       "describe", "Show a topic's settings and each partition's offsets and size");
   ctx.BindFlag(describe, "--data-dir", "general.data_dir", "Data folder");
+  ctx.BindFlag(describe, "--bootstrap", "broker.bootstrap", kBootstrapHelp);
   describe->add_option("--topic", *describe_topic, "Topic name")->required();
   ctx.SetAction(describe,
                 [describe_topic](const Config& c) { return DescribeTopic(c, *describe_topic); });
@@ -257,6 +260,7 @@ void RegisterTopicCommands(CLI::App& app, CommandContext& ctx) {
   auto delete_topic = std::make_shared<std::string>();
   auto* del = topics->add_subcommand("delete", "Delete a topic, its data and committed offsets");
   ctx.BindFlag(del, "--data-dir", "general.data_dir", "Data folder");
+  ctx.BindFlag(del, "--bootstrap", "broker.bootstrap", kBootstrapHelp);
   del->add_option("--topic", *delete_topic, "Topic name")->required();
   ctx.SetAction(del, [delete_topic](const Config& c) { return DeleteTopic(c, *delete_topic); });
 
@@ -266,6 +270,7 @@ void RegisterTopicCommands(CLI::App& app, CommandContext& ctx) {
                          "Produce stdin lines as records; exits once all are acknowledged.\n"
                          "Example: printf 'a\\nb\\n' | pinpipe produce --topic abc.pin");
   ctx.BindFlag(produce, "--data-dir", "general.data_dir", "Data folder");
+  ctx.BindFlag(produce, "--bootstrap", "broker.bootstrap", kBootstrapHelp);
   produce->add_option("--topic", pf->topic, "Topic name")->required();
   produce->add_option("--key-separator", pf->key_separator,
                       "Split each line into key and value at the first SEP");
@@ -279,6 +284,7 @@ void RegisterTopicCommands(CLI::App& app, CommandContext& ctx) {
       "Print record values, one per line (like kafka-console-consumer.sh).\n"
       "Example: pinpipe consume --topic abc.pin --from-beginning --max 10 --timeout 5");
   ctx.BindFlag(consume, "--data-dir", "general.data_dir", "Data folder");
+  ctx.BindFlag(consume, "--bootstrap", "broker.bootstrap", kBootstrapHelp);
   consume->add_option("--topic", cf->topic, "Topic name")->required();
   consume->add_flag("--from-beginning", cf->from_beginning,
                     "Without a committed offset, start at the earliest record (else the end)");

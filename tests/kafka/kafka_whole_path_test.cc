@@ -8,6 +8,8 @@
 // spread over partitions legitimately differs (the embedded log and
 // librdkafka's partitioner choose differently), so each topic's records are
 // compared as a multiset and every partition's objects must tile its offsets.
+// The same path with another pinpipe as the Kafka cluster (its Kafka protocol
+// listener on its embedded log) gives the embedded run's lake too.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -103,14 +105,24 @@ class WholePathTest : public ::testing::Test {
   std::map<std::string, std::string> Run(const std::string& name,
                                          const std::map<std::string, std::string>& env,
                                          const Load& load) {
+    return Run(name, env, load, {});
+  }
+  // `serve_flags` go after `serve` (e.g. --kafka-listen "").
+  std::map<std::string, std::string> Run(const std::string& name,
+                                         const std::map<std::string, std::string>& env,
+                                         const Load& load,
+                                         const std::vector<std::string>& serve_flags) {
     const std::string data = dir_ / (name + "-data");
     const std::string lake = dir_ / (name + "-lake");
     const int port = PickFreePort();
     const std::string api = "http://127.0.0.1:" + std::to_string(port);
     {
-      Process serve({{PinpipeBinary(), "--log-level", "warn", "serve", "--listen",
-                      "127.0.0.1:" + std::to_string(port), "--data-dir", data},
-                     env});
+      std::vector<std::string> argv = {PinpipeBinary(), "--log-level",
+                                       "warn",          "serve",
+                                       "--listen",      "127.0.0.1:" + std::to_string(port),
+                                       "--data-dir",    data};
+      argv.insert(argv.end(), serve_flags.begin(), serve_flags.end());
+      Process serve({argv, env});
       EXPECT_TRUE(WaitForPort(port, std::chrono::seconds(30))) << serve.Output();
       auto e = RunCommand({PinpipeBinary(), "emulate", "--api", api, "--source",
                            "sqlite://" + (dir_ / "source.db"), "--count", std::to_string(kPosts),
@@ -201,6 +213,51 @@ TEST_F(WholePathTest, OnePartitionTheKafkaLakeIsByteIdenticalToTheEmbeddedOne) {
   }
   EXPECT_EQ(lines, 3u * kPosts);
   ExpectSameLake(kafka, embedded);  // same keys, same bytes
+}
+
+// broker.type=kafka (pinpipe's librdkafka KafkaBroker) pointed at another
+// pinpipe's Kafka protocol: emulate -> serve (REST) -> Kafka protocol -> the
+// broker pinpipe's embedded log -> sink --once in a separate process (a consumer
+// group over the protocol). The lake is byte-identical to the embedded run's.
+TEST_F(WholePathTest, OnePartitionThroughAnotherPinpipesKafkaProtocolEqualsTheEmbeddedRun) {
+  const Load load{.partitions = 1, .concurrency = 1, .batch_size = 7};
+  auto embedded = RunEmbedded(load);
+  ASSERT_EQ(embedded.size(), 3u * 8u);
+  const int broker_port = PickFreePort();
+  const std::string bootstrap = "127.0.0.1:" + std::to_string(broker_port);
+  const std::string broker_data = dir_ / "broker-data";
+  Process broker({{PinpipeBinary(), "--log-level", "warn", "serve", "--listen",
+                   "127.0.0.1:" + std::to_string(PickFreePort()), "--kafka-listen", bootstrap,
+                   "--data-dir", broker_data},
+                  {}});
+  ASSERT_TRUE(WaitForPort(broker_port, std::chrono::seconds(30))) << broker.Output();
+  // Topics created over the protocol (CreateTopics) with --bootstrap.
+  for (const auto& t : Topics()) {
+    auto c = RunCommand({PinpipeBinary(), "--log-level", "warn", "topics", "create", "--topic", t,
+                         "--partitions", "1", "--bootstrap", bootstrap, "--data-dir",
+                         dir_ / "cli-data"});
+    ASSERT_EQ(c.exit_code, 0) << c.err << broker.Output();
+  }
+  const std::map<std::string, std::string> env = {{"PINPIPE_BROKER_TYPE", "kafka"},
+                                                  {"PINPIPE_KAFKA_BOOTSTRAP_SERVERS", bootstrap}};
+  auto lake = Run("pinpipe", env, load, {"--kafka-listen", ""});
+  ExpectSameLake(lake, embedded);  // same keys, same bytes
+  // The records are in the broker pinpipe's log, and the sink's group committed them all.
+  EXPECT_FALSE(fs::exists(dir_ / "pinpipe-data/log"));
+  auto b = kafka::NewKafkaBroker(kafka::Properties{{"bootstrap.servers", bootstrap}});
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  for (const auto& t : Topics()) {
+    auto desc = (*b)->DescribeTopic(t);
+    ASSERT_TRUE(desc.ok()) << desc.status().ToString();
+    EXPECT_EQ(desc->partitions.at(0).high_watermark, kPosts) << t;
+    auto committed = (*b)->FetchCommittedOffsets("connect-whole-path", t);
+    ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+    ASSERT_EQ(committed->size(), 1u) << t;
+    EXPECT_EQ(committed->at(0).offset, kPosts) << t;
+  }
+  b->reset();
+  EXPECT_EQ(broker.Stop(std::chrono::seconds(20)), 0) << broker.Output();
+  EXPECT_TRUE(fs::exists(broker_data + "/log/topics/" + Topics()[0]));
 }
 
 TEST_F(WholePathTest, ThreePartitionsFourConnectionsSameRecordsNoLossNoDuplicates) {

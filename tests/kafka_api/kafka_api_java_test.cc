@@ -1,13 +1,18 @@
 // Apache Kafka 4.4's own console tools (the Java client, scripts/kafka-peer)
 // and confluent-kafka (Python) against pinpipe's Kafka protocol: `pinpipe
 // serve --kafka-listen` on the embedded log. kafka-topics --create / --list /
-// --describe, kafka-console-producer, kafka-console-consumer showing a record
-// posted over REST, kafka-consumer-groups --describe of its group, and
-// confluent-kafka producing and consuming. One server for the binary's tests.
+// --describe / --alter --partitions, kafka-configs --describe, kafka-console-producer,
+// kafka-console-consumer showing a record posted over REST, kafka-consumer-groups
+// --describe of its group (with a live member and after it left), console
+// producer compression, and confluent-kafka producing and consuming. One server
+// for the binary's tests.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness.h"
@@ -63,14 +68,66 @@ TEST_F(KafkaApiJavaTest, KafkaTopicsCreateAndList) {
   auto l = Tool({"topics", "--bootstrap-server", Bootstrap(), "--list"});
   ASSERT_EQ(l.exit_code, 0) << l.err;
   EXPECT_NE(l.out.find("java.made\n"), std::string::npos) << l.out;
-  // kafka-topics --describe also asks DescribeConfigs, which pinpipe does not serve yet
-  // (docs/kafka-protocol.md): check the partitions through the REST proxy instead.
+  // --describe: Metadata (or DescribeTopicPartitions), DescribeConfigs, DescribeCluster.
+  auto d =
+      Tool({"topics", "--bootstrap-server", Bootstrap(), "--describe", "--topic", "java.made"});
+  ASSERT_EQ(d.exit_code, 0) << d.out << d.err << serve_->Output();
+  EXPECT_NE(d.out.find("PartitionCount: 3"), std::string::npos) << d.out;
+  EXPECT_NE(d.out.find("ReplicationFactor: 1"), std::string::npos) << d.out;
+  EXPECT_NE(d.out.find("Partition: 2\tLeader: 0\tReplicas: 0\tIsr: 0"), std::string::npos) << d.out;
+  // --alter --partitions is CreatePartitions: 3 -> 5; the new ones take records.
+  auto a = Tool({"topics", "--bootstrap-server", Bootstrap(), "--alter", "--topic", "java.made",
+                 "--partitions", "5"});
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err << serve_->Output();
+  d = Tool({"topics", "--bootstrap-server", Bootstrap(), "--describe", "--topic", "java.made"});
+  EXPECT_NE(d.out.find("PartitionCount: 5"), std::string::npos) << d.out << d.err;
   auto parts = RunCommand(
       {"curl", "-s",
        "http://127.0.0.1:" + std::to_string(rest_port_) + "/topics/java.made/partitions"});
-  ASSERT_EQ(parts.exit_code, 0) << parts.err;
-  EXPECT_NE(parts.out.find(R"("partition":2)"), std::string::npos) << parts.out;
-  EXPECT_EQ(parts.out.find(R"("partition":3)"), std::string::npos) << parts.out;
+  EXPECT_NE(parts.out.find(R"("partition":4)"), std::string::npos) << parts.out;
+  auto post = RunCommand({"curl", "-s", "-X", "POST", "-H",
+                          "Content-Type: application/vnd.kafka.json.v2+json", "--data",
+                          R"({"records":[{"value":"p4","partition":4}]})",
+                          "http://127.0.0.1:" + std::to_string(rest_port_) + "/topics/java.made"});
+  EXPECT_NE(post.out.find(R"("partition":4,"offset":0)"), std::string::npos) << post.out;
+  // Fewer partitions is Kafka's INVALID_PARTITIONS, and nothing changes.
+  a = Tool({"topics", "--bootstrap-server", Bootstrap(), "--alter", "--topic", "java.made",
+            "--partitions", "2"});
+  EXPECT_NE(a.exit_code, 0);
+  EXPECT_NE((a.out + a.err).find("InvalidPartitionsException"), std::string::npos)
+      << a.out << a.err;
+  d = Tool({"topics", "--bootstrap-server", Bootstrap(), "--describe", "--topic", "java.made"});
+  EXPECT_NE(d.out.find("PartitionCount: 5"), std::string::npos) << d.out;
+}
+
+TEST_F(KafkaApiJavaTest, KafkaConfigsDescribesTopicAndBrokerSettings) {
+  auto c = Tool({"topics", "--bootstrap-server", Bootstrap(), "--create", "--topic", "java.conf",
+                 "--config", "retention.ms=3600000"});
+  ASSERT_EQ(c.exit_code, 0) << c.out << c.err;
+  auto d = Tool({"configs", "--bootstrap-server", Bootstrap(), "--describe", "--entity-type",
+                 "topics", "--entity-name", "java.conf"});
+  ASSERT_EQ(d.exit_code, 0) << d.out << d.err << serve_->Output();
+  EXPECT_NE(d.out.find("Dynamic configs for topic java.conf are:"), std::string::npos) << d.out;
+  EXPECT_NE(d.out.find("retention.ms=3600000 sensitive=false "
+                       "synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=3600000"),
+            std::string::npos)
+      << d.out;
+  // Settings at their defaults are shown with --all only.
+  EXPECT_EQ(d.out.find("segment.bytes"), std::string::npos) << d.out;
+  d = Tool({"configs", "--bootstrap-server", Bootstrap(), "--describe", "--all", "--entity-type",
+            "topics", "--entity-name", "java.conf"});
+  EXPECT_NE(d.out.find("segment.bytes=134217728"), std::string::npos) << d.out << d.err;
+  EXPECT_NE(d.out.find("cleanup.policy=delete"), std::string::npos) << d.out;
+  d = Tool({"configs", "--bootstrap-server", Bootstrap(), "--describe", "--all", "--entity-type",
+            "brokers", "--entity-name", "0"});
+  ASSERT_EQ(d.exit_code, 0) << d.out << d.err;
+  EXPECT_NE(d.out.find("advertised.listeners=PLAINTEXT://" + Bootstrap()), std::string::npos)
+      << d.out;
+  d = Tool({"configs", "--bootstrap-server", Bootstrap(), "--describe", "--entity-type", "topics",
+            "--entity-name", "java.none"});
+  // Kafka 4.4's tool checks the topic list first and says so (exit 0, as against Kafka).
+  EXPECT_NE((d.out + d.err).find("The topic 'java.none' doesn't exist"), std::string::npos)
+      << d.out << d.err;
 }
 
 TEST_F(KafkaApiJavaTest, ConsoleProducerConsumerAndGroupList) {
@@ -92,10 +149,69 @@ TEST_F(KafkaApiJavaTest, ConsoleProducerConsumerAndGroupList) {
                  "java-group"});
   ASSERT_EQ(k.exit_code, 0) << k.err << serve_->Output();
   EXPECT_EQ(k.out, "one\ntwo\n{\"via\":\"rest\"}\n");
-  // --describe needs DescribeGroups (not served yet); --list is ListGroups.
   auto g = Tool({"consumer-groups", "--bootstrap-server", Bootstrap(), "--list"});
   EXPECT_EQ(g.exit_code, 0) << g.err;
   EXPECT_NE(g.out.find("java-group"), std::string::npos) << g.out;
+  // --describe (DescribeGroups, OffsetFetch, ListOffsets) after the member left: its
+  // committed offset 3 at the end of the log, lag 0.
+  g = Tool({"consumer-groups", "--bootstrap-server", Bootstrap(), "--describe", "--group",
+            "java-group"});
+  ASSERT_EQ(g.exit_code, 0) << g.out << g.err << serve_->Output();
+  EXPECT_NE(g.err.find("has no active members"), std::string::npos) << g.err;
+  EXPECT_TRUE(std::regex_search(g.out, std::regex(R"(java-group\s+java\.io\s+0\s+3\s+3\s+0)")))
+      << g.out;
+}
+
+TEST_F(KafkaApiJavaTest, ConsumerGroupsDescribeShowsALiveMemberAndItsPartitions) {
+  auto c = Tool({"topics", "--bootstrap-server", Bootstrap(), "--create", "--topic", "java.live",
+                 "--partitions", "2"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  Process consumer(ProcessOptions{{KafkaPeer::Script(), "console-consumer", "--bootstrap-server",
+                                   Bootstrap(), "--topic", "java.live", "--group", "java-live"},
+                                  {}});
+  // The member shows once it joined and got its assignment (the JVM takes a while).
+  std::string out;
+  for (int i = 0; i < 40; ++i) {
+    auto g = Tool({"consumer-groups", "--bootstrap-server", Bootstrap(), "--describe", "--group",
+                   "java-live", "--members", "--verbose"});
+    out = g.out + g.err;
+    if (g.exit_code == 0 && out.find("java.live:0,1") != std::string::npos) break;
+    std::this_thread::sleep_for(1s);
+  }
+  EXPECT_NE(out.find("java.live:0,1"), std::string::npos) << out << serve_->Output();
+  EXPECT_NE(out.find("/127.0.0.1"), std::string::npos) << out;
+  auto state = Tool({"consumer-groups", "--bootstrap-server", Bootstrap(), "--describe", "--group",
+                     "java-live", "--state"});
+  EXPECT_NE(state.out.find("Stable"), std::string::npos) << state.out << state.err;
+  EXPECT_NE(state.out.find("range"), std::string::npos) << state.out;  // the assignor in use
+  consumer.Stop();
+}
+
+TEST_F(KafkaApiJavaTest, ConsoleProducerCompressionCodecsRoundTrip) {
+  const std::vector<std::string> codecs = {"gzip", "snappy", "lz4", "zstd"};
+  std::string expected;
+  for (const std::string& codec : codecs) {
+    auto p = Tool({"console-producer", "--bootstrap-server", Bootstrap(), "--topic", "java.packed",
+                   "--compression-codec", codec},
+                  codec + "-" + std::string(2000, 'z') + "\n");
+    ASSERT_EQ(p.exit_code, 0) << codec << p.err << serve_->Output();
+    expected += codec + "-" + std::string(2000, 'z') + "\n";
+  }
+  auto k = Tool({"console-consumer", "--bootstrap-server", Bootstrap(), "--topic", "java.packed",
+                 "--from-beginning", "--max-messages", "4", "--timeout-ms", "30000"});
+  ASSERT_EQ(k.exit_code, 0) << k.err;
+  EXPECT_EQ(k.out, expected);
+}
+
+TEST_F(KafkaApiJavaTest, KafkajsAdminProducerAndConsumerGroup) {
+  const std::string modules = SourceDir() + "/tests/peers/node_modules";
+  ASSERT_TRUE(std::filesystem::exists(modules + "/kafkajs"))
+      << "kafkajs missing: run (cd tests/peers && npm ci)";
+  auto js = RunCommand(
+      {"node", SourceDir() + "/tests/kafka_api/kafkajs_client.js", Bootstrap(), "js.topic"}, "",
+      {{"NODE_PATH", modules}}, 120s);
+  EXPECT_EQ(js.exit_code, 0) << js.out << js.err << serve_->Output();
+  EXPECT_EQ(js.out, "ok\n");
 }
 
 TEST_F(KafkaApiJavaTest, ConfluentKafkaPython) {

@@ -118,7 +118,7 @@ TEST_F(KafkaApiTest, MetadataProduceAndConsumeWithKeysHeadersAndOffsets) {
 
 TEST_F(KafkaApiTest, CompressedBatchesAndIdempotentProducerRoundTrip) {
   const std::string big(20000, 'x');
-  for (const char* codec : {"gzip", "snappy", "zstd"}) {
+  for (const char* codec : {"gzip", "snappy", "lz4", "zstd"}) {
     CommandResult p = Kcat({"-P", "-t", "packed", "-X", std::string("compression.codec=") + codec,
                             "-X", "enable.idempotence=true", "-d", "msg"},
                            big + codec + "\n");
@@ -128,7 +128,7 @@ TEST_F(KafkaApiTest, CompressedBatchesAndIdempotentProducerRoundTrip) {
     EXPECT_NE(p.err.find(std::string(codec) + ")"), std::string::npos) << codec;
   }
   CommandResult got = Kcat({"-C", "-t", "packed", "-e", "-f", "%S %o\\n"});
-  EXPECT_EQ(got.out, "20004 0\n20006 1\n20004 2\n");
+  EXPECT_EQ(got.out, "20004 0\n20006 1\n20003 2\n20004 3\n");
 }
 
 TEST_F(KafkaApiTest, RestAndKafkaShareTopics) {
@@ -401,12 +401,56 @@ TEST_F(KafkaApiTest, CliCommandsBesideARunningServerGoThroughIt) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "one\ntwo\n");
   EXPECT_EQ(Kcat({"-C", "-t", "beside", "-e", "-f", "%s\\n"}).out, "one\ntwo\n");
+  // --bootstrap names the server explicitly, from a folder where nothing runs: the
+  // log there is never opened.
+  const std::string elsewhere = dir_ / "elsewhere";
+  auto via = [&](std::vector<std::string> args, const std::string& input = "") {
+    std::vector<std::string> argv = {PinpipeBinary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--bootstrap", Bootstrap(), "--data-dir", elsewhere});
+    return RunCommand(argv, input, {}, 60s);
+  };
+  r = via({"produce", "--topic", "beside"}, "three\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = via({"consume", "--topic", "beside", "--from-beginning", "--max", "3", "--timeout", "20"});
+  EXPECT_EQ(r.out, "one\ntwo\nthree\n") << r.err;
+  r = via({"topics", "describe", "--topic", "beside"});
+  EXPECT_NE(r.out.find("PartitionCount: 1"), std::string::npos) << r.out << r.err;
+  EXPECT_FALSE(std::filesystem::exists(elsewhere + "/log"));
+  // A --bootstrap where nothing listens is a one-line error, not a hang or a crash.
+  r = RunCommand(
+      {PinpipeBinary(), "--set", "kafka.pinpipe.timeout.ms=3000", "topics", "list", "--bootstrap",
+       "127.0.0.1:" + std::to_string(PickFreePort()), "--data-dir", elsewhere},
+      "", {}, 60s);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("pinpipe: error:"), std::string::npos) << r.err;
+  // `pinpipe sink --once` beside the server: a consumer group over its protocol; its
+  // object holds the three records.
+  ASSERT_EQ(cli({"topics", "create", "--topic", "beside.json"}).exit_code, 0);
+  r = cli({"produce", "--topic", "beside.json"}, "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  WriteFile(dir_ / "beside.properties", "name=beside\ntopics=beside.json\nflush.size=3\n");
+  r = cli({"sink", "--config", dir_ / "beside.properties", "--store",
+           "file://" + (dir_ / "beside-lake"), "--once"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << server_->Output();
+  const auto lake = ReadTree(dir_ / "beside-lake");
+  ASSERT_EQ(lake.size(), 1u) << r.err;
+  EXPECT_EQ(lake.begin()->first, "topics/beside.json/partition=0/beside.json+0+0000000000.json");
+  EXPECT_EQ(lake.begin()->second, "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n");
   // A second server on the same folder still fails, naming the first.
   r = cli({"serve", "--listen", "127.0.0.1:" + std::to_string(PickFreePort()), "--kafka-listen",
            "127.0.0.1:" + std::to_string(PickFreePort())});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("pid " + std::to_string(server_->pid())), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(Bootstrap()), std::string::npos) << r.err;
+  // So does `pinpipe up` (a server too: it never becomes a client of the first).
+  r = cli({"up", "--listen", "127.0.0.1:" + std::to_string(PickFreePort()), "--kafka-listen",
+           "127.0.0.1:" + std::to_string(PickFreePort())});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("held by pinpipe pid " + std::to_string(server_->pid()) +
+                       " serving Kafka at " + Bootstrap()),
+            std::string::npos)
+      << r.err;
   // Stopped, the server removes its address file and the CLI opens the log.
   EXPECT_EQ(server_->Stop(), 0);
   EXPECT_FALSE(std::filesystem::exists(data + "/kafka_api.address"));

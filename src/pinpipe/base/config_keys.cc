@@ -23,6 +23,9 @@ const std::vector<ConfigKey>& KnownConfigKeys() {
       {"emulate.api_key", "", "Sent as the x-api-key header by `pinpipe emulate` when set.", true},
       // broker
       {"broker.type", "embedded", "embedded (the built-in log) or kafka (librdkafka)."},
+      {"broker.bootstrap", "",
+       "host:port of a running pinpipe (or Kafka) that CLI commands go through (flag "
+       "--bootstrap); \"\" = the server in general.data_dir's kafka_api.address, else the log."},
       // embedded log
       {"log.fsync", "interval:5", "Durability: always, interval:<ms> (group commit) or never."},
       {"log.segment_bytes", "128MiB", "Roll a segment file at this size."},

@@ -220,6 +220,14 @@ class Broker {
   // AlreadyExists if present; InvalidArgument for a bad name or config.
   virtual Status CreateTopic(std::string_view topic, const TopicConfig& config) = 0;
   virtual Status DeleteTopic(std::string_view topic) = 0;
+  // Grows `topic` to `partitions` partitions; existing ones keep their data.
+  // NotFound; InvalidArgument unless it has fewer now. Unimplemented by
+  // default (a broker that cannot add partitions).
+  virtual Status CreatePartitions(std::string_view topic, int32_t partitions) {
+    (void)topic;
+    (void)partitions;
+    return UnimplementedError("this broker cannot add partitions");
+  }
   virtual Result<std::vector<std::string>> ListTopics() = 0;
   // NotFound for an unknown topic.
   virtual Result<TopicDescription> DescribeTopic(std::string_view topic) = 0;

@@ -470,6 +470,10 @@ Status EmbeddedBroker::CreateTopic(std::string_view topic, const TopicConfig& co
 
 Status EmbeddedBroker::DeleteTopic(std::string_view topic) { return log_->DeleteTopic(topic); }
 
+Status EmbeddedBroker::CreatePartitions(std::string_view topic, int32_t partitions) {
+  return log_->AddPartitions(topic, partitions);
+}
+
 Result<std::vector<std::string>> EmbeddedBroker::ListTopics() { return log_->ListTopics(); }
 
 Result<TopicDescription> EmbeddedBroker::DescribeTopic(std::string_view topic) {

@@ -60,6 +60,7 @@ class EmbeddedBroker final : public Broker {
   std::string_view Kind() const override { return "embedded"; }
   Status CreateTopic(std::string_view topic, const TopicConfig& config) override;
   Status DeleteTopic(std::string_view topic) override;
+  Status CreatePartitions(std::string_view topic, int32_t partitions) override;
   Result<std::vector<std::string>> ListTopics() override;
   Result<TopicDescription> DescribeTopic(std::string_view topic) override;
   Result<std::vector<ProduceAck>> Produce(std::string_view topic,

@@ -689,6 +689,31 @@ class KafkaBroker final : public broker::Broker {
     return TopicResultStatus(results, n, "delete topic " + name);
   }
 
+  Status CreatePartitions(std::string_view topic, int32_t partitions) override {
+    PINPIPE_RETURN_IF_ERROR(ValidateTopicName(topic));
+    std::string name(topic);
+    InvalidateTopic(name);
+    if (mock_ != nullptr) {
+      return UnimplementedError("create partitions: librdkafka's mock cluster cannot add them");
+    }
+    PINPIPE_RETURN_IF_ERROR(RequireAdmin());
+    char err[256];
+    rd_kafka_NewPartitions_t* np =
+        rd_kafka_NewPartitions_new(name.c_str(), static_cast<size_t>(partitions), err, sizeof(err));
+    if (np == nullptr) return InvalidArgumentError("create partitions " + name + ": " + err);
+    Queue q(rd_kafka_queue_new(producer_.get()));
+    AdminOptions opts = NewAdminOptions(RD_KAFKA_ADMIN_OP_CREATEPARTITIONS);
+    rd_kafka_CreatePartitions(producer_.get(), &np, 1, opts.get(), q.get());
+    rd_kafka_NewPartitions_destroy(np);
+    PINPIPE_ASSIGN_OR_RETURN(Event ev, WaitAdmin(q.get(), "create partitions " + name));
+    size_t n = 0;
+    const rd_kafka_topic_result_t** results = rd_kafka_CreatePartitions_result_topics(
+        rd_kafka_event_CreatePartitions_result(ev.get()), &n);
+    Status s = TopicResultStatus(results, n, "create partitions " + name);
+    InvalidateTopic(name);
+    return s;
+  }
+
   Result<std::vector<std::string>> ListTopics() override {
     PINPIPE_ASSIGN_OR_RETURN(Metadata md, FetchMetadata(nullptr));
     std::vector<std::string> names;

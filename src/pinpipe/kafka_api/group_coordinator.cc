@@ -68,9 +68,10 @@ void GroupCoordinator::MaybeCompleteJoin(Group& g, bool force, Pending* out) {
 }
 
 void GroupCoordinator::Join(const std::string& group, const std::string& member_id,
-                            const std::string& client_id, int32_t session_timeout_ms,
-                            int32_t rebalance_timeout_ms, const std::string& protocol_type,
-                            Protocols protocols, JoinCallback done) {
+                            const std::string& client_id, const std::string& client_host,
+                            int32_t session_timeout_ms, int32_t rebalance_timeout_ms,
+                            const std::string& protocol_type, Protocols protocols,
+                            JoinCallback done) {
   Pending pending;
   {
     std::lock_guard lock(mu_);
@@ -88,6 +89,7 @@ void GroupCoordinator::Join(const std::string& group, const std::string& member_
       if (id.empty()) id = client_id + "-" + std::to_string(++next_member_);
       Member& m = g.members[id];
       m.client_id = client_id;
+      m.client_host = client_host;
       m.session_timeout_ms = session_timeout_ms;
       m.rebalance_timeout_ms = rebalance_timeout_ms > 0 ? rebalance_timeout_ms : session_timeout_ms;
       m.protocols = std::move(protocols);
@@ -240,14 +242,45 @@ void GroupCoordinator::Tick() {
   for (auto& f : pending) f();
 }
 
+namespace {
+const char* StateName(int state) {
+  static const char* kStates[] = {"Empty", "PreparingRebalance", "CompletingRebalance", "Stable"};
+  return kStates[state];
+}
+}  // namespace
+
 std::vector<GroupCoordinator::GroupSummary> GroupCoordinator::List() {
   std::lock_guard lock(mu_);
   std::vector<GroupSummary> out;
   for (auto& [name, g] : groups_) {
-    static const char* kStates[] = {"Empty", "PreparingRebalance", "CompletingRebalance", "Stable"};
-    out.push_back({name, kStates[static_cast<int>(g.state)], g.protocol_type, g.members.size()});
+    out.push_back({name, StateName(static_cast<int>(g.state)), g.protocol_type, g.members.size()});
   }
   return out;
+}
+
+GroupDescription GroupCoordinator::Describe(const std::string& group) {
+  std::lock_guard lock(mu_);
+  GroupDescription d;
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return d;
+  const Group& g = it->second;
+  d.known = true;
+  d.state = StateName(static_cast<int>(g.state));
+  d.protocol_type = g.protocol_type;
+  const bool stable = g.state == State::kStable;
+  if (stable) d.protocol_name = g.protocol_name;
+  for (const auto& [id, m] : g.members) {
+    GroupDescription::Member& out = d.members.emplace_back();
+    out.member_id = id;
+    out.client_id = m.client_id;
+    out.client_host = m.client_host;
+    if (!stable) continue;
+    out.assignment = m.assignment;
+    for (const auto& [name, meta] : m.protocols) {
+      if (name == g.protocol_name) out.metadata = meta;
+    }
+  }
+  return d;
 }
 
 }  // namespace pinpipe::kafka_api

@@ -37,6 +37,19 @@ struct JoinResult {
   std::vector<std::pair<std::string, std::string>> members;
 };
 
+// A group as DescribeGroups shows it. Member metadata and assignments are
+// filled in only when the group is Stable, as Kafka does.
+struct GroupDescription {
+  bool known = false;  // false: no such group in memory (then state is "Dead")
+  std::string state = "Dead";
+  std::string protocol_type;
+  std::string protocol_name;
+  struct Member {
+    std::string member_id, client_id, client_host, metadata, assignment;
+  };
+  std::vector<Member> members;
+};
+
 struct SyncResult {
   int16_t error = 0;
   std::string protocol_type;
@@ -50,9 +63,11 @@ class GroupCoordinator {
   using SyncCallback = std::function<void(SyncResult)>;
   using Protocols = std::vector<std::pair<std::string, std::string>>;  // name, metadata
 
+  // `client_host` is the member's address as DescribeGroups reports it ("/127.0.0.1").
   void Join(const std::string& group, const std::string& member_id, const std::string& client_id,
-            int32_t session_timeout_ms, int32_t rebalance_timeout_ms,
-            const std::string& protocol_type, Protocols protocols, JoinCallback done);
+            const std::string& client_host, int32_t session_timeout_ms,
+            int32_t rebalance_timeout_ms, const std::string& protocol_type, Protocols protocols,
+            JoinCallback done);
   void Sync(const std::string& group, int32_t generation, const std::string& member_id,
             std::vector<std::pair<std::string, std::string>> assignments, SyncCallback done);
   int16_t Heartbeat(const std::string& group, int32_t generation, const std::string& member_id);
@@ -68,11 +83,13 @@ class GroupCoordinator {
     size_t members = 0;
   };
   std::vector<GroupSummary> List();
+  GroupDescription Describe(const std::string& group);
 
  private:
   using TimePoint = std::chrono::steady_clock::time_point;
   struct Member {
     std::string client_id;
+    std::string client_host;
     int32_t session_timeout_ms = 45'000;
     int32_t rebalance_timeout_ms = 300'000;
     Protocols protocols;

@@ -1,5 +1,7 @@
 #include "pinpipe/kafka_api/protocol.h"
 
+#include <cctype>
+
 namespace pinpipe::kafka_api {
 
 uint32_t Reader::UnsignedVarint() {
@@ -162,6 +164,16 @@ void Writer::PatchInt32(size_t at, int32_t v) {
   for (int i = 0; i < 4; ++i) (*out_)[at + i] = static_cast<char>(u >> (8 * (3 - i)));
 }
 
+bool ValidTopicName(std::string_view name) {
+  if (name.empty() || name.size() > 249 || name == "." || name == "..") return false;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
 int FlexibleFrom(int16_t api_key) {
   switch (api_key) {
     case kProduce:
@@ -193,7 +205,14 @@ int FlexibleFrom(int16_t api_key) {
     case kApiVersions:
       return 3;
     case kInitProducerId:
+    case kCreatePartitions:
       return 2;
+    case kDescribeGroups:
+      return 5;
+    case kDescribeConfigs:
+      return 4;
+    case kDescribeCluster:
+      return 0;
     default:
       return -1;
   }

@@ -29,11 +29,15 @@ enum ApiKey : int16_t {
   kHeartbeat = 12,
   kLeaveGroup = 13,
   kSyncGroup = 14,
+  kDescribeGroups = 15,
   kListGroups = 16,
   kCreateTopics = 19,
   kDeleteTopics = 20,
   kApiVersions = 18,
   kInitProducerId = 22,
+  kDescribeConfigs = 32,
+  kCreatePartitions = 37,
+  kDescribeCluster = 60,
 };
 
 // Error codes from org.apache.kafka.common.protocol.Errors.
@@ -52,6 +56,7 @@ enum ErrorCode : int16_t {
   kTopicAlreadyExists = 36,
   kInvalidPartitions = 37,
   kInvalidReplicationFactor = 38,
+  kInvalidReplicaAssignment = 39,
   kInvalidConfig = 40,
   kInvalidRequest = 42,
   kOutOfOrderSequenceNumber = 45,
@@ -172,6 +177,10 @@ inline size_t UnsignedVarintSize(uint64_t v) {
 inline size_t VarintSize(int64_t v) {
   return UnsignedVarintSize((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
 }
+
+// Kafka's topic name rule (org.apache.kafka.common.internals.Topic.validate):
+// 1-249 characters of [a-zA-Z0-9._-], not "." or "..".
+bool ValidTopicName(std::string_view name);
 
 // Whether requests of `api_key` at `version` use flexible encoding (request
 // header v2, compact types, tagged fields). -1 when the key is not served.

@@ -1,5 +1,6 @@
 #include "pinpipe/kafka_api/records.h"
 
+#include <lz4frame.h>
 #include <snappy.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -56,6 +57,35 @@ bool Unzstd(std::string_view in, std::string* out) {
   }
   ZSTD_freeDStream(ds);
   return ok;
+}
+
+// The LZ4 frame format (Kafka's KafkaLZ4BlockOutputStream writes standard
+// frames, with the header checksum fixed by KIP-57 for magic >= 1).
+bool Unlz4(std::string_view in, std::string* out) {
+  LZ4F_dctx* dctx = nullptr;
+  if (LZ4F_isError(LZ4F_createDecompressionContext(&dctx, LZ4F_VERSION))) return false;
+  const char* src = in.data();
+  size_t left = in.size();
+  char buf[64 << 10];
+  size_t hint = 1;
+  bool ok = true;
+  while (left > 0 && hint != 0) {
+    size_t dst_size = sizeof(buf);
+    size_t src_size = left;
+    hint = LZ4F_decompress(dctx, buf, &dst_size, src, &src_size, nullptr);
+    if (LZ4F_isError(hint) || out->size() + dst_size > kMaxDecompressed) {
+      ok = false;
+      break;
+    }
+    out->append(buf, dst_size);
+    src += src_size;
+    left -= src_size;
+    if (src_size == 0 && dst_size == 0) break;  // no progress
+  }
+  // Frames may be concatenated; a frame that ended (hint 0) with input left starts another.
+  LZ4F_freeDecompressionContext(dctx);
+  if (ok && hint == 0 && left > 0) return Unlz4(std::string_view(src, left), out);
+  return ok && hint == 0;
 }
 
 // Raw snappy, or the xerial framing the Java client writes (magic, then
@@ -267,6 +297,9 @@ ErrorCode DecodeBatches(std::string_view records, int32_t partition,
           break;
         case 2:
           ok = Unsnappy(body, &plain);
+          break;
+        case 3:
+          ok = Unlz4(body, &plain);
           break;
         case 4:
           ok = Unzstd(body, &plain);

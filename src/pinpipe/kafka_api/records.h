@@ -6,8 +6,8 @@
 //   producerId int64, producerEpoch int16, baseSequence int32,
 //   records int32, then the records with varint lengths.
 // Compressed batches (attributes & 7: gzip 1, snappy 2, lz4 3, zstd 4) are
-// decoded for gzip, snappy and zstd; lz4 is refused with
-// UNSUPPORTED_COMPRESSION_TYPE. Fetch always encodes uncompressed batches.
+// decoded; other codec ids get UNSUPPORTED_COMPRESSION_TYPE. Fetch always
+// encodes uncompressed batches.
 #pragma once
 
 #include <cstdint>

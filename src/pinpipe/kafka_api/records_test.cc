@@ -1,8 +1,13 @@
 #include "pinpipe/kafka_api/records.h"
 
 #include <gtest/gtest.h>
+#include <lz4frame.h>
+#include <snappy.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "pinpipe/kafka_api/protocol.h"
+#include "pinpipe/log/crc32c.h"
 
 namespace pinpipe::kafka_api {
 namespace {
@@ -61,6 +66,83 @@ TEST(RecordsTest, BadCrcTruncationAndOldMagicAppendNothing) {
   bad[16] = 1;  // magic 1
   EXPECT_EQ(DecodeBatches(bad, 0, &out, &info, &scratch), kInvalidRecord);
   EXPECT_TRUE(out.empty());
+}
+
+// `batch` (one uncompressed batch) with its records compressed by `codec`
+// (attributes & 7) and the CRC recomputed, as a producer sends it.
+std::string Compress(const std::string& batch, int codec) {
+  constexpr size_t kHeader = 61;
+  const std::string plain = batch.substr(kHeader);
+  std::string packed;
+  switch (codec) {
+    case 1: {
+      uLongf n = compressBound(plain.size()) + 32;
+      packed.resize(n);
+      z_stream zs{};
+      deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);  // gzip wrapper
+      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
+      zs.avail_in = static_cast<uInt>(plain.size());
+      zs.next_out = reinterpret_cast<Bytef*>(packed.data());
+      zs.avail_out = static_cast<uInt>(n);
+      deflate(&zs, Z_FINISH);
+      packed.resize(zs.total_out);
+      deflateEnd(&zs);
+      break;
+    }
+    case 2:
+      snappy::Compress(plain.data(), plain.size(), &packed);
+      break;
+    case 3:
+      packed.resize(LZ4F_compressFrameBound(plain.size(), nullptr));
+      packed.resize(
+          LZ4F_compressFrame(packed.data(), packed.size(), plain.data(), plain.size(), nullptr));
+      break;
+    case 4:
+      packed.resize(ZSTD_compressBound(plain.size()));
+      packed.resize(ZSTD_compress(packed.data(), packed.size(), plain.data(), plain.size(), 3));
+      break;
+  }
+  std::string out = batch.substr(0, kHeader) + packed;
+  std::string len;
+  Writer(&len).Int32(static_cast<int32_t>(out.size() - 12));
+  out.replace(8, 4, len);
+  out[22] = static_cast<char>(codec);  // low byte of attributes
+  std::string crc;
+  Writer(&crc).Int32(static_cast<int32_t>(log::Crc32cExtend(0, out.data() + 21, out.size() - 21)));
+  out.replace(17, 4, crc);
+  return out;
+}
+
+TEST(RecordsTest, EveryCodecDecodesToTheSameRecords) {
+  std::string batch;
+  EncodeBatch(Sample(), &batch);
+  for (int codec : {1, 2, 3, 4}) {
+    SCOPED_TRACE(codec);
+    const std::string packed = Compress(batch, codec);
+    std::vector<broker::Record> out;
+    std::vector<std::string> scratch;
+    ProducedBatches info;
+    ASSERT_EQ(DecodeBatches(packed, 0, &out, &info, &scratch), kNone);
+    ASSERT_EQ(out.size(), 3u);
+    const auto in = Sample();
+    for (size_t i = 0; i < 3; ++i) {
+      EXPECT_EQ(out[i].key, in[i].key);
+      EXPECT_EQ(out[i].value, in[i].value);
+      EXPECT_EQ(out[i].headers, in[i].headers);
+    }
+    // A corrupted compressed body with a valid CRC is CORRUPT_MESSAGE, nothing appended.
+    std::string bad = packed.substr(0, packed.size() - 4);
+    std::string len;
+    Writer(&len).Int32(static_cast<int32_t>(bad.size() - 12));
+    bad.replace(8, 4, len);
+    std::string crc;
+    Writer(&crc).Int32(
+        static_cast<int32_t>(log::Crc32cExtend(0, bad.data() + 21, bad.size() - 21)));
+    bad.replace(17, 4, crc);
+    out.clear();
+    EXPECT_EQ(DecodeBatches(bad, 0, &out, &info, &scratch), kCorruptMessage);
+    EXPECT_TRUE(out.empty());
+  }
 }
 
 TEST(ProtocolTest, VarintsAndCompactTypesRoundTrip) {

@@ -17,6 +17,7 @@
 
 #include "pinpipe/broker/embedded_broker.h"
 #include "pinpipe/http/server.h"
+#include "pinpipe/kafka_api/admin.h"
 #include "pinpipe/kafka_api/group_coordinator.h"
 #include "pinpipe/kafka_api/protocol.h"
 #include "pinpipe/kafka_api/records.h"
@@ -34,10 +35,27 @@ struct Served {
 // Versions chosen so current clients (librdkafka 2.x, Java 4.x, kafkajs)
 // negotiate a common one; see docs/kafka-protocol.md.
 constexpr Served kServed[] = {
-    {kProduce, 0, 9},     {kFetch, 0, 12},         {kListOffsets, 0, 7},     {kMetadata, 0, 12},
-    {kApiVersions, 0, 3}, {kInitProducerId, 0, 4}, {kFindCoordinator, 0, 4}, {kJoinGroup, 0, 7},
-    {kSyncGroup, 0, 5},   {kHeartbeat, 0, 4},      {kLeaveGroup, 0, 4},      {kOffsetCommit, 0, 8},
-    {kOffsetFetch, 0, 7}, {kListGroups, 0, 4},     {kCreateTopics, 0, 7},    {kDeleteTopics, 0, 6},
+    {kProduce, 0, 9},
+    {kFetch, 0, 12},
+    {kListOffsets, 0, 7},
+    {kMetadata, 0, 12},
+    {kApiVersions, 0, 3},
+    {kInitProducerId, 0, 4},
+    {kFindCoordinator, 0, 4},
+    {kJoinGroup, 0, 7},
+    {kSyncGroup, 0, 5},
+    {kHeartbeat, 0, 4},
+    {kLeaveGroup, 0, 4},
+    {kOffsetCommit, 0, 8},
+    {kOffsetFetch, 0, 7},
+    {kListGroups, 0, 4},
+    {kCreateTopics, 0, 7},
+    {kDeleteTopics, 0, 6},
+    // admin.h
+    {kDescribeGroups, 0, 5},
+    {kDescribeConfigs, 0, 4},
+    {kCreatePartitions, 0, 3},
+    {kDescribeCluster, 0, 1},
 };
 
 // Requests read ahead on one connection before reading pauses.
@@ -67,17 +85,6 @@ ErrorCode ToErrorCode(const Status& s) {
     default:
       return kUnknownServerError;
   }
-}
-
-// Kafka's rule (org.apache.kafka.common.internals.Topic.validate).
-bool ValidTopicName(std::string_view name) {
-  if (name.empty() || name.size() > 249 || name == "." || name == "..") return false;
-  for (char c : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
-      return false;
-    }
-  }
-  return true;
 }
 
 // A stable, non-zero topic id derived from the name (the embedded log has
@@ -210,6 +217,14 @@ class Server::Impl {
   // Counted in produces_in_flight_, so Stop waits for it.
   template <typename Body>
   void AnswerOffThread(const Conn& c, uint64_t seq, const RequestHeader& h, Body body);
+  // An admin.h API: decodes with `decode`, answers off thread; false when it does not decode.
+  template <typename Decode>
+  bool HandleAdmin(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r, Decode decode) {
+    std::optional<BodyWriter> body = decode(admin_, h.api_version, h.flexible, r);
+    if (!body) return false;
+    AnswerOffThread(c, seq, h, std::move(*body));
+    return true;
+  }
   // Appends the Fetch response into `frame`; returns the record bytes.
   int64_t BuildFetch(FetchState& st, std::string* frame);
   void RetryFetch(const std::shared_ptr<FetchState>& st, bool final);
@@ -242,6 +257,7 @@ class Server::Impl {
   std::thread waiter_;
 
   GroupCoordinator groups_;
+  AdminContext admin_;  // set by Start
   // Offset commits wait for the log's fsync: off the I/O threads.
   std::unique_ptr<asio::thread_pool> blocking_;
 
@@ -255,7 +271,13 @@ class Server::Impl {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Server::Impl* server, tcp::socket socket)
-      : server_(server), socket_(std::move(socket)) {}
+      : server_(server), socket_(std::move(socket)) {
+    boost::system::error_code ec;
+    const auto peer = socket_.remote_endpoint(ec);
+    if (!ec) client_host_ = "/" + peer.address().to_string();
+  }
+  // The peer's address as Kafka shows it ("/127.0.0.1").
+  const std::string& client_host() const { return client_host_; }
 
   void Start() { ReadSize(); }
   asio::any_io_executor executor() { return socket_.get_executor(); }
@@ -365,6 +387,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Server::Impl* server_;
   tcp::socket socket_;
+  std::string client_host_;
   char size_buf_[4];
   std::string body_;
   uint64_t next_seq_ = 0;
@@ -411,6 +434,12 @@ Status Server::Impl::Start() {
   } else {
     advertised_host_ = hp.first.empty() || hp.first == "0.0.0.0" ? "127.0.0.1" : hp.first;
   }
+  admin_.broker = &broker_;
+  admin_.log = embedded_ ? &embedded_->log() : nullptr;
+  admin_.groups = &groups_;
+  admin_.options = &options_;
+  admin_.host = advertised_host_;
+  admin_.port = port_;
   Accept();
   for (auto& ctx : contexts_) {
     threads_.emplace_back([c = ctx.get()] { c->run(); });
@@ -570,6 +599,14 @@ bool Server::Impl::Handle(const std::shared_ptr<Connection>& c, uint64_t seq,
       return HandleCreateTopics(c, seq, h, r);
     case kDeleteTopics:
       return HandleDeleteTopics(c, seq, h, r);
+    case kDescribeGroups:
+      return HandleAdmin(c, seq, h, r, DescribeGroups);
+    case kDescribeConfigs:
+      return HandleAdmin(c, seq, h, r, DescribeConfigs);
+    case kCreatePartitions:
+      return HandleAdmin(c, seq, h, r, CreatePartitions);
+    case kDescribeCluster:
+      return HandleAdmin(c, seq, h, r, DescribeCluster);
     default:
       return false;
   }
@@ -1183,8 +1220,8 @@ bool Server::Impl::HandleJoinGroup(const Conn& c, uint64_t seq, const RequestHea
   if (flex) r.SkipTaggedFields();
   if (!r.ok()) return false;
   RequestHeader hdr = h;
-  groups_.Join(group, member, h.client_id, session_timeout, rebalance_timeout, protocol_type,
-               std::move(protocols), [c, seq, hdr](JoinResult res) {
+  groups_.Join(group, member, h.client_id, c->client_host(), session_timeout, rebalance_timeout,
+               protocol_type, std::move(protocols), [c, seq, hdr](JoinResult res) {
                  const int16_t v = hdr.api_version;
                  const bool flex = hdr.flexible;
                  std::string frame = StartFrame(hdr);

@@ -288,6 +288,67 @@ Status Log::DeleteTopic(std::string_view name) {
   return offsets_->RemoveTopic(topic->name_);
 }
 
+Status Log::AddPartitions(std::string_view name, int32_t partitions) {
+  std::lock_guard create_lock(create_mu_);
+  std::shared_ptr<Topic> old;
+  {
+    std::lock_guard lock(mu_);
+    auto it = topics_.find(name);
+    if (it == topics_.end()) return NotFoundError("topic '" + std::string(name) + "' not found");
+    old = it->second;
+  }
+  const int32_t current = old->partition_count();
+  if (partitions <= current) {
+    return InvalidArgumentError("topic '" + old->name_ + "' has " + std::to_string(current) +
+                                " partitions, which is not fewer than the requested " +
+                                std::to_string(partitions));
+  }
+  if (partitions > 10000) {
+    return InvalidArgumentError("partitions must be 1..10000, got " + std::to_string(partitions));
+  }
+  // The new partition folders first, then topic.json replaced by rename: a
+  // crash in between leaves empty folders that the old topic.json ignores.
+  const fs::path dir = options_.dir / "topics" / old->name_;
+  std::error_code ec;
+  for (int32_t p = current; p < partitions; ++p) {
+    fs::create_directory(dir / std::to_string(p), ec);
+    if (ec) return FsError("create", dir / std::to_string(p), ec);
+  }
+  TopicSettings settings = old->settings_;
+  settings.partitions = partitions;
+  const fs::path tmp = dir / "topic.json.tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << SettingsJson(settings);
+    out.close();
+    if (!out) return UnavailableError("write " + tmp.string());
+  }
+  PINPIPE_RETURN_IF_ERROR(SyncPath(tmp, false));
+  fs::rename(tmp, dir / "topic.json", ec);
+  if (ec) return FsError("rename to", dir / "topic.json", ec);
+  PINPIPE_RETURN_IF_ERROR(SyncPath(dir, true));
+  auto topic = std::make_shared<Topic>();
+  topic->name_ = old->name_;
+  topic->settings_ = settings;
+  topic->effective_ = old->effective_;
+  topic->partitions_ = old->partitions_;
+  for (int32_t p = current; p < partitions; ++p) {
+    std::function<void()> on_dirty;
+    if (topic->effective_.fsync.mode != FsyncMode::kNever) on_dirty = [this] { MarkDirty(); };
+    PINPIPE_ASSIGN_OR_RETURN(auto part,
+                             Partition::Open(dir / std::to_string(p), p, topic->effective_, clock_,
+                                             &notifier_, std::move(on_dirty)));
+    topic->partitions_.push_back(std::move(part));
+  }
+  {
+    std::lock_guard lock(mu_);
+    topics_[old->name_] = std::move(topic);
+  }
+  topics_version_.fetch_add(1);
+  notifier_.Notify();
+  return Status::Ok();
+}
+
 std::vector<std::string> Log::ListTopics() const {
   std::lock_guard lock(mu_);
   std::vector<std::string> names;

@@ -100,11 +100,16 @@ class Log {
   Status CreateTopic(std::string_view name, const TopicSettings& settings);
   // NotFound. Removes the files and the topic's committed offsets.
   Status DeleteTopic(std::string_view name);
+  // Grows the topic to `partitions` partitions (Kafka's CreatePartitions);
+  // existing partitions and their data are untouched. NotFound;
+  // InvalidArgument unless current count < partitions <= 10000. Readers
+  // holding the old Topic keep seeing the old count; topics_version() changes.
+  Status AddPartitions(std::string_view name, int32_t partitions);
   // Sorted names.
   std::vector<std::string> ListTopics() const;
   // NotFound for an unknown (or invalid) name.
   Result<std::shared_ptr<Topic>> GetTopic(std::string_view name) const;
-  // Changes whenever a topic is created or deleted.
+  // Changes whenever a topic is created, deleted or gains partitions.
   uint64_t topics_version() const { return topics_version_.load(); }
 
   OffsetStore& offsets() { return *offsets_; }

@@ -197,6 +197,37 @@ TEST_F(LogTest, TopicsPersistWithTheirSettings) {
   EXPECT_EQ(log->GetTopic("nope").status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(LogTest, AddPartitionsKeepsDataAndSurvivesReopen) {
+  {
+    auto log = OpenOrDie();
+    TopicSettings s;
+    s.partitions = 2;
+    s.retention_ms = 5000;
+    ASSERT_TRUE(log->CreateTopic("grow", s).ok());
+    auto before = *log->GetTopic("grow");
+    ASSERT_TRUE(AppendAndAwait(*before).first.ok());
+    const uint64_t v = log->topics_version();
+    EXPECT_EQ(log->AddPartitions("grow", 2).code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(log->AddPartitions("grow", 1).code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(log->AddPartitions("grow", 10001).code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(log->AddPartitions("nope", 3).code(), StatusCode::kNotFound);
+    ASSERT_TRUE(log->AddPartitions("grow", 5).ok());
+    EXPECT_NE(log->topics_version(), v);
+    EXPECT_EQ(before->partition_count(), 2);  // a reader's old view is unchanged
+    auto after = *log->GetTopic("grow");
+    EXPECT_EQ(after->partition_count(), 5);
+    EXPECT_EQ(after->partition(0), before->partition(0));  // the same partition, not a copy
+    EXPECT_EQ(after->partition(0)->high_watermark(), 1);
+    EXPECT_EQ(after->partition(4)->high_watermark(), 0);
+  }
+  auto log = OpenOrDie();
+  auto t = *log->GetTopic("grow");
+  EXPECT_EQ(t->partition_count(), 5);
+  EXPECT_EQ(t->effective().retention_ms, 5000);
+  EXPECT_EQ(t->partition(0)->high_watermark(), 1);
+  EXPECT_FALSE(fs::exists(dir_ / "topics" / "grow" / "topic.json.tmp"));
+}
+
 TEST_F(LogTest, SecondOpenOfSameDirectoryIsRefused) {
   auto log = OpenOrDie();
   auto second = Log::Open(options_);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "pinpipe/attach/attach.h"
 #include "pinpipe/base/names.h"
 #include "pinpipe/runtime/batch_dag.h"
 #include "pinpipe/runtime/checks.h"
@@ -45,7 +46,8 @@ Status Pipeline::Start() {
   if (ec)
     return UnavailableError("cannot create data dir '" + data_dir.string() + "': " + ec.message());
 
-  PINPIPE_ASSIGN_OR_RETURN(broker_, OpenBroker(config_));
+  // A server: a log held by another server is an error naming it, not a client of it.
+  PINPIPE_ASSIGN_OR_RETURN(broker_, attach::OpenServerBroker(config_));
   // A shared pipeline (see README "Sharing one pipeline"): each tenant's
   // prefix gets its topics, its stream job and its batch DAG, like general.prefix.
   PINPIPE_ASSIGN_OR_RETURN(auto tenants, LoadTenants(config_));

@@ -4,10 +4,9 @@
 
 #include "pinpipe/api/memory_broker.h"
 #include "pinpipe/api/service.h"
+#include "pinpipe/attach/attach.h"
 #include "pinpipe/base/clock.h"
-#include "pinpipe/broker/embedded_broker.h"
 #include "pinpipe/http/server.h"
-#include "pinpipe/kafka/kafka_broker.h"
 #include "pinpipe/runtime/checks.h"
 #include "pinpipe/runtime/wiring.h"
 
@@ -19,18 +18,7 @@ namespace {
 // (nothing persisted; for experiments).
 Result<std::unique_ptr<broker::Broker>> OpenServeBroker(const Config& config) {
   const std::string& type = config.Get("broker.type");
-  if (type == "embedded") {
-    auto broker = broker::EmbeddedBroker::Open(config);
-    if (!broker.ok()) {
-      if (auto running = RunningServer(config); running.ok()) {
-        return broker.status().WithContext("held by pinpipe pid " + running->second +
-                                           " serving Kafka at " + running->first);
-      }
-      return broker.status();
-    }
-    return std::unique_ptr<broker::Broker>(std::move(*broker));
-  }
-  if (type == "kafka") return kafka::NewKafkaBroker(config);
+  if (type == "embedded" || type == "kafka") return attach::OpenServerBroker(config);
   if (type == "memory") return std::unique_ptr<broker::Broker>(new api::MemoryBroker());
   return InvalidArgumentError("broker.type must be embedded, kafka or memory, not '" + type + "'");
 }

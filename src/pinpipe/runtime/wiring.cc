@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "pinpipe/attach/attach.h"
 #include "pinpipe/base/names.h"
 #include "pinpipe/broker/embedded_broker.h"
 #include "pinpipe/kafka/kafka_broker.h"
@@ -17,37 +18,15 @@ extern char** environ;
 
 namespace pinpipe::runtime {
 
-std::string KafkaAddressFile(const Config& config) {
-  return config.Get("general.data_dir") + "/kafka_api.address";
-}
+std::string KafkaAddressFile(const Config& config) { return attach::AddressFile(config); }
 
 Result<std::pair<std::string, std::string>> RunningServer(const Config& config) {
-  std::ifstream in(KafkaAddressFile(config));
-  std::string address, pid;
-  if (!(in >> address >> pid)) return NotFoundError("no running server");
-  return std::make_pair(address, pid);
+  PINPIPE_ASSIGN_OR_RETURN(auto running, attach::ReadAddressFile(config));
+  return std::make_pair(running.address, std::to_string(running.pid));
 }
 
 Result<std::unique_ptr<broker::Broker>> OpenBroker(const Config& config) {
-  const std::string& type = config.Get("broker.type");
-  if (type == "embedded") {
-    auto broker = broker::EmbeddedBroker::Open(config);
-    if (broker.ok()) return std::unique_ptr<broker::Broker>(std::move(*broker));
-    // The log is locked by a running `serve`/`up`: go through its Kafka
-    // protocol instead, with the same topics and group offsets.
-    auto running = RunningServer(config);
-    if (broker.status().code() != StatusCode::kUnavailable || !running.ok()) {
-      return broker.status();
-    }
-    spdlog::info("the log is in use by pinpipe (pid {}): going through its Kafka protocol at {}",
-                 running->second, running->first);
-    Config through = config;
-    PINPIPE_RETURN_IF_ERROR(through.Set("broker.type", "kafka"));
-    PINPIPE_RETURN_IF_ERROR(through.Set("kafka.bootstrap.servers", running->first));
-    return kafka::NewKafkaBroker(through);
-  }
-  if (type == "kafka") return kafka::NewKafkaBroker(config);
-  return InvalidArgumentError("broker.type must be 'embedded' or 'kafka', not '" + type + "'");
+  return attach::OpenCommandBroker(config);
 }
 
 std::string StreamStatusPath(const Config& config) {
@@ -111,10 +90,7 @@ void WatchTenantReloads(SignalWaiter& signals, const Config& config, auth::Regis
   });
 }
 
-void RemoveKafkaAddressFile(const Config& config) {
-  std::error_code ec;
-  std::filesystem::remove(KafkaAddressFile(config), ec);
-}
+void RemoveKafkaAddressFile(const Config& config) { attach::RemoveAddressFile(config); }
 
 Result<std::unique_ptr<kafka_api::Server>> StartKafkaApi(const Config& config,
                                                          broker::Broker& broker) {
@@ -131,8 +107,9 @@ Result<std::unique_ptr<kafka_api::Server>> StartKafkaApi(const Config& config,
   }
   if (broker.Kind() == "embedded") {
     // Lets CLI commands started beside this process find it (OpenBroker).
-    std::ofstream out(KafkaAddressFile(config), std::ios::trunc);
-    out << server->advertised() << " " << getpid() << "\n";
+    if (Status s = attach::WriteAddressFile(config, server->advertised()); !s.ok()) {
+      spdlog::warn("{}: CLI commands beside this server will not find it", s.message());
+    }
   }
   return server;
 }

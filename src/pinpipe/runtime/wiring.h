@@ -17,10 +17,10 @@
 
 namespace pinpipe::runtime {
 
-// broker.type: "embedded" (the log under general.data_dir) or "kafka"
-// (librdkafka, every kafka.* key passed through). When the embedded log is
-// locked by a running `serve`/`up` that wrote its address file, the broker
-// is a Kafka client of that process instead.
+// The broker of a CLI command (attach::OpenCommandBroker): broker.bootstrap
+// (--bootstrap) names one; else broker.type "embedded" (the log under
+// general.data_dir, or a Kafka client of the running `serve`/`up` that holds
+// it) or "kafka" (librdkafka, every kafka.* key passed through).
 Result<std::unique_ptr<broker::Broker>> OpenBroker(const Config& config);
 
 // The streaming job for general.prefix: streams StreamName(prefix, kind) ->

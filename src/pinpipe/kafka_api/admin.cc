@@ -1,0 +1,401 @@
+#include "pinpipe/kafka_api/admin.h"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "pinpipe/log/log.h"
+
+namespace pinpipe::kafka_api {
+namespace {
+
+constexpr int32_t kNoAuthorizedOperations = INT32_MIN;
+
+// org.apache.kafka.common.config.ConfigResource.Type
+constexpr int8_t kResourceTopic = 2;
+constexpr int8_t kResourceBroker = 4;
+
+// DescribeConfigsResponse ConfigSource and ConfigType values.
+enum ConfigSource : int8_t { kDynamicTopic = 1, kStaticBroker = 4, kDefault = 5 };
+enum ConfigType : int8_t { kBoolean = 1, kString = 2, kInt = 3, kLong = 5, kList = 7 };
+
+struct ConfigEntry {
+  std::string name;
+  std::string value;
+  ConfigSource source = kDefault;
+  ConfigType type = kString;
+  // The broker-wide setting this topic setting overrides ("" = none).
+  std::string broker_synonym;
+  std::string broker_value;
+};
+
+std::string Num(int64_t v) { return std::to_string(v); }
+
+// Kafka's flush.ms / flush.messages for the embedded log's fsync policy.
+void FlushConfigs(const log::FsyncPolicy& p, ConfigSource source, std::vector<ConfigEntry>* out) {
+  const std::string kNever = Num(std::numeric_limits<int64_t>::max());
+  std::string ms = kNever, messages = kNever;
+  if (p.mode == log::FsyncMode::kAlways) {
+    messages = "1";
+  } else if (p.mode == log::FsyncMode::kInterval) {
+    ms = Num(p.interval_ms);
+  }
+  out->push_back({"flush.messages", messages, source, kLong, "log.flush.interval.messages", ""});
+  out->push_back({"flush.ms", ms, source, kLong, "log.flush.interval.ms", ""});
+}
+
+// The configs of a topic, Kafka's names for pinpipe's settings. Explicit
+// settings are DYNAMIC_TOPIC_CONFIG, the rest the log's defaults.
+Result<std::vector<ConfigEntry>> TopicConfigs(const AdminContext& ctx, const std::string& name) {
+  std::vector<ConfigEntry> out;
+  out.push_back({"cleanup.policy", "delete", kDefault, kList, "log.cleanup.policy", "delete"});
+  // Batches are stored decompressed (docs/kafka-protocol.md).
+  out.push_back(
+      {"compression.type", "uncompressed", kDefault, kString, "compression.type", "uncompressed"});
+  out.push_back({"message.timestamp.type", "CreateTime", kDefault, kString,
+                 "log.message.timestamp.type", "CreateTime"});
+  out.push_back({"min.insync.replicas", "1", kDefault, kInt, "min.insync.replicas", "1"});
+  if (ctx.log != nullptr) {
+    PINPIPE_ASSIGN_OR_RETURN(auto topic, ctx.log->GetTopic(name));
+    const log::TopicSettings& set = topic->settings();
+    const log::PartitionOptions& eff = topic->effective();
+    const log::LogOptions& def = ctx.log->options();
+    auto add = [&](const char* key, int64_t explicit_value, int64_t effective, ConfigType type,
+                   const char* broker_key, int64_t broker_value) {
+      out.push_back({key, Num(effective), explicit_value != 0 ? kDynamicTopic : kDefault, type,
+                     broker_key, Num(broker_value)});
+    };
+    add("retention.ms", set.retention_ms, eff.retention_ms, kLong, "log.retention.ms",
+        def.retention_ms);
+    add("retention.bytes", set.retention_bytes, eff.retention_bytes, kLong, "log.retention.bytes",
+        def.retention_bytes);
+    add("segment.bytes", set.segment_bytes, eff.segment_bytes, kInt, "log.segment.bytes",
+        def.segment_bytes);
+    add("segment.ms", set.segment_ms, eff.segment_ms, kLong, "log.roll.ms", def.segment_ms);
+    FlushConfigs(eff.fsync, set.fsync.empty() ? kDefault : kDynamicTopic, &out);
+  } else {
+    PINPIPE_ASSIGN_OR_RETURN(auto desc, ctx.broker->DescribeTopic(name));
+    const broker::TopicConfig& c = desc.config;
+    if (c.retention_ms != 0) {
+      out.push_back({"retention.ms", Num(c.retention_ms), kDynamicTopic, kLong, "", ""});
+    }
+    if (c.retention_bytes != 0) {
+      out.push_back({"retention.bytes", Num(c.retention_bytes), kDynamicTopic, kLong, "", ""});
+    }
+    if (c.segment_bytes != 0) {
+      out.push_back({"segment.bytes", Num(c.segment_bytes), kDynamicTopic, kInt, "", ""});
+    }
+  }
+  for (ConfigEntry& e : out) {
+    if (e.broker_value.empty() && e.source == kDefault) e.broker_value = e.value;
+  }
+  return out;
+}
+
+// The node's own settings (resource type BROKER, name "0").
+std::vector<ConfigEntry> BrokerConfigs(const AdminContext& ctx) {
+  const ServerOptions& o = *ctx.options;
+  const std::string listener = "PLAINTEXT://" + ctx.host + ":" + Num(ctx.port);
+  std::vector<ConfigEntry> out = {
+      {"node.id", "0", kStaticBroker, kInt, "", ""},
+      {"broker.id", "0", kStaticBroker, kInt, "", ""},
+      {"advertised.listeners", listener, kStaticBroker, kList, "", ""},
+      {"listeners", "PLAINTEXT://" + o.listen, kStaticBroker, kList, "", ""},
+      {"auto.create.topics.enable", o.auto_create_topics ? "true" : "false", kStaticBroker,
+       kBoolean, "", ""},
+      {"num.partitions", Num(o.default_partitions), kStaticBroker, kInt, "", ""},
+      {"default.replication.factor", "1", kDefault, kInt, "", ""},
+      {"socket.request.max.bytes", Num(o.max_request_bytes), kStaticBroker, kInt, "", ""},
+      {"num.network.threads", Num(o.io_threads), kStaticBroker, kInt, "", ""},
+  };
+  if (ctx.log != nullptr) {
+    const log::LogOptions& d = ctx.log->options();
+    out.push_back({"log.dirs", d.dir.string(), kStaticBroker, kString, "", ""});
+    out.push_back({"log.retention.ms", Num(d.retention_ms), kStaticBroker, kLong, "", ""});
+    out.push_back({"log.retention.bytes", Num(d.retention_bytes), kStaticBroker, kLong, "", ""});
+    out.push_back({"log.segment.bytes", Num(d.segment_bytes), kStaticBroker, kInt, "", ""});
+    out.push_back({"log.roll.ms", Num(d.segment_ms), kStaticBroker, kLong, "", ""});
+    std::vector<ConfigEntry> flush;
+    FlushConfigs(d.fsync, kStaticBroker, &flush);
+    for (ConfigEntry& e : flush) {
+      e.name = e.broker_synonym;
+      e.broker_synonym.clear();
+      out.push_back(std::move(e));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<BodyWriter> DescribeGroups(const AdminContext& ctx, int16_t version, bool flexible,
+                                         Reader& r) {
+  std::vector<std::string> groups;
+  const int32_t n = r.ArrayLength(flexible);
+  for (int32_t i = 0; i < n && r.ok(); ++i) groups.emplace_back(r.String(flexible));
+  if (version >= 3) (void)r.Bool();  // include authorized operations: no ACLs here
+  if (flexible) r.SkipTaggedFields();
+  if (!r.ok()) return std::nullopt;
+  return [ctx, version, flexible, groups = std::move(groups)](Writer& w) {
+    if (version >= 1) w.Int32(0);  // throttle
+    w.ArrayLength(static_cast<int32_t>(groups.size()), flexible);
+    for (const std::string& id : groups) {
+      GroupDescription d = ctx.groups->Describe(id);
+      int16_t error = kNone;
+      if (id.empty()) {
+        error = 24;  // INVALID_GROUP_ID
+      } else if (!d.known) {
+        // A group without members here may still have offsets in the broker (REST
+        // consumers, pinpipe sink, simple consumers): Kafka shows those as Empty.
+        if (auto topics = ctx.broker->ListTopics(); topics.ok()) {
+          for (const std::string& t : *topics) {
+            auto committed = ctx.broker->FetchCommittedOffsets(id, t);
+            if (committed.ok() && !committed->empty()) {
+              d.state = "Empty";
+              break;
+            }
+          }
+        }
+      }
+      w.Int16(error);
+      w.String(id, flexible);
+      w.String(d.state, flexible);
+      w.String(d.protocol_type, flexible);
+      w.String(d.protocol_name, flexible);
+      w.ArrayLength(static_cast<int32_t>(d.members.size()), flexible);
+      for (const GroupDescription::Member& m : d.members) {
+        w.String(m.member_id, flexible);
+        if (version >= 4) w.NullableString(std::nullopt, flexible);  // no static membership
+        w.String(m.client_id, flexible);
+        w.String(m.client_host, flexible);
+        w.Bytes(m.metadata, flexible);
+        w.Bytes(m.assignment, flexible);
+        if (flexible) w.EmptyTaggedFields();
+      }
+      if (version >= 3) w.Int32(kNoAuthorizedOperations);
+      if (flexible) w.EmptyTaggedFields();
+    }
+  };
+}
+
+std::optional<BodyWriter> DescribeConfigs(const AdminContext& ctx, int16_t version, bool flexible,
+                                          Reader& r) {
+  struct Resource {
+    int8_t type;
+    std::string name;
+    std::optional<std::set<std::string>> keys;  // nullopt: all
+  };
+  std::vector<Resource> resources;
+  const int32_t n = r.ArrayLength(flexible);
+  for (int32_t i = 0; i < n && r.ok(); ++i) {
+    Resource& res = resources.emplace_back();
+    res.type = r.Int8();
+    res.name = std::string(r.String(flexible));
+    const int32_t nk = r.ArrayLength(flexible);
+    if (nk >= 0) {
+      res.keys.emplace();
+      for (int32_t k = 0; k < nk && r.ok(); ++k) res.keys->emplace(r.String(flexible));
+    }
+    if (flexible) r.SkipTaggedFields();
+  }
+  const bool synonyms = version >= 1 && r.Bool();
+  const bool documentation = version >= 3 && r.Bool();
+  if (flexible) r.SkipTaggedFields();
+  if (!r.ok()) return std::nullopt;
+  (void)documentation;  // none is sent: the documentation field is null
+  return [ctx, version, flexible, synonyms, resources = std::move(resources)](Writer& w) {
+    w.Int32(0);  // throttle
+    w.ArrayLength(static_cast<int32_t>(resources.size()), flexible);
+    for (const Resource& res : resources) {
+      int16_t error = kNone;
+      std::string message;
+      std::vector<ConfigEntry> configs;
+      if (res.type == kResourceTopic) {
+        if (!ValidTopicName(res.name)) {
+          error = kInvalidTopicException;
+          message = "invalid topic name";
+        } else if (auto c = TopicConfigs(ctx, res.name); c.ok()) {
+          configs = std::move(*c);
+        } else {
+          error = c.status().code() == StatusCode::kNotFound ? int16_t{kUnknownTopicOrPartition}
+                                                             : int16_t{kUnknownServerError};
+          message = c.status().message();
+        }
+      } else if (res.type == kResourceBroker) {
+        if (res.name == "0") {
+          configs = BrokerConfigs(ctx);
+        } else if (!res.name.empty()) {  // "" is the cluster default: none set
+          error = kInvalidRequest;
+          message = "this cluster has one broker, id 0";
+        }
+      } else {
+        error = kInvalidRequest;
+        message = "resource type " + std::to_string(res.type) + " is not served";
+      }
+      if (res.keys) {
+        std::erase_if(configs, [&](const ConfigEntry& e) { return !res.keys->contains(e.name); });
+      }
+      w.Int16(error);
+      w.NullableString(message.empty() ? std::nullopt : std::optional<std::string_view>(message),
+                       flexible);
+      w.Int8(res.type);
+      w.String(res.name, flexible);
+      w.ArrayLength(static_cast<int32_t>(configs.size()), flexible);
+      for (const ConfigEntry& e : configs) {
+        w.String(e.name, flexible);
+        w.NullableString(e.value, flexible);
+        w.Bool(true);  // read only: there is no AlterConfigs here
+        if (version == 0) w.Bool(e.source == kDefault);
+        if (version >= 1) w.Int8(e.source);
+        w.Bool(false);  // sensitive
+        if (version >= 1) {
+          std::vector<std::pair<std::string, ConfigSource>> syn;
+          if (synonyms) {
+            if (e.source == kDynamicTopic) syn.emplace_back(e.name, kDynamicTopic);
+            if (!e.broker_synonym.empty()) syn.emplace_back(e.broker_synonym, kDefault);
+            if (e.broker_synonym.empty() && e.source != kDynamicTopic) {
+              syn.emplace_back(e.name, e.source);
+            }
+          }
+          w.ArrayLength(static_cast<int32_t>(syn.size()), flexible);
+          for (const auto& [name, source] : syn) {
+            w.String(name, flexible);
+            const bool topic_level = source == kDynamicTopic;
+            w.NullableString(topic_level || e.broker_value.empty() ? e.value : e.broker_value,
+                             flexible);
+            w.Int8(source);
+            if (flexible) w.EmptyTaggedFields();
+          }
+        }
+        if (version >= 3) {
+          w.Int8(e.type);
+          w.NullableString(std::nullopt, flexible);
+        }
+        if (flexible) w.EmptyTaggedFields();
+      }
+      if (flexible) w.EmptyTaggedFields();
+    }
+  };
+}
+
+std::optional<BodyWriter> CreatePartitions(const AdminContext& ctx, int16_t version, bool flexible,
+                                           Reader& r) {
+  (void)version;
+  struct Request {
+    std::string name;
+    int32_t count = 0;
+    std::optional<std::vector<std::vector<int32_t>>> assignments;
+  };
+  std::vector<Request> topics;
+  const int32_t n = r.ArrayLength(flexible);
+  for (int32_t i = 0; i < n && r.ok(); ++i) {
+    Request& t = topics.emplace_back();
+    t.name = std::string(r.String(flexible));
+    t.count = r.Int32();
+    const int32_t na = r.ArrayLength(flexible);
+    if (na >= 0) {
+      t.assignments.emplace();
+      for (int32_t a = 0; a < na && r.ok(); ++a) {
+        auto& ids = t.assignments->emplace_back();
+        const int32_t nb = r.ArrayLength(flexible, 4);
+        for (int32_t b = 0; b < nb && r.ok(); ++b) ids.push_back(r.Int32());
+        if (flexible) r.SkipTaggedFields();
+      }
+    }
+    if (flexible) r.SkipTaggedFields();
+  }
+  (void)r.Int32();  // timeout: answered when done
+  const bool validate_only = r.Bool();
+  if (flexible) r.SkipTaggedFields();
+  if (!r.ok()) return std::nullopt;
+  return [ctx, flexible, validate_only, topics = std::move(topics)](Writer& w) {
+    std::multiset<std::string> names;
+    for (const Request& t : topics) names.insert(t.name);
+    w.Int32(0);  // throttle
+    w.ArrayLength(static_cast<int32_t>(topics.size()), flexible);
+    for (const Request& t : topics) {
+      int16_t error = kNone;
+      std::string message;
+      if (names.count(t.name) > 1) {
+        error = kInvalidRequest;
+        message = "topic " + t.name + " appears more than once in the request";
+      } else if (!ValidTopicName(t.name)) {
+        error = kInvalidTopicException;
+        message = "invalid topic name";
+      } else if (auto desc = ctx.broker->DescribeTopic(t.name); !desc.ok()) {
+        error = desc.status().code() == StatusCode::kNotFound ? int16_t{kUnknownTopicOrPartition}
+                                                              : int16_t{kUnknownServerError};
+        message = desc.status().message();
+      } else {
+        const int32_t current = static_cast<int32_t>(desc->partitions.size());
+        bool assignment_ok = true;
+        if (t.assignments) {
+          assignment_ok = static_cast<int32_t>(t.assignments->size()) == t.count - current;
+          for (const auto& ids : *t.assignments) {
+            assignment_ok = assignment_ok && ids == std::vector<int32_t>{0};
+          }
+        }
+        if (t.count <= current) {
+          error = kInvalidPartitions;
+          message = "Topic currently has " + std::to_string(current) +
+                    " partitions, which is higher than or equal to the requested " +
+                    std::to_string(t.count) + ".";
+        } else if (t.count > 10000) {
+          error = kInvalidPartitions;
+          message = "at most 10000 partitions per topic";
+        } else if (!assignment_ok) {
+          error = kInvalidReplicaAssignment;
+          message = "one broker (id 0) with one replica per new partition";
+        } else if (!validate_only) {
+          Status s = ctx.broker->CreatePartitions(t.name, t.count);
+          if (!s.ok()) {
+            error = s.code() == StatusCode::kInvalidArgument ? int16_t{kInvalidPartitions}
+                    : s.code() == StatusCode::kNotFound      ? int16_t{kUnknownTopicOrPartition}
+                    : s.code() == StatusCode::kUnimplemented ? int16_t{kInvalidRequest}
+                                                             : int16_t{kKafkaStorageError};
+            message = s.message();
+          }
+        }
+      }
+      w.String(t.name, flexible);
+      w.Int16(error);
+      w.NullableString(message.empty() ? std::nullopt : std::optional<std::string_view>(message),
+                       flexible);
+      if (flexible) w.EmptyTaggedFields();
+    }
+  };
+}
+
+std::optional<BodyWriter> DescribeCluster(const AdminContext& ctx, int16_t version, bool flexible,
+                                          Reader& r) {
+  (void)r.Bool();  // include cluster authorized operations: no ACLs here
+  const int8_t endpoint_type = version >= 1 ? r.Int8() : 1;
+  if (flexible) r.SkipTaggedFields();
+  if (!r.ok()) return std::nullopt;
+  return [ctx, version, flexible, endpoint_type](Writer& w) {
+    w.Int32(0);  // throttle
+    // Only brokers (1) are described; controllers (2) get MISMATCHED_ENDPOINT_TYPE, as a
+    // Kafka broker answers.
+    const bool brokers = endpoint_type == 1;
+    w.Int16(brokers ? int16_t{kNone} : int16_t{114});
+    w.NullableString(
+        brokers ? std::nullopt : std::optional<std::string_view>("this node is a broker"),
+        flexible);
+    if (version >= 1) w.Int8(endpoint_type);
+    w.String(ctx.options->cluster_id, flexible);
+    w.Int32(0);  // controller
+    w.ArrayLength(brokers ? 1 : 0, flexible);
+    if (brokers) {
+      w.Int32(0);
+      w.String(ctx.host, flexible);
+      w.Int32(ctx.port);
+      w.NullableString(std::nullopt, flexible);  // rack
+      if (flexible) w.EmptyTaggedFields();
+    }
+    w.Int32(kNoAuthorizedOperations);
+  };
+}
+
+}  // namespace pinpipe::kafka_api

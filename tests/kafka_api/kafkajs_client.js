@@ -1,0 +1,86 @@
+// kafkajs (tests/peers, pinned) against pinpipe's Kafka protocol:
+//   node kafkajs_client.js HOST:PORT TOPIC
+// Admin: createTopics (2 partitions), createPartitions (to 3), fetchTopicMetadata,
+// describeConfigs. Producer: 30 records with keys and headers, one gzip batch.
+// Consumer group: two members of group "js" split the 3 partitions and together read
+// every record once; admin.describeGroups shows both while they run; the committed
+// offsets (admin.fetchOffsets) reach the end of each partition. Prints "ok" on success.
+const { Kafka, CompressionTypes, ConfigResourceTypes, logLevel } = require("kafkajs");
+
+const [bootstrap, topic] = process.argv.slice(2);
+const kafka = new Kafka({ clientId: "kafkajs-test", brokers: [bootstrap], logLevel: logLevel.ERROR });
+const fail = (msg) => {
+  console.error(msg);
+  process.exit(1);
+};
+
+async function main() {
+  const admin = kafka.admin();
+  await admin.connect();
+  if (!(await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true }))) {
+    fail("createTopics: not created");
+  }
+  await admin.createPartitions({ topicPartitions: [{ topic, count: 3 }] });
+  const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+  if (meta.topics[0].partitions.length !== 3) fail("partitions: " + JSON.stringify(meta));
+  const configs = await admin.describeConfigs({
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+    includeSynonyms: false,
+  });
+  const names = configs.resources[0].configEntries.map((e) => e.configName);
+  if (!names.includes("retention.ms")) fail("describeConfigs: " + JSON.stringify(configs));
+
+  const producer = kafka.producer();
+  await producer.connect();
+  const messages = [];
+  for (let i = 0; i < 30; i++) {
+    messages.push({ key: "k" + i, value: "v" + i, partition: i % 3, headers: { n: String(i) } });
+  }
+  await producer.send({ topic, messages: messages.slice(0, 15), acks: -1 });
+  await producer.send({ topic, messages: messages.slice(15), compression: CompressionTypes.GZIP });
+  await producer.disconnect();
+
+  const seen = new Map();
+  const members = [];
+  let done;
+  const allSeen = new Promise((resolve) => (done = resolve));
+  for (let m = 0; m < 2; m++) {
+    const consumer = kafka.consumer({ groupId: "js", sessionTimeout: 10000, heartbeatInterval: 500 });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        const key = message.key.toString();
+        if (seen.has(key)) fail("record " + key + " read twice");
+        if (message.headers.n.toString() !== key.slice(1)) fail("header of " + key);
+        if (Number(key.slice(1)) % 3 !== partition) fail(key + " on partition " + partition);
+        seen.set(key, message.value.toString());
+        if (seen.size === 30) done();
+      },
+    });
+    members.push(consumer);
+  }
+  const timer = setTimeout(() => fail("timed out with " + seen.size + " of 30"), 60000);
+  await allSeen;
+  clearTimeout(timer);
+  for (let i = 0; i < 30; i++) if (seen.get("k" + i) !== "v" + i) fail("value of k" + i);
+
+  // Both members are in the group, with the 3 partitions between them.
+  let group;
+  for (let i = 0; i < 40; i++) {
+    group = (await admin.describeGroups(["js"])).groups[0];
+    if (group.state === "Stable" && group.members.length === 2) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  if (group.state !== "Stable" || group.members.length !== 2) {
+    fail("describeGroups: " + JSON.stringify(group));
+  }
+  for (const c of members) await c.disconnect();  // commits on the way out
+  const offsets = await admin.fetchOffsets({ groupId: "js", topics: [topic] });
+  const committed = offsets[0].partitions.map((p) => Number(p.offset)).reduce((a, b) => a + b, 0);
+  if (committed !== 30) fail("committed offsets: " + JSON.stringify(offsets));
+  await admin.disconnect();
+  console.log("ok");
+}
+
+main().catch((e) => fail("kafkajs: " + (e.stack || e)));
