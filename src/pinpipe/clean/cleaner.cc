@@ -151,7 +151,8 @@ Status TimestampField(std::string_view field, const Val& v, std::optional<int64_
                        .wrong_kind = "a timestamp string",
                        .numbers = false,
                        .empty_is_null = true};
-  return TypedField(field, v, spec, ParseTimestampMicros, out);
+  return TypedField(
+      field, v, spec, [](std::string_view text) { return ParseTimestampMicros(text); }, out);
 }
 
 constexpr std::string_view kPinFields[] = {
