@@ -1,7 +1,6 @@
 #include "pinpipe/api/kafka_rest.h"
 
 #include <algorithm>
-#include <regex>
 
 #include "pinpipe/api/codec.h"
 #include "pinpipe/api/errors.h"
