@@ -10,6 +10,18 @@ namespace {
 // zlib counts in uInt; feed and drain it in pieces that fit.
 constexpr size_t kMaxChunk = 1u << 30;
 
+// Gives zlib the next piece of input once it has used up the last one, and
+// room for output after the `produced` bytes of `out` (doubling a full `out`).
+void Feed(z_stream& zs, size_t* in_left, std::string& out, size_t produced) {
+  if (zs.avail_in == 0 && *in_left > 0) {
+    zs.avail_in = static_cast<uInt>(std::min(*in_left, kMaxChunk));
+    *in_left -= zs.avail_in;
+  }
+  if (produced == out.size()) out.resize(out.size() * 2);
+  zs.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
+  zs.avail_out = static_cast<uInt>(std::min(out.size() - produced, kMaxChunk));
+}
+
 }  // namespace
 
 Result<std::string> Gzip(std::string_view data, int level) {
@@ -27,13 +39,7 @@ Result<std::string> Gzip(std::string_view data, int level) {
   size_t produced = 0;
   int rc = Z_OK;
   while (rc != Z_STREAM_END) {
-    if (zs.avail_in == 0 && in_left > 0) {
-      zs.avail_in = static_cast<uInt>(std::min(in_left, kMaxChunk));
-      in_left -= zs.avail_in;
-    }
-    if (produced == out.size()) out.resize(out.size() * 2);
-    zs.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
-    zs.avail_out = static_cast<uInt>(std::min(out.size() - produced, kMaxChunk));
+    Feed(zs, &in_left, out, produced);
     const uInt before = zs.avail_out;
     rc = deflate(&zs, in_left == 0 ? Z_FINISH : Z_NO_FLUSH);
     produced += before - zs.avail_out;
@@ -58,13 +64,7 @@ Result<std::string> Gunzip(std::string_view compressed) {
   size_t in_left = compressed.size();
   size_t produced = 0;
   while (true) {
-    if (zs.avail_in == 0 && in_left > 0) {
-      zs.avail_in = static_cast<uInt>(std::min(in_left, kMaxChunk));
-      in_left -= zs.avail_in;
-    }
-    if (produced == out.size()) out.resize(out.size() * 2);
-    zs.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
-    zs.avail_out = static_cast<uInt>(std::min(out.size() - produced, kMaxChunk));
+    Feed(zs, &in_left, out, produced);
     const uInt before = zs.avail_out;
     const int rc = inflate(&zs, Z_NO_FLUSH);
     produced += before - zs.avail_out;
