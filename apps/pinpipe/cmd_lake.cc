@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "cli.h"
+#include "pinpipe/base/gzip.h"
 #include "pinpipe/objstore/object_store.h"
-#include "pinpipe/sink/json_lines.h"
 
 namespace pinpipe::app {
 namespace {
@@ -47,7 +47,7 @@ Status Cat(const Config& config, const LakeFlags& f) {
   for (const auto& key : f.keys) {
     PINPIPE_ASSIGN_OR_RETURN(std::string data, store->Get(key));
     if (!f.raw && key.ends_with(".gz")) {
-      PINPIPE_ASSIGN_OR_RETURN(data, sink::Gunzip(data));
+      PINPIPE_ASSIGN_OR_RETURN(data, Gunzip(data));
     }
     std::cout.write(data.data(), static_cast<std::streamsize>(data.size()));
   }

@@ -11,7 +11,7 @@ void KafkaError(http::Response& response, int error_code, std::string_view messa
   response.body.append("{\"error_code\":");
   AppendInt(response.body, error_code);
   response.body.append(",\"message\":");
-  AppendJsonString(response.body, message);
+  AppendJsonString(message, &response.body);
   response.body.push_back('}');
 }
 
@@ -44,9 +44,9 @@ void KinesisError(http::Response& response, std::string_view type, std::string_v
   response.headers.emplace_back("x-amzn-ErrorType", std::string(type));
   response.body.clear();
   response.body.append("{\"__type\":");
-  AppendJsonString(response.body, type);
+  AppendJsonString(type, &response.body);
   response.body.append(",\"message\":");
-  AppendJsonString(response.body, message);
+  AppendJsonString(message, &response.body);
   response.body.push_back('}');
 }
 

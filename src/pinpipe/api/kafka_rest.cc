@@ -1,12 +1,12 @@
 #include "pinpipe/api/kafka_rest.h"
 
 #include <algorithm>
-#include <regex>
 
 #include "pinpipe/api/codec.h"
 #include "pinpipe/api/errors.h"
 #include "pinpipe/api/json_util.h"
 #include "pinpipe/base/config.h"
+#include "pinpipe/base/uri.h"
 
 namespace pinpipe::api {
 namespace {
@@ -191,7 +191,7 @@ std::string_view KafkaRest::Handle(http::Request& request, http::Response& respo
       NotFound(response);
       return "kafka.unknown";
     }
-    auto topic_decoded = http::PercentDecode(seg[0]);
+    auto topic_decoded = PercentDecode(seg[0]);
     std::string topic = topic_decoded.ok() ? *topic_decoded : std::string();
     if (seg.size() == 1) {
       if (m == "POST") {
@@ -368,7 +368,7 @@ void KafkaRest::ProduceResponse(std::string_view topic,
       b += "{\"partition\":null,\"offset\":null,\"error_code\":";
       AppendInt(b, KafkaRecordErrorCode(ack.error));
       b += ",\"error\":";
-      AppendJsonString(b, ack.error.message());
+      AppendJsonString(ack.error.message(), &b);
       b += '}';
     }
   }
@@ -385,7 +385,7 @@ void KafkaRest::ListTopics(http::Response& response, const NameFilter& visible) 
   std::string b = "[";
   for (size_t i = 0; i < topics->size(); ++i) {
     if (i > 0) b += ',';
-    AppendJsonString(b, (*topics)[i]);
+    AppendJsonString((*topics)[i], &b);
   }
   b += ']';
   Ok(response, std::move(b));
@@ -411,7 +411,7 @@ void KafkaRest::DescribeTopic(std::string_view topic, http::Response& response) 
   auto desc = DescribeOrAnswer(topic, response);
   if (!desc) return;
   std::string b = "{\"name\":";
-  AppendJsonString(b, desc->name);
+  AppendJsonString(desc->name, &b);
   b += ",\"configs\":{},\"partitions\":[";
   for (size_t i = 0; i < desc->partitions.size(); ++i) {
     if (i > 0) b += ',';
@@ -566,9 +566,9 @@ std::string_view KafkaRest::Consumers(http::Request& request, std::string_view r
     std::string host(request.Header("host"));
     if (host.empty()) host = "localhost";
     std::string b = "{\"instance_id\":";
-    AppendJsonString(b, inst->name);
+    AppendJsonString(inst->name, &b);
     b += ",\"base_uri\":";
-    AppendJsonString(b, "http://" + host + "/consumers/" + group + "/instances/" + inst->name);
+    AppendJsonString("http://" + host + "/consumers/" + group + "/instances/" + inst->name, &b);
     b += '}';
     Ok(response, std::move(b));
     return "kafka.consumer.create";
@@ -613,7 +613,7 @@ std::string_view KafkaRest::Consumers(http::Request& request, std::string_view r
       std::string b = "{\"topics\":[";
       for (size_t k = 0; k < inst->topics.size(); ++k) {
         if (k > 0) b += ',';
-        AppendJsonString(b, inst->topics[k]);
+        AppendJsonString(inst->topics[k], &b);
       }
       b += "]}";
       Ok(response, std::move(b));
@@ -725,7 +725,7 @@ std::string_view KafkaRest::Consumers(http::Request& request, std::string_view r
       }
       std::string item = emitted > 0 ? "," : "";
       item += "{\"topic\":";
-      AppendJsonString(item, r.topic);
+      AppendJsonString(r.topic, &item);
       for (auto [field, data] :
            {std::pair{",\"key\":", &r.key}, std::pair{",\"value\":", &r.value}}) {
         item += field;
@@ -843,7 +843,7 @@ std::string_view KafkaRest::Consumers(http::Request& request, std::string_view r
         const auto& c = (*committed)[k];
         if (k > 0) b += ',';
         b += "{\"topic\":";
-        AppendJsonString(b, c.topic);
+        AppendJsonString(c.topic, &b);
         b += ",\"partition\":";
         AppendInt(b, c.partition);
         b += ",\"offset\":";
@@ -867,7 +867,7 @@ std::string_view KafkaRest::Consumers(http::Request& request, std::string_view r
   for (size_t k = 0; k < assignment.size(); ++k) {
     if (k > 0) b += ',';
     b += "{\"topic\":";
-    AppendJsonString(b, assignment[k].topic);
+    AppendJsonString(assignment[k].topic, &b);
     b += ",\"partition\":";
     AppendInt(b, assignment[k].partition);
     b += '}';

@@ -17,6 +17,7 @@
 #include "pinpipe/api/errors.h"
 #include "pinpipe/api/json_util.h"
 #include "pinpipe/base/config.h"
+#include "pinpipe/base/uri.h"
 
 namespace pinpipe::api {
 namespace {
@@ -295,11 +296,11 @@ void Kinesis::DescribeStream(std::string_view name, bool summary, int64_t limit,
   b.reserve(512 + 256 * static_cast<size_t>(end - first));
   b += summary ? "{\"StreamDescriptionSummary\":{" : "{\"StreamDescription\":{";
   b += "\"StreamName\":";
-  AppendJsonString(b, info->name);
+  AppendJsonString(info->name, &b);
   b += ",\"StreamARN\":";
-  AppendJsonString(b, StreamArn(info->name));
+  AppendJsonString(StreamArn(info->name), &b);
   b += ",\"StreamStatus\":";
-  AppendJsonString(b, info->status);
+  AppendJsonString(info->status, &b);
   b += ",\"StreamModeDetails\":{\"StreamMode\":\"PROVISIONED\"},\"RetentionPeriodHours\":";
   AppendInt(b, info->retention_hours);
   b += ",\"StreamCreationTimestamp\":";
@@ -371,14 +372,14 @@ void Kinesis::ListStreamsAction(int64_t limit, std::string_view exclusive_start,
       names += ',';
       summaries += ',';
     }
-    AppendJsonString(names, s.name);
+    AppendJsonString(s.name, &names);
     last = s.name;
     summaries += "{\"StreamName\":";
-    AppendJsonString(summaries, s.name);
+    AppendJsonString(s.name, &summaries);
     summaries += ",\"StreamARN\":";
-    AppendJsonString(summaries, StreamArn(s.name));
+    AppendJsonString(StreamArn(s.name), &summaries);
     summaries += ",\"StreamStatus\":";
-    AppendJsonString(summaries, s.status);
+    AppendJsonString(s.status, &summaries);
     summaries +=
         ",\"StreamModeDetails\":{\"StreamMode\":\"PROVISIONED\"},"
         "\"StreamCreationTimestamp\":";
@@ -388,7 +389,7 @@ void Kinesis::ListStreamsAction(int64_t limit, std::string_view exclusive_start,
   std::string token;
   if (more) {
     token = ",\"NextToken\":";
-    AppendJsonString(token, PageToken("streams", "", last));
+    AppendJsonString(PageToken("streams", "", last), &token);
   }
   Ok(response, std::string("{\"HasMoreStreams\":") + (more ? "true" : "false") +
                    ",\"StreamNames\":" + names + "],\"StreamSummaries\":" + summaries + "]" +
@@ -452,7 +453,7 @@ void Kinesis::ListShards(std::string_view name, int64_t max_results,
   b += "]";
   if (end < info->shards) {
     b += ",\"NextToken\":";
-    AppendJsonString(b, PageToken("shards", name, std::to_string(end)));
+    AppendJsonString(PageToken("shards", name, std::to_string(end)), &b);
   }
   b += "}";
   Ok(response, std::move(b));
@@ -552,9 +553,9 @@ void Kinesis::PutRecordsResponse(const Result<std::vector<broker::ProduceAck>>& 
         ++failed;
         std::string_view type = KinesisErrorType(ack.error);
         items += "{\"ErrorCode\":";
-        AppendJsonString(items, type);
+        AppendJsonString(type, &items);
         items += ",\"ErrorMessage\":";
-        AppendJsonString(items, ack.error.message());
+        AppendJsonString(ack.error.message(), &items);
         items += '}';
       }
     }
@@ -677,7 +678,7 @@ void Kinesis::GetShardIterator(std::string_view name, std::string_view shard_id,
   }
   IteratorState s{info->name, info->created_ms, *shard, offset, clock_.NowMillis()};
   std::string b = "{\"ShardIterator\":";
-  AppendJsonString(b, MakeIterator(s));
+  AppendJsonString(MakeIterator(s), &b);
   b += '}';
   Ok(response, std::move(b));
 }
@@ -727,7 +728,7 @@ void Kinesis::GetRecords(std::string_view iterator, int64_t limit, http::Respons
     b += ",\"Data\":\"";
     AppendBase64(b, r.value.value_or(""));
     b += "\",\"PartitionKey\":";
-    AppendJsonString(b, r.key.value_or(""));
+    AppendJsonString(r.key.value_or(""), &b);
     b += '}';
     next = r.offset + 1;
     last_ts = r.timestamp_ms;
@@ -737,7 +738,7 @@ void Kinesis::GetRecords(std::string_view iterator, int64_t limit, http::Respons
   if (next < fetched->high_watermark && last_ts > 0) behind = std::max<int64_t>(0, now - last_ts);
   IteratorState n{s.stream, s.created_ms, s.shard, next, now};
   b += "],\"NextShardIterator\":";
-  AppendJsonString(b, MakeIterator(n));
+  AppendJsonString(MakeIterator(n), &b);
   b += ",\"MillisBehindLatest\":";
   AppendInt(b, behind);
   b += '}';
@@ -770,7 +771,7 @@ std::string_view Kinesis::HandleGateway(http::Request& request, http::Response& 
       std::string b = "{\"HasMoreStreams\":false,\"StreamNames\":[";
       for (size_t i = 0; i < all.size(); ++i) {
         if (i > 0) b += ',';
-        AppendJsonString(b, all[i].name);
+        AppendJsonString(all[i].name, &b);
       }
       b += "]}";
       response.body = std::move(b);
@@ -779,7 +780,7 @@ std::string_view Kinesis::HandleGateway(http::Request& request, http::Response& 
   }
   std::string_view rest = path.substr(9);
   size_t slash = rest.find('/');
-  auto decoded = http::PercentDecode(rest.substr(0, slash));
+  auto decoded = PercentDecode(rest.substr(0, slash));
   if (!decoded.ok()) {
     Validation(response, "Invalid stream name in path");
     return finish(route);

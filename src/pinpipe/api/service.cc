@@ -9,6 +9,7 @@
 #include "pinpipe/api/errors.h"
 #include "pinpipe/api/json_util.h"
 #include "pinpipe/base/encoding.h"
+#include "pinpipe/base/uri.h"
 
 extern char** environ;
 
@@ -57,7 +58,7 @@ std::string PathSegment(std::string_view path, size_t root_len, size_t index = 0
     if (slash == std::string_view::npos) return {};
     rest.remove_prefix(slash + 1);
   }
-  auto decoded = http::PercentDecode(rest.substr(0, rest.find('/')));
+  auto decoded = PercentDecode(rest.substr(0, rest.find('/')));
   return decoded.ok() ? *decoded : std::string();
 }
 

@@ -82,7 +82,7 @@ TEST(CodecTest, Base64IsStrict) {
 
 TEST(CodecTest, JsonStringEscapes) {
   std::string out;
-  AppendJsonString(out, std::string("a\"b\\c\n\x01", 7));
+  AppendJsonString(std::string("a\"b\\c\n\x01", 7), &out);
   EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\"");
 }
 

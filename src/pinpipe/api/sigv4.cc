@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pinpipe/api/codec.h"
+#include "pinpipe/base/uri.h"
 
 namespace pinpipe::api {
 namespace {
@@ -37,26 +38,6 @@ std::string CanonicalValue(std::string_view v) {
   return out;
 }
 
-bool Unreserved(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.' || c == '~';
-}
-
-std::string UriEncode(std::string_view s, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (Unreserved(static_cast<char>(c)) || (keep_slash && c == '/')) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 std::string CanonicalQuery(std::string_view query) {
   std::vector<std::pair<std::string, std::string>> params;
   while (!query.empty()) {
@@ -65,9 +46,9 @@ std::string CanonicalQuery(std::string_view query) {
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     if (part.empty()) continue;
     size_t eq = part.find('=');
-    auto k = http::PercentDecode(part.substr(0, eq));
+    auto k = PercentDecode(part.substr(0, eq));
     auto v = eq == std::string_view::npos ? Result<std::string>(std::string())
-                                          : http::PercentDecode(part.substr(eq + 1));
+                                          : PercentDecode(part.substr(eq + 1));
     params.emplace_back(UriEncode(k.ok() ? *k : std::string(part.substr(0, eq)), false),
                         UriEncode(v.ok() ? *v : std::string(), false));
   }
@@ -195,7 +176,7 @@ std::optional<SigV4Failure> VerifySigV4(const http::Request& request,
   std::string payload_hash(request.Header("x-amz-content-sha256"));
   if (payload_hash.empty()) payload_hash = Sha256Hex(request.body);
   // Non-S3 services encode each path segment a second time.
-  auto decoded_path = http::PercentDecode(request.path);
+  auto decoded_path = PercentDecode(request.path);
   std::string canonical_uri =
       UriEncode(UriEncode(decoded_path.ok() ? *decoded_path : request.path, true), true);
   if (canonical_uri.empty()) canonical_uri = "/";

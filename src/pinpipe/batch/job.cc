@@ -1,7 +1,5 @@
 #include "pinpipe/batch/job.h"
 
-#include <zlib.h>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -12,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include "pinpipe/base/gzip.h"
+#include "pinpipe/base/json_escape.h"
 #include "pinpipe/base/names.h"
 #include "pinpipe/batch/answers.h"
 #include "pinpipe/batch/parquet_tables.h"
@@ -218,40 +218,6 @@ class TableStream {
 };
 
 }  // namespace
-
-Result<std::string> Gunzip(std::string_view compressed) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 32) != Z_OK) return InternalError("zlib init failed");
-  std::string out;
-  out.resize(std::max<size_t>(compressed.size() * 4, 4096));
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
-  zs.avail_in = static_cast<uInt>(compressed.size());
-  size_t produced = 0;
-  while (true) {
-    if (produced == out.size()) out.resize(out.size() * 2);
-    zs.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
-    zs.avail_out = static_cast<uInt>(std::min<size_t>(out.size() - produced, 1u << 30));
-    uInt before = zs.avail_out;
-    int rc = inflate(&zs, Z_NO_FLUSH);
-    produced += before - zs.avail_out;
-    if (rc == Z_STREAM_END) {
-      if (zs.avail_in == 0) break;
-      inflateReset(&zs);  // another gzip member follows
-      continue;
-    }
-    if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      inflateEnd(&zs);
-      return DataLossError(std::string("corrupt gzip data: ") + (zs.msg ? zs.msg : "?"));
-    }
-    if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
-      inflateEnd(&zs);
-      return DataLossError("truncated gzip data");
-    }
-  }
-  inflateEnd(&zs);
-  out.resize(produced);
-  return out;
-}
 
 Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& options) {
   std::vector<Item> items;

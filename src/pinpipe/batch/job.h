@@ -59,9 +59,6 @@ struct Loaded {
 // (e.g. Unavailable) when listing or reading fails.
 Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& options);
 
-// Decompresses a gzip stream (concatenated members allowed). DataLoss when corrupt.
-Result<std::string> Gunzip(std::string_view compressed);
-
 struct JobOptions {
   LoadOptions load;
   std::vector<std::string> questions;  // ids as in Questions(); empty = all

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <vector>
 
+#include "pinpipe/base/json_escape.h"
 #include "pinpipe/clean/rules.h"
 
 namespace pinpipe::batch {
@@ -44,7 +45,7 @@ std::string CellText(const Column& column, size_t row, bool* is_null) {
     case DataType::kDict:
       return std::string(column.StringAt(row));
     case DataType::kTimestamp:
-      return clean::FormatTimestampMicros(column.Int64At(row));
+      return FormatTimestampMicros(column.Int64At(row));
     case DataType::kListDouble: {
       std::string s = "[";
       for (size_t j = 0; j < column.ListSize(row); ++j) {
@@ -55,58 +56,6 @@ std::string CellText(const Column& column, size_t row, bool* is_null) {
     }
   }
   return "";
-}
-
-std::string JsonQuote(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out.push_back('"');
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        continue;
-      case '\\':
-        out += "\\\\";
-        continue;
-      case '\n':
-        out += "\\n";
-        continue;
-      case '\r':
-        out += "\\r";
-        continue;
-      case '\t':
-        out += "\\t";
-        continue;
-      default:
-        break;
-    }
-    if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-      continue;
-    }
-    if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
-      continue;
-    }
-    // Copy a valid UTF-8 sequence; replace anything else.
-    size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-    bool valid = len > 0 && i + len <= s.size();
-    for (size_t k = 1; valid && k < len; ++k) {
-      valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    }
-    if (valid) {
-      out.append(s.substr(i, len));
-      i += len - 1;
-    } else {
-      out += "\xEF\xBF\xBD";
-    }
-  }
-  out.push_back('"');
-  return out;
 }
 
 void WriteTextTable(const frame::Table& table, std::ostream& out, size_t max_rows) {

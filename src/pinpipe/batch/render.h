@@ -19,9 +19,6 @@ namespace pinpipe::batch {
 // The text of one cell; `*is_null` tells nulls apart from empty strings.
 std::string CellText(const frame::Column& column, size_t row, bool* is_null = nullptr);
 
-// `s` as a JSON string literal (quoted, escaped; invalid UTF-8 bytes become U+FFFD).
-std::string JsonQuote(std::string_view s);
-
 void WriteTextTable(const frame::Table& table, std::ostream& out, size_t max_rows = 50);
 void WriteCsv(const frame::Table& table, std::ostream& out);
 // Columns map to JSON numbers (int64, double), strings, or arrays (lists).

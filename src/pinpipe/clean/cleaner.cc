@@ -3,8 +3,10 @@
 #include <simdjson.h>
 
 #include <cstring>
+#include <span>
 
 #include "pinpipe/clean/rules.h"
+#include "pinpipe/clean/schema.h"
 #include "pinpipe/frame/ops.h"
 
 namespace pinpipe::clean {
@@ -151,12 +153,12 @@ Status TimestampField(std::string_view field, const Val& v, std::optional<int64_
                        .wrong_kind = "a timestamp string",
                        .numbers = false,
                        .empty_is_null = true};
-  return TypedField(field, v, spec, ParseTimestampMicros, out);
+  return TypedField(
+      field, v, spec, [](std::string_view text) { return ParseTimestampMicros(text); }, out);
 }
 
-constexpr std::string_view kPinFields[] = {
-    "index",    "unique_id",         "title",     "description", "poster_name",   "follower_count",
-    "tag_list", "is_image_or_video", "image_src", "downloaded",  "save_location", "category"};
+// The records' fields are the source tables' columns (model::Columns), in
+// that order; the enums below index them.
 enum PinField {
   kIndex,
   kUniqueId,
@@ -171,34 +173,20 @@ enum PinField {
   kSaveLocation,
   kCategory
 };
-constexpr std::string_view kGeoFields[] = {"ind", "timestamp", "latitude", "longitude", "country"};
 enum GeoField { kGeoInd, kTimestamp, kLatitude, kLongitude, kCountry };
-constexpr std::string_view kUserFields[] = {"ind", "first_name", "last_name", "age", "date_joined"};
 enum UserField { kUserInd, kFirstName, kLastName, kAge, kDateJoined };
+constexpr size_t kMaxFields = 12;
 
 }  // namespace
-
-std::string_view TableKindName(TableKind kind) {
-  switch (kind) {
-    case TableKind::kPin:
-      return "pin";
-    case TableKind::kGeo:
-      return "geo";
-    case TableKind::kUser:
-      return "user";
-  }
-  return "?";
-}
 
 struct RecordCleaner::Impl {
   simdjson::ondemand::parser parser;
   std::string padded;
   std::string name_buffer;
-  Val vals[12];
+  Val vals[kMaxFields];
 
-  // Parses `json` as an object and fills vals[] for the fields in `names`.
-  template <size_t N>
-  Status Parse(std::string_view json, size_t readable, const std::string_view (&names)[N]) {
+  // Parses `json` as an object and fills vals[] for the fields in `columns`.
+  Status Parse(std::string_view json, size_t readable, std::span<const model::Column> columns) {
     for (auto& v : vals) v = Val{};
     const char* data = json.data();
     size_t capacity = readable;
@@ -217,8 +205,8 @@ struct RecordCleaner::Impl {
     for (auto field : object) {
       std::string_view key;
       if (field.unescaped_key().get(key)) return InvalidArgumentError("not valid JSON");
-      for (size_t i = 0; i < N; ++i) {
-        if (key == names[i]) {
+      for (size_t i = 0; i < columns.size(); ++i) {
+        if (key == columns[i].name) {
           if (ReadVal(field.value(), &vals[i])) return InvalidArgumentError("not valid JSON");
           break;
         }
@@ -227,13 +215,14 @@ struct RecordCleaner::Impl {
     return Status::Ok();
   }
 
-  // Parse, then the row's required integer key (names[key], "ind" or "index").
-  template <size_t N>
-  Status ParseKeyed(std::string_view json, size_t readable, const std::string_view (&names)[N],
-                    size_t key, int64_t* ind) {
-    PINPIPE_RETURN_IF_ERROR(Parse(json, readable, names));
+  // Parse, then the row's required integer key (columns[key], "ind" or "index").
+  Status ParseKeyed(std::string_view json, size_t readable, TableKind table, size_t key,
+                    int64_t* ind) {
+    const std::span<const model::Column> columns = model::Columns(table);
+    if (columns.size() > kMaxFields) return InternalError("too many columns");
+    PINPIPE_RETURN_IF_ERROR(Parse(json, readable, columns));
     std::optional<int64_t> value;
-    PINPIPE_RETURN_IF_ERROR(IntField(names[key], vals[key], true, &value));
+    PINPIPE_RETURN_IF_ERROR(IntField(columns[key].name, vals[key], true, &value));
     *ind = *value;
     return Status::Ok();
   }
@@ -243,7 +232,7 @@ RecordCleaner::RecordCleaner() : impl_(std::make_unique<Impl>()) {}
 RecordCleaner::~RecordCleaner() = default;
 
 Status RecordCleaner::CleanPin(std::string_view json, PinRow* row, size_t readable) {
-  PINPIPE_RETURN_IF_ERROR(impl_->ParseKeyed(json, readable, kPinFields, kIndex, &row->ind));
+  PINPIPE_RETURN_IF_ERROR(impl_->ParseKeyed(json, readable, TableKind::kPin, kIndex, &row->ind));
   const Val* v = impl_->vals;
   std::optional<int64_t> downloaded;
   PINPIPE_RETURN_IF_ERROR(IntField("downloaded", v[kDownloaded], false, &downloaded));
@@ -277,7 +266,7 @@ Status RecordCleaner::CleanPin(std::string_view json, PinRow* row, size_t readab
 }
 
 Status RecordCleaner::CleanGeo(std::string_view json, GeoRow* row, size_t readable) {
-  PINPIPE_RETURN_IF_ERROR(impl_->ParseKeyed(json, readable, kGeoFields, kGeoInd, &row->ind));
+  PINPIPE_RETURN_IF_ERROR(impl_->ParseKeyed(json, readable, TableKind::kGeo, kGeoInd, &row->ind));
   const Val* v = impl_->vals;
   PINPIPE_RETURN_IF_ERROR(TextField("country", v[kCountry], &row->country));
   PINPIPE_RETURN_IF_ERROR(DoubleField("latitude", v[kLatitude], &row->latitude));
@@ -287,7 +276,7 @@ Status RecordCleaner::CleanGeo(std::string_view json, GeoRow* row, size_t readab
 }
 
 Status RecordCleaner::CleanUser(std::string_view json, UserRow* row, size_t readable) {
-  PINPIPE_RETURN_IF_ERROR(impl_->ParseKeyed(json, readable, kUserFields, kUserInd, &row->ind));
+  PINPIPE_RETURN_IF_ERROR(impl_->ParseKeyed(json, readable, TableKind::kUser, kUserInd, &row->ind));
   const Val* v = impl_->vals;
   std::optional<std::string_view> first, last;
   PINPIPE_RETURN_IF_ERROR(TextField("first_name", v[kFirstName], &first));
@@ -299,37 +288,14 @@ Status RecordCleaner::CleanUser(std::string_view json, UserRow* row, size_t read
 }
 
 std::vector<std::string> OutputColumns(TableKind kind, ColumnSet set) {
-  bool all = set == ColumnSet::kAll;
-  switch (kind) {
-    case TableKind::kPin:
-      if (!all) return {"ind", "follower_count", "poster_name", "category"};
-      return {"ind",           "unique_id",         "title",
-              "description",   "follower_count",    "poster_name",
-              "tag_list",      "is_image_or_video", "image_src",
-              "save_location", "category"};
-    case TableKind::kGeo:
-      if (!all) return {"ind", "country", "timestamp"};
-      return {"ind", "country", "coordinates", "timestamp"};
-    case TableKind::kUser:
-      if (!all) return {"ind", "age", "date_joined"};
-      return {"ind", "user_name", "age", "date_joined"};
+  std::vector<std::string> names;
+  for (const CleanedColumn& c : CleanedColumns(kind)) {
+    if (set == ColumnSet::kAll || c.queried) names.emplace_back(c.name);
   }
-  return {};
+  return names;
 }
 
 namespace {
-
-DataType TypeOf(std::string_view column) {
-  if (column == "ind" || column == "follower_count" || column == "age") return DataType::kInt64;
-  if (column == "timestamp" || column == "date_joined") return DataType::kTimestamp;
-  if (column == "coordinates") return DataType::kListDouble;
-  // Repetitive strings pay for a dictionary.
-  if (column == "poster_name" || column == "category" || column == "country" ||
-      column == "is_image_or_video" || column == "save_location") {
-    return DataType::kDict;
-  }
-  return DataType::kString;
-}
 
 void PutText(frame::Table& t, int index, const std::optional<std::string_view>& v) {
   if (index < 0) return;
@@ -417,9 +383,9 @@ Status CleanInto(RecordCleaner& cleaner,
 
 frame::Table EmptyTable(TableKind kind, ColumnSet set) {
   frame::Table table;
-  for (auto& name : OutputColumns(kind, set)) {
-    DataType type = TypeOf(name);
-    table.AddColumn(std::move(name), Column(type));
+  for (const CleanedColumn& c : CleanedColumns(kind)) {
+    if (set == ColumnSet::kAll || c.queried)
+      table.AddColumn(std::string(c.name), Column(c.frame_type));
   }
   return table;
 }

@@ -21,13 +21,16 @@
 
 #include "pinpipe/base/status.h"
 #include "pinpipe/frame/column.h"
+#include "pinpipe/model/rows.h"
 
 namespace pinpipe::clean {
 
-enum class TableKind { kPin = 0, kGeo = 1, kUser = 2 };
-inline constexpr TableKind kAllTables[] = {TableKind::kPin, TableKind::kGeo, TableKind::kUser};
-// "pin", "geo", "user".
-std::string_view TableKindName(TableKind kind);
+// The three tables are model's (one enum for the source rows, the cleaned
+// tables, topics and streams); TableKindName is their suffix ("pin", "geo",
+// "user").
+using TableKind = model::Table;
+using model::kAllTables;
+inline std::string_view TableKindName(TableKind kind) { return model::TableSuffix(kind); }
 
 // One cleaned pin record; views are valid until the next call on the cleaner.
 struct PinRow {

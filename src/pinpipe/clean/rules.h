@@ -1,6 +1,6 @@
 // The field-level cleaning rules of spec/cleaning.md as pure functions:
 // placeholders, follower_count coercion, strict integer/double coercion,
-// timestamps to UTC microseconds, save_location's path and user_name.
+// the year of a timestamp, save_location's path and user_name.
 //
 // Thread-safety: pure functions; safe from any thread.
 #pragma once
@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "pinpipe/base/datetime.h"
 
 namespace pinpipe::clean {
 
@@ -28,14 +30,8 @@ std::optional<int64_t> ParseInteger(std::string_view text);
 // omitted); nullopt for anything else, including inf and nan.
 std::optional<double> ParseDouble(std::string_view text);
 
-// `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DDTHH:MM:SS`, optional fraction of 1..9
-// digits (kept to microseconds, truncated), optional `Z` or `+HH:MM`/`-HH:MM`
-// offset (a missing offset means UTC). Returns microseconds since the Unix epoch
-// in UTC, or nullopt when the text is not such a valid date and time.
-std::optional<int64_t> ParseTimestampMicros(std::string_view text);
-
-// `2022-05-27 11:30:59` or `2022-05-27 11:30:59.123456` (UTC).
-std::string FormatTimestampMicros(int64_t micros);
+// Timestamps are parsed and printed by ParseTimestampMicros and
+// FormatTimestampMicros (pinpipe/base/datetime.h) with the default syntax.
 
 // The UTC calendar year of a timestamp.
 int YearOfMicros(int64_t micros);

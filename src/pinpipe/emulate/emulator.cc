@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "pinpipe/base/json_escape.h"
 #include "pinpipe/base/names.h"
 #include "pinpipe/http/client.h"
 #include "pinpipe/source/generator.h"
@@ -74,11 +75,11 @@ Request BuildRequest(const Options& o, Table table, const std::vector<const std:
   if (records.size() == 1) {
     r.path = "/streams/" + stream + "/record";
     r.body = "{\"StreamName\":";
-    model::AppendJsonString(stream, &r.body);
+    AppendJsonString(stream, &r.body);
     r.body.append(",\"Data\":");
     r.body.append(*records[0]);
     r.body.append(",\"PartitionKey\":");
-    model::AppendJsonString(partition_key(0), &r.body);
+    AppendJsonString(partition_key(0), &r.body);
     r.body.push_back('}');
     return r;
   }
@@ -87,9 +88,9 @@ Request BuildRequest(const Options& o, Table table, const std::vector<const std:
   for (size_t i = 0; i < records.size(); ++i) {
     if (i) r.body.push_back(',');
     r.body.append("{\"data\":");
-    model::AppendJsonString(*records[i], &r.body);
+    AppendJsonString(*records[i], &r.body);
     r.body.append(",\"partition-key\":");
-    model::AppendJsonString(partition_key(i), &r.body);
+    AppendJsonString(partition_key(i), &r.body);
     r.body.push_back('}');
   }
   r.body.append("]}");

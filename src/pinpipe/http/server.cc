@@ -14,6 +14,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "pinpipe/base/uri.h"
+
 namespace pinpipe::http {
 namespace {
 
@@ -26,13 +28,6 @@ using tcp = boost::asio::ip::tcp;
 constexpr uint32_t kHeaderLimit = 64 * 1024;
 
 char ToLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 }  // namespace
 
@@ -64,25 +59,6 @@ std::string Request::QueryParam(std::string_view name) const {
     return value.ok() ? *value : std::string();
   }
   return "";
-}
-
-Result<std::string> PercentDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (i + 2 >= text.size()) {
-      return InvalidArgumentError("truncated percent escape");
-    }
-    int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
-    if (hi < 0 || lo < 0) return InvalidArgumentError("bad percent escape");
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
 }
 
 Result<std::pair<std::string, int>> SplitHostPort(std::string_view address) {

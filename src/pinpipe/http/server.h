@@ -120,9 +120,6 @@ class Server {
 // "127.0.0.1:8082" -> host, port. "[::1]:80" and ":8082" (all interfaces) work.
 Result<std::pair<std::string, int>> SplitHostPort(std::string_view address);
 
-// Percent-decodes `text` ('+' stays '+'); InvalidArgument on a bad escape.
-Result<std::string> PercentDecode(std::string_view text);
-
 // The standard reason phrase, "Not Found" for 404.
 std::string_view ReasonPhrase(int status);
 

@@ -244,9 +244,6 @@ TEST(SplitHostPortTest, Forms) {
   EXPECT_FALSE(SplitHostPort("nohost").ok());
   EXPECT_FALSE(SplitHostPort("h:99999").ok());
   EXPECT_FALSE(SplitHostPort("h:x").ok());
-  EXPECT_EQ(*PercentDecode("a%2Fb+c"), "a/b+c");
-  EXPECT_FALSE(PercentDecode("%zz").ok());
-  EXPECT_FALSE(PercentDecode("%2").ok());
 }
 
 }  // namespace

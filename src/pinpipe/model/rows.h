@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,8 +27,15 @@ inline constexpr std::array<Table, 3> kAllTables = {Table::kPin, Table::kGeo, Ta
 std::string_view TableName(Table table);
 // "pin", "geo", "user": the suffix of topic and stream names.
 std::string_view TableSuffix(Table table);
-// The column names in table order ("index", "unique_id", ...).
-const std::vector<std::string_view>& ColumnNames(Table table);
+// The type of a source column, as the source databases store it.
+enum class ColumnType { kInt, kText, kDouble, kDatetime };
+struct Column {
+  std::string_view name;
+  ColumnType type;
+};
+// The columns of a table in table order ({"index", kInt}, {"unique_id",
+// kText}, ...): the one list every source database and codec uses.
+std::span<const Column> Columns(Table table);
 
 // pinterest_data: one row per post.
 struct PinRow {
@@ -75,19 +83,14 @@ inline constexpr std::string_view kNoTags = "N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e";
 inline constexpr std::string_view kImageSrcError = "Image src error.";
 inline constexpr std::string_view kMultiVideo = "multi-video(story page format)";
 
-// Appends `YYYY-MM-DD HH:MM:SS` for `epoch_seconds` (UTC; years 0000-9999).
+// Datetimes in whole seconds, in the text of pinpipe/base/datetime.h:
+// `YYYY-MM-DD HH:MM:SS` for `epoch_seconds` (UTC; years 0000-9999).
 void AppendDatetime(int64_t epoch_seconds, std::string* out);
 std::string FormatDatetime(int64_t epoch_seconds);
-// Parses `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DDTHH:MM:SS` (a trailing fraction
-// or `Z` is ignored) into seconds since the epoch.
+// ParseTimestampMicros with a date alone and short offsets allowed, rounded
+// down to seconds; InvalidArgument for anything else (also 2021-02-31).
 Result<int64_t> ParseDatetime(std::string_view text);
-// Days since 1970-01-01 for a proleptic Gregorian date, and back.
-int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
-
-// Appends `text` as a JSON string literal (quotes included). UTF-8 passes
-// through; control characters, quotes and backslashes are escaped; bytes
-// that are not valid UTF-8 become U+FFFD so the output is always valid JSON.
-void AppendJsonString(std::string_view text, std::string* out);
+// JSON strings are written with AppendJsonString (pinpipe/base/json_escape.h).
 // Appends a double the way Python's json module prints it for these values
 // (shortest round-trip, always with a fraction: 5.0, -173.293).
 void AppendJsonDouble(double value, std::string* out);

@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "pinpipe/base/config.h"
+#include "pinpipe/base/datetime.h"
+#include "pinpipe/base/uri.h"
 #include "pinpipe/objstore/key.h"
 #include "pinpipe/objstore/xml.h"
 
@@ -55,16 +57,8 @@ std::string StripQuotes(std::string s) {
 
 // "2009-10-12T17:50:30.000Z" -> ms since the epoch (0 when unparsable).
 int64_t ParseIso8601Ms(std::string_view text) {
-  std::tm tm{};
-  int ms = 0;
-  std::string s(text);
-  int n = std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                      &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms);
-  if (n < 6) return 0;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  if (n < 7) ms = 0;
-  return static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
+  const std::optional<int64_t> micros = ParseTimestampMicros(text);
+  return micros ? *micros / 1000 - (*micros % 1000 < 0) : 0;
 }
 
 size_t WriteBody(char* ptr, size_t size, size_t nmemb, void* userdata) {
@@ -217,23 +211,6 @@ std::optional<std::string> ProcessEnv(std::string_view name) {
   const char* v = std::getenv(std::string(name).c_str());
   if (v == nullptr) return std::nullopt;
   return std::string(v);
-}
-
-std::string UriEncode(std::string_view text, bool keep_slash) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size() + 16);
-  for (unsigned char c : text) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
 }
 
 std::optional<S3Credentials> ParseCredentialsFile(std::string_view text, std::string_view profile) {

@@ -76,10 +76,6 @@ Result<S3Options> S3OptionsFromConfig(std::string_view url, const Config& config
 // Reads [profile] from an AWS shared credentials file's text.
 std::optional<S3Credentials> ParseCredentialsFile(std::string_view text, std::string_view profile);
 
-// S3's URI encoding: every byte except A-Z a-z 0-9 - _ . ~ is %XX-encoded;
-// '/' is kept when `keep_slash`.
-std::string UriEncode(std::string_view text, bool keep_slash);
-
 struct HttpResponse {
   long status = 0;
   std::map<std::string, std::string> headers;  // lower-case names

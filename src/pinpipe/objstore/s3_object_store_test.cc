@@ -546,11 +546,5 @@ TEST(S3ConfigTest, CredentialsComeFromConfigThenEnvThenProfileFile) {
             StatusCode::kInvalidArgument);
 }
 
-TEST(S3ConfigTest, UriEncodingFollowsSigV4Rules) {
-  EXPECT_EQ(UriEncode("a-b_c.d~e/f g+h=i", true), "a-b_c.d~e/f%20g%2Bh%3Di");
-  EXPECT_EQ(UriEncode("a/b", false), "a%2Fb");
-  EXPECT_EQ(UriEncode("\xc3\xa9", false), "%C3%A9");
-}
-
 }  // namespace
 }  // namespace pinpipe::objstore

@@ -29,10 +29,4 @@ class JsonLineEncoder {
   std::string scratch_;
 };
 
-// gzip (RFC 1952) of `data` at zlib `level` (-1 = default). Deterministic:
-// the same input gives the same bytes.
-Result<std::string> Gzip(std::string_view data, int level);
-// Inverse of Gzip (for tests and `pinpipe lake cat`).
-Result<std::string> Gunzip(std::string_view data);
-
 }  // namespace pinpipe::sink

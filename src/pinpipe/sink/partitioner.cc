@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "pinpipe/base/datetime.h"
 #include "pinpipe/objstore/key.h"
 
 namespace pinpipe::sink {
@@ -146,46 +147,9 @@ std::string PathFormat::Format(int64_t epoch_ms, int64_t offset_ms) const {
 }
 
 Result<int64_t> ParseTimestampText(std::string_view text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  char sep = 0;
-  int consumed = 0;
-  std::string str(text);
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi, &s,
-                  &consumed) != 7 ||
-      (sep != 'T' && sep != ' ')) {
-    int only_date = 0;
-    if (std::sscanf(str.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &only_date) == 3 &&
-        only_date == static_cast<int>(str.size())) {
-      consumed = only_date;
-    } else {
-      return InvalidArgumentError("not a timestamp: '" + str + "'");
-    }
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
-    return InvalidArgumentError("timestamp out of range: '" + str + "'");
-  }
-  std::string_view rest = std::string_view(str).substr(static_cast<size_t>(consumed));
-  int64_t ms = 0;
-  if (!rest.empty() && rest[0] == '.') {
-    size_t i = 1;
-    int64_t scale = 100;
-    while (i < rest.size() && rest[i] >= '0' && rest[i] <= '9') {
-      ms += (rest[i] - '0') * scale;
-      scale /= 10;
-      ++i;
-    }
-    rest.remove_prefix(i);
-  }
-  int64_t offset_ms = 0;
-  if (rest == "Z" || rest.empty()) {
-    offset_ms = 0;
-  } else {
-    auto off = ParseTimezoneOffsetMs(rest);
-    if (!off.ok()) return InvalidArgumentError("bad timestamp offset in '" + str + "'");
-    offset_ms = *off;
-  }
-  int64_t days = DaysFromCivil(y, mo, d);
-  return days * 86'400'000 + (h * 3600 + mi * 60 + s) * 1000LL + ms - offset_ms;
+  auto micros = ParseTimestampMicros(text, {.date_alone = true, .short_offsets = true});
+  if (!micros) return InvalidArgumentError("not a timestamp: '" + std::string(text) + "'");
+  return FloorDiv(*micros, 1000);
 }
 
 Result<std::unique_ptr<Partitioner>> Partitioner::Create(const SinkConfig& config) {

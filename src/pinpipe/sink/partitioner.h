@@ -42,9 +42,9 @@ class PathFormat {
   std::vector<Token> tokens_;
 };
 
-// Parses the timestamps found in record fields: epoch milliseconds as a
-// number, or ISO-8601 / "YYYY-MM-DD HH:MM:SS[.fff][Z|+hh:mm]" text (UTC
-// when no offset is given).
+// Parses the timestamps found in record fields as text: ParseTimestampMicros
+// (pinpipe/base/datetime.h) with a date alone and short offsets allowed, in
+// milliseconds (rounded down). InvalidArgument for anything else.
 Result<int64_t> ParseTimestampText(std::string_view text);
 
 class Partitioner {

@@ -8,6 +8,8 @@
 #include <regex>
 #include <set>
 
+#include "pinpipe/base/gzip.h"
+
 namespace pinpipe::sink {
 namespace {
 

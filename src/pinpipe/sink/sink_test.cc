@@ -11,6 +11,7 @@
 #include <mutex>
 #include <random>
 
+#include "pinpipe/base/gzip.h"
 #include "pinpipe/broker/embedded_broker.h"
 #include "pinpipe/objstore/local_object_store.h"
 #include "pinpipe/sink/json_lines.h"

@@ -58,7 +58,7 @@ class MysqlRowView final : public internal::RowView {
 class InsertStatement {
  public:
   InsertStatement(MYSQL* conn, Table table, int rows) : table_(table), rows_(rows) {
-    ncols_ = static_cast<int>(model::ColumnNames(table).size());
+    ncols_ = static_cast<int>(model::Columns(table).size());
     stmt_ = mysql_stmt_init(conn);
     sql_ = internal::InsertSql(Dialect::kMysql, table, rows);
     binds_.resize(static_cast<size_t>(rows * ncols_));

@@ -115,7 +115,7 @@ class PostgresSource final : public internal::SqlSource {
   Status InsertRows(Table table, std::span<const Row> rows) {
     std::string name;
     PINPIPE_RETURN_IF_ERROR(EnsurePrepared(table, static_cast<int>(rows.size()), &name));
-    const size_t ncols = model::ColumnNames(table).size();
+    const size_t ncols = model::Columns(table).size();
     const size_t nparams = rows.size() * ncols;
     values_.resize(nparams);
     lengths_.resize(nparams);

@@ -6,23 +6,6 @@ namespace pinpipe::source::internal {
 
 using model::Table;
 
-const std::vector<ColType>& ColumnTypes(Table table) {
-  using enum ColType;
-  static const std::vector<ColType> pin = {kInt,  kText, kText, kText, kText, kText,
-                                           kText, kText, kText, kInt,  kText, kText};
-  static const std::vector<ColType> geo = {kInt, kDatetime, kDouble, kDouble, kText};
-  static const std::vector<ColType> user = {kInt, kText, kText, kInt, kDatetime};
-  switch (table) {
-    case Table::kPin:
-      return pin;
-    case Table::kGeo:
-      return geo;
-    case Table::kUser:
-      return user;
-  }
-  return pin;
-}
-
 std::string_view KeyColumn(Table table) { return table == Table::kPin ? "index" : "ind"; }
 
 std::string QuoteIdent(Dialect dialect, std::string_view name) {
@@ -61,15 +44,14 @@ std::string_view SqlType(Dialect dialect, ColType type, bool key, std::string_vi
 }  // namespace
 
 std::string CreateTableSql(Dialect dialect, Table table) {
-  const auto& names = model::ColumnNames(table);
-  const auto& types = ColumnTypes(table);
+  const auto columns = model::Columns(table);
   std::string sql =
       "CREATE TABLE IF NOT EXISTS " + QuoteIdent(dialect, model::TableName(table)) + " (";
-  for (size_t i = 0; i < names.size(); ++i) {
+  for (size_t i = 0; i < columns.size(); ++i) {
     if (i) sql += ", ";
-    sql += QuoteIdent(dialect, names[i]);
+    sql += QuoteIdent(dialect, columns[i].name);
     sql += ' ';
-    sql += SqlType(dialect, types[i], i == 0, names[i]);
+    sql += SqlType(dialect, columns[i].type, i == 0, columns[i].name);
   }
   sql += ")";
   if (dialect == Dialect::kMysql) sql += " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
@@ -80,9 +62,9 @@ namespace {
 
 std::string ColumnList(Dialect dialect, Table table) {
   std::string out;
-  for (auto name : model::ColumnNames(table)) {
+  for (const model::Column& column : model::Columns(table)) {
     if (!out.empty()) out += ", ";
-    out += QuoteIdent(dialect, name);
+    out += QuoteIdent(dialect, column.name);
   }
   return out;
 }
@@ -103,19 +85,19 @@ std::string SelectRangeSql(Dialect dialect, Table table) {
 }
 
 std::string InsertSql(Dialect dialect, Table table, int rows) {
-  const size_t ncols = model::ColumnNames(table).size();
+  const auto columns = model::Columns(table);
   std::string sql = "INSERT INTO " + QuoteIdent(dialect, model::TableName(table)) + " (" +
                     ColumnList(dialect, table) + ") VALUES ";
   int param = 1;
   for (int r = 0; r < rows; ++r) {
     if (r) sql += ',';
     sql += '(';
-    for (size_t c = 0; c < ncols; ++c) {
+    for (size_t c = 0; c < columns.size(); ++c) {
       if (c) sql += ',';
       if (dialect == Dialect::kPostgres) {
         sql += '$';
         sql += std::to_string(param++);
-        if (ColumnTypes(table)[c] == ColType::kDatetime) sql += "::timestamp";
+        if (columns[c].type == ColType::kDatetime) sql += "::timestamp";
       } else {
         sql += '?';
       }

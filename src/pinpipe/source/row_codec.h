@@ -15,9 +15,8 @@
 namespace pinpipe::source::internal {
 
 enum class Dialect { kSqlite, kMysql, kPostgres };
-enum class ColType { kInt, kText, kDouble, kDatetime };
+using ColType = model::ColumnType;
 
-const std::vector<ColType>& ColumnTypes(model::Table table);
 // The key column: "index" for pinterest_data, "ind" otherwise.
 std::string_view KeyColumn(model::Table table);
 std::string QuoteIdent(Dialect dialect, std::string_view name);

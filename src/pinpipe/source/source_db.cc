@@ -3,35 +3,12 @@
 #include <charconv>
 #include <optional>
 
+#include "pinpipe/base/uri.h"
 #include "pinpipe/source/row_codec.h"
 
 namespace pinpipe::source {
 
 namespace {
-
-// Decodes %XX escapes (user names and passwords may hold '@', ':' or '/').
-Result<std::string> PercentDecode(std::string_view in) {
-  std::string out;
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out.push_back(in[i]);
-      continue;
-    }
-    auto hex = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    if (i + 2 >= in.size()) return InvalidArgumentError("bad percent escape in source URL");
-    int hi = hex(in[i + 1]);
-    int lo = hex(in[i + 2]);
-    if (hi < 0 || lo < 0) return InvalidArgumentError("bad percent escape in source URL");
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
-}
 
 constexpr std::string_view kUrlHelp =
     "want sqlite:///abs/path.db, sqlite://./rel/path.db, mysql://user:pass@host:port/db or "

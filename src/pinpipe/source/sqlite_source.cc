@@ -139,12 +139,12 @@ class SqliteSource final : public internal::SqlSource {
       }
     }
     sqlite3_stmt* st = stmt->get();
-    const auto& types = internal::ColumnTypes(table);
+    const size_t ncols = model::Columns(table).size();
     Cell cells[16];
     char scratch[48];
     for (const Row& row : rows) {
       internal::ToCells(row, cells, scratch);
-      for (size_t c = 0; c < types.size(); ++c) {
+      for (size_t c = 0; c < ncols; ++c) {
         const Cell& cell = cells[c];
         int col = static_cast<int>(c) + 1;
         switch (cell.type) {
