@@ -53,7 +53,7 @@ Result<std::string> Gzip(std::string_view data, int level) {
   return out;
 }
 
-Result<std::string> Gunzip(std::string_view compressed) {
+Result<std::string> Gunzip(std::string_view compressed, size_t max_output) {
   std::string out;
   if (compressed.empty()) return out;
   z_stream zs{};
@@ -68,6 +68,11 @@ Result<std::string> Gunzip(std::string_view compressed) {
     const uInt before = zs.avail_out;
     const int rc = inflate(&zs, Z_NO_FLUSH);
     produced += before - zs.avail_out;
+    if (produced > max_output) {
+      inflateEnd(&zs);
+      return ResourceExhaustedError("gzip data inflates beyond " + std::to_string(max_output) +
+                                    " bytes");
+    }
     if (rc == Z_STREAM_END) {
       if (zs.avail_in == 0 && in_left == 0) break;
       inflateReset(&zs);  // another gzip member follows

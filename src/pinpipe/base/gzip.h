@@ -4,6 +4,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -20,7 +21,9 @@ Result<std::string> Gzip(std::string_view data, int level = -1);
 // reads a file of several members (RFC 1952 §2.2). A zlib (RFC 1950) stream
 // is accepted too. Empty input gives empty output. DataLoss, with zlib's
 // reason, when a member is corrupt (bad header, bad deflate data, CRC or
-// length mismatch), truncated, or followed by bytes that are not a member.
-Result<std::string> Gunzip(std::string_view compressed);
+// length mismatch), truncated, or followed by bytes that are not a member;
+// ResourceExhausted when the output would exceed `max_output` bytes (a bound
+// for input from the network, against decompression bombs).
+Result<std::string> Gunzip(std::string_view compressed, size_t max_output = SIZE_MAX);
 
 }  // namespace pinpipe

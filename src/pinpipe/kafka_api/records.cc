@@ -2,11 +2,11 @@
 
 #include <lz4frame.h>
 #include <snappy.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #include <algorithm>
 
+#include "pinpipe/base/gzip.h"
 #include "pinpipe/log/crc32c.h"
 
 namespace pinpipe::kafka_api {
@@ -14,26 +14,6 @@ namespace {
 
 constexpr size_t kBatchHeaderSize = 61;  // baseOffset .. records count
 constexpr size_t kMaxDecompressed = 256u << 20;
-
-bool Gunzip(std::string_view in, std::string* out) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 32) != Z_OK) return false;  // gzip or zlib header
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  int rc = Z_OK;
-  char buf[64 << 10];
-  while (rc != Z_STREAM_END) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof(buf);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) break;
-    out->append(buf, sizeof(buf) - zs.avail_out);
-    if (out->size() > kMaxDecompressed) break;
-    if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) break;  // truncated
-  }
-  inflateEnd(&zs);
-  return rc == Z_STREAM_END;
-}
 
 bool Unzstd(std::string_view in, std::string* out) {
   ZSTD_DStream* ds = ZSTD_createDStream();
@@ -293,7 +273,10 @@ ErrorCode DecodeBatches(std::string_view records, int32_t partition,
       bool ok = false;
       switch (codec) {
         case 1:
-          ok = Gunzip(body, &plain);
+          if (auto inflated = Gunzip(body, kMaxDecompressed); inflated.ok()) {
+            plain = std::move(*inflated);
+            ok = true;
+          }
           break;
         case 2:
           ok = Unsnappy(body, &plain);

@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 #include <lz4frame.h>
 #include <snappy.h>
-#include <zlib.h>
 #include <zstd.h>
 
+#include "pinpipe/base/gzip.h"
 #include "pinpipe/kafka_api/protocol.h"
 #include "pinpipe/log/crc32c.h"
 
@@ -75,20 +75,9 @@ std::string Compress(const std::string& batch, int codec) {
   const std::string plain = batch.substr(kHeader);
   std::string packed;
   switch (codec) {
-    case 1: {
-      uLongf n = compressBound(plain.size()) + 32;
-      packed.resize(n);
-      z_stream zs{};
-      deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);  // gzip wrapper
-      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
-      zs.avail_in = static_cast<uInt>(plain.size());
-      zs.next_out = reinterpret_cast<Bytef*>(packed.data());
-      zs.avail_out = static_cast<uInt>(n);
-      deflate(&zs, Z_FINISH);
-      packed.resize(zs.total_out);
-      deflateEnd(&zs);
+    case 1:
+      packed = *Gzip(plain);
       break;
-    }
     case 2:
       snappy::Compress(plain.data(), plain.size(), &packed);
       break;
