@@ -8,10 +8,9 @@
 #include <memory>
 
 #include "cli.h"
-#include "pinpipe/api/memory_broker.h"
 #include "pinpipe/api/service.h"
 #include "pinpipe/base/clock.h"
-#include "pinpipe/broker/embedded_broker.h"
+#include "pinpipe/embedded/embedded_broker.h"
 #include "pinpipe/http/server.h"
 #include "pinpipe/kafka/kafka_broker.h"
 #include "wiring.h"
@@ -24,12 +23,11 @@ struct ServeFlags {
   int64_t grace_ms = 10'000;
 };
 
-// broker.type: embedded (the log under general.data_dir), kafka (librdkafka) or
-// memory (nothing persisted; for experiments).
+// broker.type: embedded (the log under general.data_dir) or kafka (librdkafka).
 Result<std::unique_ptr<broker::Broker>> OpenServeBroker(const Config& config) {
   const std::string& type = config.Get("broker.type");
   if (type == "embedded") {
-    auto broker = broker::EmbeddedBroker::Open(config);
+    auto broker = embedded::EmbeddedBroker::Open(config);
     if (!broker.ok()) {
       if (auto running = RunningServer(config); running.ok()) {
         return broker.status().WithContext("held by pinpipe pid " + running->second +
@@ -40,8 +38,7 @@ Result<std::unique_ptr<broker::Broker>> OpenServeBroker(const Config& config) {
     return std::unique_ptr<broker::Broker>(std::move(*broker));
   }
   if (type == "kafka") return kafka::NewKafkaBroker(config);
-  if (type == "memory") return std::unique_ptr<broker::Broker>(new api::MemoryBroker());
-  return InvalidArgumentError("broker.type must be embedded, kafka or memory, not '" + type + "'");
+  return InvalidArgumentError("broker.type must be 'embedded' or 'kafka', not '" + type + "'");
 }
 
 Status Serve(const Config& config, const ServeFlags& flags) {

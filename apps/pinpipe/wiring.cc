@@ -10,7 +10,7 @@
 #include <fstream>
 #include <thread>
 
-#include "pinpipe/broker/embedded_broker.h"
+#include "pinpipe/embedded/embedded_broker.h"
 #include "pinpipe/kafka/kafka_broker.h"
 #include "pinpipe/stream/delta_writer.h"
 #include "pinpipe/stream/source.h"
@@ -31,7 +31,7 @@ Result<std::pair<std::string, std::string>> RunningServer(const Config& config) 
 Result<std::unique_ptr<broker::Broker>> OpenBroker(const Config& config) {
   const std::string& type = config.Get("broker.type");
   if (type == "embedded") {
-    auto broker = broker::EmbeddedBroker::Open(config);
+    auto broker = embedded::EmbeddedBroker::Open(config);
     if (broker.ok()) return std::unique_ptr<broker::Broker>(std::move(*broker));
     // The log is locked by a running `serve`/`up`: go through its Kafka
     // protocol instead, with the same topics and group offsets.

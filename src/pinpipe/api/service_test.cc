@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "pinpipe/api/codec.h"
-#include "pinpipe/api/memory_broker.h"
 #include "pinpipe/api/shards.h"
+#include "memory_broker.h"
 
 namespace pinpipe::api {
 namespace {
@@ -61,7 +61,7 @@ class ServiceTest : public ::testing::Test {
     return n;
   }
 
-  MemoryBroker broker_;
+  testing::MemoryBroker broker_;
   ManualClock clock_{1'700'000'000'000'000};
   ServiceOptions options_;
   std::unique_ptr<Service> service_;

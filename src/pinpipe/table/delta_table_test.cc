@@ -4,8 +4,8 @@
 
 #include <thread>
 
-#include "pinpipe/table/fake_object_store.h"
 #include "pinpipe/table/parquet_reader.h"
+#include "memory_object_store.h"
 
 namespace pinpipe::table {
 namespace {
@@ -43,7 +43,7 @@ std::vector<int64_t> Inds(const RecordBatch& b) {
 
 class DeltaTableTest : public ::testing::Test {
  protected:
-  FakeObjectStore store_;
+  testing::MemoryObjectStore store_;
   ManualClock clock_;
   DeltaTable table_{&store_, "lake/p_geo_table", &clock_};
 };

@@ -1,4 +1,4 @@
-#include "pinpipe/broker/embedded_broker.h"
+#include "pinpipe/embedded/embedded_broker.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,7 +9,26 @@
 #include <set>
 #include <thread>
 
-namespace pinpipe::broker {
+namespace pinpipe::embedded {
+
+using broker::Consumer;
+using broker::ConsumerOptions;
+using broker::FetchOptions;
+using broker::FetchResult;
+using broker::Header;
+using broker::OffsetReset;
+using broker::PartitionInfo;
+using broker::ProduceAck;
+using broker::RebalanceListener;
+using broker::Record;
+using broker::RecordRef;
+using broker::StoredRecord;
+using broker::TopicConfig;
+using broker::TopicDescription;
+using broker::TopicPartition;
+using broker::TopicPartitionOffset;
+using broker::kAnyPartition;
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -337,4 +356,4 @@ TEST_F(EmbeddedBrokerTest, ConcurrentProducersKeepPerPartitionOrder) {
 }
 
 }  // namespace
-}  // namespace pinpipe::broker
+}  // namespace pinpipe::embedded
