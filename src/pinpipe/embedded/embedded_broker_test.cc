@@ -111,6 +111,27 @@ TEST_F(EmbeddedBrokerTest, TopicAdminAndPersistence) {
   EXPECT_TRUE(broker_->ListTopics()->empty());
 }
 
+TEST_F(EmbeddedBrokerTest, TopicMetadataIsDurableAndGoesWithTheTopic) {
+  TopicConfig config;
+  ASSERT_TRUE(broker_->CreateTopic("t", config).ok());
+  auto none = broker_->GetTopicMetadata("t");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(broker_->SetTopicMetadata("missing", {{"a", "1"}}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(broker_->GetTopicMetadata("missing").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(broker_->SetTopicMetadata("t", {{"a", "1"}, {"b", "x\ny"}}).ok());
+  ASSERT_TRUE(broker_->SetTopicMetadata("t", {{"a", "2"}}).ok());  // replaces, not merges
+  Reopen();
+  auto got = broker_->GetTopicMetadata("t");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, (broker::TopicMetadata{{"a", "2"}}));
+  ASSERT_TRUE(broker_->DeleteTopic("t").ok());
+  ASSERT_TRUE(broker_->CreateTopic("t", config).ok());
+  got = broker_->GetTopicMetadata("t");
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->empty()) << "a new topic of the same name starts without metadata";
+}
+
 TEST_F(EmbeddedBrokerTest, ProducePartitionsByKeyHashAndStickyWithoutKey) {
   TopicConfig c;
   c.partitions = 3;

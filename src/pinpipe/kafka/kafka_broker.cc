@@ -986,8 +986,9 @@ class KafkaBroker final : public broker::Broker {
   Status EnsureMetadataTopic() {
     if (PartitionCount(kMetadataTopic).ok()) return Status::Ok();
     Status s = CreateWithConfigs(kMetadataTopic, 1, {{"cleanup.policy", "compact"}});
-    if (s.code() == StatusCode::kAlreadyExists) return Status::Ok();
-    return s;
+    if (s.ok() || s.code() == StatusCode::kAlreadyExists) return Status::Ok();
+    return s.WithContext(std::string("topic metadata is kept in ") + kMetadataTopic +
+                         " (1 partition, cleanup.policy=compact); create it or allow pinpipe to");
   }
 
   AdminOptions NewAdminOptions(rd_kafka_admin_op_t op) {
