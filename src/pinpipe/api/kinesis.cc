@@ -225,8 +225,8 @@ Result<StreamInfo> Kinesis::Load(std::string_view name) {
     if (metadata.status().code() == StatusCode::kNotFound) {
       std::unique_lock lock(mu_);
       streams_.erase(std::string(name));
-      return NotFoundError("Stream " + std::string(name) + " under account " +
-                           options_.account_id + " not found.");
+      return NotFoundError("Stream " + std::string(name) + " under account " + options_.account_id +
+                           " not found.");
     }
     return metadata.status();
   }

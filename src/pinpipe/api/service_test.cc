@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "memory_broker.h"
 #include "pinpipe/api/codec.h"
 #include "pinpipe/api/shards.h"
-#include "memory_broker.h"
 
 namespace pinpipe::api {
 namespace {

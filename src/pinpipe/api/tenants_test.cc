@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "pinpipe/api/service.h"
 #include "memory_broker.h"
+#include "pinpipe/api/service.h"
 
 namespace pinpipe::api {
 namespace {

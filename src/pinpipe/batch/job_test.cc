@@ -9,9 +9,9 @@
 #include <mutex>
 #include <sstream>
 
+#include "memory_object_store.h"
 #include "pinpipe/clean/schema.h"
 #include "pinpipe/table/parquet_reader.h"
-#include "memory_object_store.h"
 
 namespace pinpipe::batch {
 namespace {

@@ -174,7 +174,6 @@ class Consumer {
   virtual std::vector<TopicPartition> Assignment() = 0;
   // Leaves the group; partitions move to the remaining members.
   virtual Status Close() = 0;
-
 };
 
 // Records one Poll returned, kept so that RecordRefs can point into them: what

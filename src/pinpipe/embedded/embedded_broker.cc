@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <regex>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 
 namespace pinpipe::embedded {
@@ -16,6 +16,7 @@ using broker::ConsumerOptions;
 using broker::FetchOptions;
 using broker::FetchResult;
 using broker::Header;
+using broker::kAnyPartition;
 using broker::OffsetReset;
 using broker::PartitionInfo;
 using broker::ProduceAck;
@@ -27,8 +28,6 @@ using broker::TopicConfig;
 using broker::TopicDescription;
 using broker::TopicPartition;
 using broker::TopicPartitionOffset;
-using broker::kAnyPartition;
-
 
 int32_t Murmur2(std::string_view data) {
   const uint32_t seed = 0x9747b28c;
@@ -614,8 +613,8 @@ Status EmbeddedBroker::SetTopicMetadata(std::string_view topic,
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [k, v] : metadata) j[k] = v;
   // Invalid UTF-8 is written as U+FFFD rather than thrown on.
-  return log_->WriteTopicMetadata(topic, j.dump(-1, ' ', false,
-                                                nlohmann::json::error_handler_t::replace));
+  return log_->WriteTopicMetadata(topic,
+                                  j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 Result<broker::TopicMetadata> EmbeddedBroker::GetTopicMetadata(std::string_view topic) {

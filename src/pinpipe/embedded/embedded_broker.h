@@ -66,12 +66,12 @@ class EmbeddedBroker final : public broker::Broker {
   Status SetTopicMetadata(std::string_view topic, const broker::TopicMetadata& metadata) override;
   Result<broker::TopicMetadata> GetTopicMetadata(std::string_view topic) override;
   Result<std::vector<broker::ProduceAck>> Produce(std::string_view topic,
-                                          std::span<const broker::Record> records) override;
+                                                  std::span<const broker::Record> records) override;
   void ProduceAsync(std::string_view topic, std::span<const broker::Record> records,
                     ProduceCallback done) override;
   bool NonBlockingProduce() const override { return true; }
   Result<broker::FetchResult> Fetch(std::string_view topic, int32_t partition, int64_t offset,
-                            const broker::FetchOptions& options) override;
+                                    const broker::FetchOptions& options) override;
   // Fetch without the wait and without copying: the records of one
   // partition from `offset` as views into `out` (see log::ReadBuffer).
   Status ReadInto(std::string_view topic, int32_t partition, int64_t offset,
@@ -80,9 +80,10 @@ class EmbeddedBroker final : public broker::Broker {
                                      int64_t timestamp_ms) override;
   Status CommitOffsets(std::string_view group,
                        const std::vector<broker::TopicPartitionOffset>& offsets) override;
-  Result<std::vector<broker::TopicPartitionOffset>> FetchCommittedOffsets(std::string_view group,
-                                                                  std::string_view topic) override;
-  Result<std::unique_ptr<broker::Consumer>> CreateConsumer(const broker::ConsumerOptions& options) override;
+  Result<std::vector<broker::TopicPartitionOffset>> FetchCommittedOffsets(
+      std::string_view group, std::string_view topic) override;
+  Result<std::unique_ptr<broker::Consumer>> CreateConsumer(
+      const broker::ConsumerOptions& options) override;
 
   log::Log& log() { return *log_; }
 

@@ -16,6 +16,7 @@ using broker::ConsumerOptions;
 using broker::FetchOptions;
 using broker::FetchResult;
 using broker::Header;
+using broker::kAnyPartition;
 using broker::OffsetReset;
 using broker::PartitionInfo;
 using broker::ProduceAck;
@@ -27,7 +28,6 @@ using broker::TopicConfig;
 using broker::TopicDescription;
 using broker::TopicPartition;
 using broker::TopicPartitionOffset;
-using broker::kAnyPartition;
 
 namespace {
 

@@ -637,8 +637,7 @@ class KafkaBroker final : public broker::Broker {
     }
     PINPIPE_RETURN_IF_ERROR(RequireAdmin());
     char err[512];
-    rd_kafka_NewTopic_t* nt =
-        rd_kafka_NewTopic_new(name.c_str(), partitions, -1, err, sizeof err);
+    rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(name.c_str(), partitions, -1, err, sizeof err);
     if (nt == nullptr) return InvalidArgumentError(std::string("create topic: ") + err);
     for (const auto& [k, v] : configs) rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str());
     Queue q(rd_kafka_queue_new(producer_.get()));

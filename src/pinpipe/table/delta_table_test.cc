@@ -4,8 +4,8 @@
 
 #include <thread>
 
-#include "pinpipe/table/parquet_reader.h"
 #include "memory_object_store.h"
+#include "pinpipe/table/parquet_reader.h"
 
 namespace pinpipe::table {
 namespace {

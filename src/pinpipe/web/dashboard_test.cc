@@ -5,12 +5,12 @@
 #include <atomic>
 #include <thread>
 
+#include "memory_broker.h"
+#include "memory_object_store.h"
 #include "pinpipe/table/delta_table.h"
 #include "pinpipe/web/assets.h"
 #include "pinpipe/web/browse.h"
 #include "pinpipe/web/history.h"
-#include "memory_broker.h"
-#include "memory_object_store.h"
 
 namespace pinpipe::web {
 namespace {
