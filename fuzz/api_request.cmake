@@ -1,1 +1,1 @@
-pinpipe_fuzz_target(api_request DEPS pinpipe_api simdjson::simdjson)
+pinpipe_fuzz_target(api_request DEPS pinpipe_api pinpipe_testing simdjson::simdjson)

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "pinpipe/api/memory_broker.h"
+#include "memory_broker.h"
 #include "pinpipe/api/service.h"
 
 namespace {
@@ -41,7 +41,7 @@ constexpr Route kRoutes[] = {
 };
 
 struct Fixture {
-  pinpipe::api::MemoryBroker broker;
+  pinpipe::testing::MemoryBroker broker;
   pinpipe::ManualClock clock;
   pinpipe::api::Service service{broker, clock, {}};
   Fixture() {
@@ -50,7 +50,7 @@ struct Fixture {
   }
 };
 
-int64_t StoredIn(pinpipe::api::MemoryBroker& broker, const char* topic) {
+int64_t StoredIn(pinpipe::testing::MemoryBroker& broker, const char* topic) {
   auto d = broker.DescribeTopic(topic);
   if (!d.ok()) return 0;
   int64_t n = 0;

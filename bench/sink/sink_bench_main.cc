@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "pinpipe/base/clock.h"
-#include "pinpipe/broker/embedded_broker.h"
+#include "pinpipe/embedded/embedded_broker.h"
 #include "pinpipe/objstore/local_object_store.h"
 #include "pinpipe/sink/sink.h"
 
@@ -92,10 +92,10 @@ int main(int argc, char** argv) {
   const int64_t small = std::stoll(argv[3]);
   fs::remove_all(dir);
   fs::create_directories(dir);
-  broker::EmbeddedBrokerOptions bo;
+  embedded::EmbeddedBrokerOptions bo;
   bo.log.dir = dir / "log";
   bo.log.retention_ms = -1;
-  auto broker = broker::EmbeddedBroker::Open(bo);
+  auto broker = embedded::EmbeddedBroker::Open(bo);
   Check(broker.status(), "open log");
   Produce(**broker, "bench.pin", records);
   Produce(**broker, "small.pin", small);

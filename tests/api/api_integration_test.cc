@@ -9,7 +9,7 @@
 
 #include "harness.h"
 #include "pinpipe/base/config.h"
-#include "pinpipe/broker/embedded_broker.h"
+#include "pinpipe/embedded/embedded_broker.h"
 
 namespace pinpipe::testing {
 namespace {
@@ -108,7 +108,7 @@ TEST_F(ServeTest, OriginalEmulatorRequestsWorkAndReadBackIdentical) {
   ASSERT_EQ(server_->Stop(), 0);
   Config config;
   ASSERT_TRUE(config.Set("general.data_dir", dir_ / "data").ok());
-  auto broker = broker::EmbeddedBroker::Open(config);
+  auto broker = embedded::EmbeddedBroker::Open(config);
   ASSERT_TRUE(broker.ok()) << broker.status().ToString();
   int checked = 0;
   std::istringstream lines(r.out);

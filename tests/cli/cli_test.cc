@@ -56,5 +56,17 @@ TEST(CliTest, ConfigFileIsRead) {
   EXPECT_EQ(CountLines(bad.err), 1) << bad.err;
 }
 
+// The in-memory broker is a test double only: the binary refuses it in one line.
+TEST(CliTest, MemoryBrokerTypeIsAConfigError) {
+  TempDir dir;
+  auto r = RunCommand({PinpipeBinary(), "--set", "general.data_dir=" + dir / "data", "--set",
+                       "broker.type=memory", "serve"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(CountLines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("broker.type must be 'embedded' or 'kafka', not 'memory'"),
+            std::string::npos)
+      << r.err;
+}
+
 }  // namespace
 }  // namespace pinpipe::testing

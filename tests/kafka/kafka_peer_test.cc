@@ -190,6 +190,49 @@ TEST_F(KafkaPeerTest, TopicsCreateGoesThroughTheAdminApi) {
   EXPECT_NE(list.out.find("admin.made"), std::string::npos) << list.out;
 }
 
+// Two API servers on one real Kafka, each with its own data folder, sharing
+// api.kinesis_iterator_key: a stream created through one is seen by the other
+// (its metadata is in the compacted topic __pinpipe_topic_metadata), and a
+// shard iterator from one reads on the other.
+TEST_F(KafkaPeerTest, TwoApiServersShareStreamsAndIterators) {
+  auto env = env_;
+  env["PINPIPE_API_KINESIS_ITERATOR_KEY"] = "one key for every API server";
+  const int port_a = PickFreePort(), port_b = PickFreePort();
+  auto a = Serve(dir_ / "a-data", port_a, env);
+  auto b = Serve(dir_ / "b-data", port_b, env);
+  auto native = [](int port, const std::string& action, const std::string& body) {
+    auto r = RunCommand({"curl", "-s", "--max-time", "60", "-X", "POST", "-H",
+                         "Content-Type: application/x-amz-json-1.1", "-H",
+                         "X-Amz-Target: Kinesis_20131202." + action, "--data-binary", "@-", "-w",
+                         "\n%{http_code}", "http://127.0.0.1:" + std::to_string(port) + "/"},
+                        body);
+    auto nl = r.out.rfind('\n');
+    EXPECT_NE(nl, std::string::npos) << r.err;
+    const int status = nl == std::string::npos ? 0 : std::atoi(r.out.c_str() + nl + 1);
+    EXPECT_EQ(status, 200) << action << ": " << r.out;
+    return nl == std::string::npos ? json() : json::parse(r.out.substr(0, nl), nullptr, false);
+  };
+  native(port_a, "CreateStream", R"({"StreamName":"peer-stream","ShardCount":2})");
+  native(
+      port_a, "PutRecord",
+      R"({"StreamName":"peer-stream","Data":"aGVsbG8=","PartitionKey":"k","ExplicitHashKey":"1"})");
+  auto listed = native(port_b, "ListStreams", "{}");
+  EXPECT_NE(listed.dump().find("peer-stream"), std::string::npos) << listed.dump();
+  auto it = native(port_b, "GetShardIterator",
+                   R"({"StreamName":"peer-stream","ShardId":"shardId-000000000000",)"
+                   R"("ShardIteratorType":"TRIM_HORIZON"})");
+  auto got =
+      native(port_a, "GetRecords", json{{"ShardIterator", it.value("ShardIterator", "")}}.dump());
+  ASSERT_TRUE(got.contains("Records")) << got.dump();
+  ASSERT_EQ(got["Records"].size(), 1u) << got.dump();
+  EXPECT_EQ(got["Records"][0]["Data"], "aGVsbG8=");
+  EXPECT_EQ(a->Stop(20s), 0) << a->Output();
+  EXPECT_EQ(b->Stop(20s), 0) << b->Output();
+  auto d = g_peer->Tool({"configs", "--bootstrap-server", g_peer->bootstrap(), "--describe",
+                         "--entity-type", "topics", "--entity-name", "__pinpipe_topic_metadata"});
+  EXPECT_NE(d.out.find("cleanup.policy=compact"), std::string::npos) << d.out << d.err;
+}
+
 TEST_F(KafkaPeerTest, WholeBatchPathGivesTheEmbeddedRunsLake) {
   Seed();
   auto embedded = BatchPath("embedded", "a00000000001", {{"PINPIPE_BROKER_TYPE", "embedded"}});

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "harness.h"
-#include "pinpipe/broker/embedded_broker.h"
+#include "pinpipe/embedded/embedded_broker.h"
 #include "pinpipe/objstore/local_object_store.h"
 #include "pinpipe/objstore/s3_object_store.h"
 
@@ -21,10 +21,10 @@ namespace fs = std::filesystem;
 // Produces into the embedded log under `data_dir` (the sink must not be running).
 void ProduceRecords(const std::string& data_dir, const std::string& topic, int partitions,
                     int first, int count, bool bad_every_50 = false) {
-  broker::EmbeddedBrokerOptions options;
+  embedded::EmbeddedBrokerOptions options;
   options.log.dir = fs::path(data_dir) / "log";
   options.log.retention_ms = -1;
-  auto b = broker::EmbeddedBroker::Open(options);
+  auto b = embedded::EmbeddedBroker::Open(options);
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   broker::TopicConfig tc;
   tc.partitions = partitions;
@@ -184,9 +184,9 @@ TEST(SinkCliTest, BadRecordsStopThePartitionOrGoToTheDeadLetterTopic) {
     lines += static_cast<size_t>(std::count(v.begin(), v.end(), '\n'));
   EXPECT_EQ(lines, 118u);  // 120 minus the two bad ones
 
-  broker::EmbeddedBrokerOptions options;
+  embedded::EmbeddedBrokerOptions options;
   options.log.dir = fs::path(dir / "data") / "log";
-  auto b = broker::EmbeddedBroker::Open(options);
+  auto b = embedded::EmbeddedBroker::Open(options);
   ASSERT_TRUE(b.ok());
   auto dlq = (*b)->Fetch("p.dlq", 0, 0, {});
   ASSERT_TRUE(dlq.ok()) << dlq.status().ToString();

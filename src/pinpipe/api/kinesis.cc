@@ -97,62 +97,113 @@ bool ValidStreamName(std::string_view name) {
 Kinesis::Kinesis(broker::Broker& broker, Metrics& metrics, Clock& clock, KinesisOptions options)
     : broker_(broker), metrics_(metrics), clock_(clock), options_(std::move(options)) {}
 
+namespace {
+
+// Stream metadata as broker topic metadata (broker::TopicMetadata keys).
+constexpr char kShardsKey[] = "kinesis.shards";
+constexpr char kCreatedKey[] = "kinesis.created_ms";
+constexpr char kStatusKey[] = "kinesis.status";
+constexpr char kRetentionKey[] = "kinesis.retention_hours";
+
+broker::TopicMetadata ToMetadata(const StreamInfo& info) {
+  return {{kShardsKey, std::to_string(info.shards)},
+          {kCreatedKey, std::to_string(info.created_ms)},
+          {kStatusKey, info.status},
+          {kRetentionKey, std::to_string(info.retention_hours)}};
+}
+
+// nullopt when `m` holds no stream metadata (a bare topic) or a bad one.
+std::optional<StreamInfo> FromMetadata(std::string_view name, const broker::TopicMetadata& m) {
+  auto created = m.find(kCreatedKey);
+  if (created == m.end()) return std::nullopt;
+  auto number = [&](const char* key, int64_t fallback) -> std::optional<int64_t> {
+    auto it = m.find(key);
+    if (it == m.end()) return fallback;
+    auto v = ParseInt(it->second);
+    return v.ok() ? std::optional<int64_t>(*v) : std::nullopt;
+  };
+  auto created_ms = number(kCreatedKey, 0);
+  auto shards = number(kShardsKey, 1);
+  auto retention = number(kRetentionKey, 24);
+  if (!created_ms || !shards || !retention || *shards < 1) return std::nullopt;
+  StreamInfo info;
+  info.name = std::string(name);
+  info.shards = static_cast<int32_t>(*shards);
+  info.created_ms = *created_ms;
+  info.retention_hours = static_cast<int32_t>(*retention);
+  if (auto it = m.find(kStatusKey); it != m.end()) info.status = it->second;
+  return info;
+}
+
+}  // namespace
+
 Status Kinesis::Open() {
-  if (options_.data_dir.empty()) {
+  if (!options_.iterator_key.empty()) {
+    iterator_key_ = options_.iterator_key;
+  } else if (options_.data_dir.empty()) {
     iterator_key_.resize(32);
     RAND_bytes(reinterpret_cast<unsigned char*>(iterator_key_.data()), 32);
-    return Status::Ok();
-  }
-  fs::path dir = fs::path(options_.data_dir) / "kinesis";
-  std::error_code ec;
-  fs::create_directories(dir / "streams", ec);
-  if (ec) return UnavailableError("create " + (dir / "streams").string() + ": " + ec.message());
-  fs::path key_file = dir / "iterator.key";
-  if (auto key = ReadWholeFile(key_file); key && key->size() == 32) {
-    iterator_key_ = *key;
   } else {
-    iterator_key_.resize(32);
-    RAND_bytes(reinterpret_cast<unsigned char*>(iterator_key_.data()), 32);
-    PINPIPE_RETURN_IF_ERROR(WriteFileAtomically(key_file, iterator_key_));
-    fs::permissions(key_file, fs::perms::owner_read | fs::perms::owner_write, ec);
+    // One node: a key generated once per data folder. Several nodes behind one
+    // load balancer must share a configured key instead (api.kinesis_iterator_key).
+    fs::path dir = fs::path(options_.data_dir) / "kinesis";
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return UnavailableError("create " + dir.string() + ": " + ec.message());
+    fs::path key_file = dir / "iterator.key";
+    if (auto key = ReadWholeFile(key_file); key && key->size() == 32) {
+      iterator_key_ = *key;
+    } else {
+      iterator_key_.resize(32);
+      RAND_bytes(reinterpret_cast<unsigned char*>(iterator_key_.data()), 32);
+      PINPIPE_RETURN_IF_ERROR(WriteFileAtomically(key_file, iterator_key_));
+      fs::permissions(key_file, fs::perms::owner_read | fs::perms::owner_write, ec);
+    }
   }
-  std::unique_lock lock(mu_);
-  for (const auto& entry : fs::directory_iterator(dir / "streams", ec)) {
+  return MigrateCatalogFiles();
+}
+
+// Before stream metadata lived in the broker, it was one JSON file per stream
+// under <data_dir>/kinesis/streams/. Each one moves into its topic's metadata
+// (unless the topic already has some) and is then removed; a file whose topic
+// no longer exists is dropped. A failure leaves the file for the next start.
+Status Kinesis::MigrateCatalogFiles() {
+  if (options_.data_dir.empty()) return Status::Ok();
+  const fs::path dir = fs::path(options_.data_dir) / "kinesis" / "streams";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return Status::Ok();
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (entry.path().extension() != ".json") continue;
     auto text = ReadWholeFile(entry.path());
-    if (!text) continue;
+    if (!text) return UnavailableError("read " + entry.path().string());
     auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
+    StreamInfo info;
+    if (!j.is_discarded() && j.is_object()) {
+      info.name = j.value("name", "");
+      info.shards = j.value("shards", 1);
+      info.created_ms = j.value("created_ms", int64_t{0});
+      info.status = j.value("status", "ACTIVE");
+      info.retention_hours = j.value("retention_hours", 24);
+    }
+    if (!ValidStreamName(info.name) || info.shards < 1) {
       spdlog::warn("kinesis: ignoring unreadable stream metadata {}", entry.path().string());
       continue;
     }
-    StreamInfo info;
-    info.name = j.value("name", "");
-    info.shards = j.value("shards", 1);
-    info.created_ms = j.value("created_ms", int64_t{0});
-    info.status = j.value("status", "ACTIVE");
-    info.retention_hours = j.value("retention_hours", 24);
-    if (!ValidStreamName(info.name) || info.shards < 1) continue;
-    streams_[info.name] = info;
+    auto existing = broker_.GetTopicMetadata(info.name);
+    if (existing.ok()) {
+      if (!FromMetadata(info.name, *existing)) {
+        PINPIPE_RETURN_IF_ERROR(broker_.SetTopicMetadata(info.name, ToMetadata(info))
+                                    .WithContext("migrate " + entry.path().string()));
+      }
+    } else if (existing.status().code() != StatusCode::kNotFound) {
+      return existing.status().WithContext("migrate " + entry.path().string());
+    }
+    fs::remove(entry.path(), ec);
+    if (ec) return UnavailableError("remove " + entry.path().string() + ": " + ec.message());
   }
+  if (ec) return UnavailableError("list " + dir.string() + ": " + ec.message());
+  fs::remove(dir, ec);  // only when empty (unreadable files stay for a human)
   return Status::Ok();
-}
-
-Status Kinesis::Persist(const StreamInfo& info) {
-  if (options_.data_dir.empty()) return Status::Ok();
-  nlohmann::json j = {{"name", info.name},
-                      {"shards", info.shards},
-                      {"created_ms", info.created_ms},
-                      {"status", info.status},
-                      {"retention_hours", info.retention_hours}};
-  for (int32_t i = 0; i < info.shards; ++i) {
-    HashKeyRange r = ShardRange(i, info.shards);
-    j["hash_key_ranges"].push_back({{"shard_id", ShardId(i)},
-                                    {"start", U128ToDecimal(r.start)},
-                                    {"end", U128ToDecimal(r.end)}});
-  }
-  return WriteFileAtomically(
-      fs::path(options_.data_dir) / "kinesis" / "streams" / (info.name + ".json"), j.dump(2));
 }
 
 std::string Kinesis::StreamArn(std::string_view name) const {
@@ -166,25 +217,36 @@ Result<StreamInfo> Kinesis::Lookup(std::string_view name) {
     auto it = streams_.find(name);
     if (it != streams_.end()) return it->second;
   }
-  // A topic created outside this API (e.g. by the streaming job) is a stream too.
-  auto desc = broker_.DescribeTopic(name);
-  if (!desc.ok()) {
-    if (desc.status().code() == StatusCode::kNotFound) {
+  return Load(name);
+}
+
+Result<StreamInfo> Kinesis::Load(std::string_view name) {
+  auto metadata = broker_.GetTopicMetadata(name);
+  if (!metadata.ok()) {
+    if (metadata.status().code() == StatusCode::kNotFound) {
+      std::unique_lock lock(mu_);
+      streams_.erase(std::string(name));
       return NotFoundError("Stream " + std::string(name) + " under account " + options_.account_id +
                            " not found.");
     }
-    return desc.status();
+    return metadata.status();
   }
-  StreamInfo info;
-  info.name = std::string(name);
-  info.shards = static_cast<int32_t>(desc->partitions.size());
-  info.created_ms = clock_.NowMillis();
+  std::optional<StreamInfo> info = FromMetadata(name, *metadata);
+  if (!info) {
+    // A topic created outside this API (e.g. by the streaming job) is a stream too.
+    auto desc = broker_.DescribeTopic(name);
+    if (!desc.ok()) return desc.status();
+    info.emplace();
+    info->name = std::string(name);
+    info->shards = static_cast<int32_t>(desc->partitions.size());
+    info->created_ms = clock_.NowMillis();
+    if (Status s = broker_.SetTopicMetadata(name, ToMetadata(*info)); !s.ok()) {
+      spdlog::warn("kinesis: {}", s.ToString());
+    }
+  }
   std::unique_lock lock(mu_);
-  auto [it, inserted] = streams_.emplace(info.name, info);
-  if (inserted) {
-    if (Status s = Persist(info); !s.ok()) spdlog::warn("kinesis: {}", s.ToString());
-  }
-  return it->second;
+  streams_[info->name] = *info;
+  return *info;
 }
 
 Result<StreamInfo> Kinesis::LookupOrCreate(std::string_view name, bool auto_create) {
@@ -201,10 +263,6 @@ Result<StreamInfo> Kinesis::LookupOrCreate(std::string_view name, bool auto_crea
 
 Status Kinesis::CreateLocked(const StreamInfo& info) {
   std::unique_lock lock(mu_);
-  if (streams_.count(info.name)) {
-    return AlreadyExistsError("Stream " + info.name + " under account " + options_.account_id +
-                              " already exists.");
-  }
   broker::TopicConfig config;
   config.partitions = info.shards;
   config.retention_ms = static_cast<int64_t>(info.retention_hours) * 3600 * 1000;
@@ -214,15 +272,37 @@ Status Kinesis::CreateLocked(const StreamInfo& info) {
                               " already exists.");
   }
   PINPIPE_RETURN_IF_ERROR(s);
+  PINPIPE_RETURN_IF_ERROR(broker_.SetTopicMetadata(info.name, ToMetadata(info)));
   streams_[info.name] = info;
-  return Persist(info);
+  return Status::Ok();
 }
 
 std::vector<StreamInfo> Kinesis::ListStreams(const NameFilter& visible) {
-  std::shared_lock lock(mu_);
+  // Streams are topics with stream metadata, created through any node.
   std::vector<StreamInfo> out;
-  for (const auto& [name, info] : streams_) {
-    if (!visible || visible(name)) out.push_back(info);
+  auto topics = broker_.ListTopics();
+  if (!topics.ok()) {
+    spdlog::warn("kinesis: list streams: {}", topics.status().ToString());
+    return out;
+  }
+  std::map<std::string, StreamInfo, std::less<>> known;
+  {
+    std::shared_lock lock(mu_);
+    known = streams_;
+  }
+  for (const std::string& name : *topics) {
+    if (visible && !visible(name)) continue;
+    if (auto it = known.find(name); it != known.end()) {
+      out.push_back(it->second);
+      continue;
+    }
+    auto metadata = broker_.GetTopicMetadata(name);
+    if (!metadata.ok()) continue;  // deleted meanwhile
+    if (auto info = FromMetadata(name, *metadata)) {
+      out.push_back(*info);
+      std::unique_lock lock(mu_);
+      streams_[name] = *info;
+    }
   }
   return out;
 }
@@ -260,14 +340,9 @@ void Kinesis::DeleteStream(std::string_view name, http::Response& response) {
   auto info = Lookup(name);
   if (!info.ok()) return KinesisErrorFromStatus(response, info.status());
   std::unique_lock lock(mu_);
-  Status s = broker_.DeleteTopic(name);
+  Status s = broker_.DeleteTopic(name);  // the stream metadata goes with the topic
   if (!s.ok() && s.code() != StatusCode::kNotFound) return KinesisErrorFromStatus(response, s);
   streams_.erase(std::string(name));
-  if (!options_.data_dir.empty()) {
-    std::error_code ec;
-    fs::remove(fs::path(options_.data_dir) / "kinesis" / "streams" / (std::string(name) + ".json"),
-               ec);
-  }
   Ok(response, "{}");
 }
 
@@ -691,6 +766,10 @@ void Kinesis::GetRecords(std::string_view iterator, int64_t limit, http::Respons
   IteratorState s;
   if (!ParseIterator(iterator, s, response)) return;
   auto info = Lookup(s.stream);
+  if (info.ok() && info->created_ms != s.created_ms) {
+    // Another node may have deleted and created the stream again: ask the broker.
+    info = Load(s.stream);
+  }
   if (!info.ok()) return KinesisErrorFromStatus(response, info.status());
   if (info->created_ms != s.created_ms) {
     return KinesisError(

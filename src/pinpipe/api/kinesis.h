@@ -4,10 +4,12 @@
 //   - the native JSON 1.1 protocol (POST / with X-Amz-Target:
 //     Kinesis_20131202.<Action>) that AWS SDKs and the AWS CLI speak.
 // A stream is a broker topic of the same name (shards = partitions) plus
-// metadata (status, shard count, creation time, retention) kept as one small
-// JSON file per stream under <data_dir>/kinesis/streams/. Shard iterators are
-// HMAC-signed tokens (key in <data_dir>/kinesis/iterator.key) that expire after
-// five minutes; forged or altered ones are rejected.
+// metadata (status, shard count, creation time, retention) stored with the
+// topic through the Broker (broker::Broker::SetTopicMetadata), so every API
+// node on one broker sees the same streams; each node caches what it read.
+// Shard iterators are HMAC-signed tokens that expire after five minutes;
+// forged or altered ones are rejected. Nodes that share the signing key
+// (KinesisOptions::iterator_key) accept each other's iterators.
 //
 // Thread-safety: all methods are safe to call concurrently.
 #pragma once
@@ -33,7 +35,13 @@
 namespace pinpipe::api {
 
 struct KinesisOptions {
-  std::string data_dir;               // "" keeps stream metadata in memory only
+  // The iterator-signing key, shared by every node behind one endpoint. When
+  // empty: generated once into <data_dir>/kinesis/iterator.key (one node), or
+  // per process when data_dir is empty too.
+  std::string iterator_key;
+  // Holds the default iterator key and, from before stream metadata lived in
+  // the broker, <data_dir>/kinesis/streams/*.json, migrated by Open.
+  std::string data_dir;
   bool auto_create_streams = true;    // API Gateway routes only
   int32_t default_shards = 1;         // shards of an auto-created stream
   int32_t gateway_create_shards = 5;  // POST /streams/{name} without ShardCount
@@ -63,7 +71,8 @@ class Kinesis {
 
   Kinesis(broker::Broker& broker, Metrics& metrics, Clock& clock, KinesisOptions options);
 
-  // Loads stream metadata and the iterator key (creating them if needed).
+  // Sets up the iterator key (creating the default one if needed) and moves
+  // a catalog left by an older version into the broker.
   Status Open();
 
   // Handles /streams and /streams/... ; returns the route name for metrics,
@@ -127,8 +136,11 @@ class Kinesis {
               Deferral& later, const NameFilter& visible);
 
   Result<StreamInfo> LookupOrCreate(std::string_view name, bool auto_create);
+  // Reads the stream's metadata from the broker into the cache (adopting a
+  // bare topic: its metadata is written then).
+  Result<StreamInfo> Load(std::string_view name);
   Status CreateLocked(const StreamInfo& info);
-  Status Persist(const StreamInfo& info);
+  Status MigrateCatalogFiles();
   std::string StreamArn(std::string_view name) const;
   std::string MakeIterator(const IteratorState& state);
   // Fills `state`, or writes the error and returns false.
@@ -140,7 +152,7 @@ class Kinesis {
   KinesisOptions options_;
   std::string iterator_key_;
   std::shared_mutex mu_;
-  std::map<std::string, StreamInfo, std::less<>> streams_;
+  std::map<std::string, StreamInfo, std::less<>> streams_;  // cache of the broker's metadata
 };
 
 // True for 1-128 characters of [a-zA-Z0-9_.-].

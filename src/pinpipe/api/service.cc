@@ -3,8 +3,10 @@
 #include <openssl/crypto.h>
 
 #include <chrono>
+#include <fstream>
 #include <future>
 #include <mutex>
+#include <sstream>
 
 #include "pinpipe/api/errors.h"
 #include "pinpipe/api/json_util.h"
@@ -130,6 +132,33 @@ void RefuseApiKey(const http::Request& request, bool missing, http::Response& re
 
 }  // namespace
 
+namespace {
+
+// api.kinesis_iterator_key, or the contents of api.kinesis_iterator_key_file;
+// "" when neither is set.
+Result<std::string> IteratorKeyFromConfig(const Config& config) {
+  std::string key = config.Get("api.kinesis_iterator_key");
+  const std::string& file = config.Get("api.kinesis_iterator_key_file");
+  if (!key.empty() && !file.empty()) {
+    return InvalidArgumentError(
+        "set api.kinesis_iterator_key or api.kinesis_iterator_key_file, not both");
+  }
+  if (!file.empty()) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return InvalidArgumentError("api.kinesis_iterator_key_file: cannot read " + file);
+    std::stringstream text;
+    text << in.rdbuf();
+    key = text.str();
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  }
+  if (!key.empty() && key.size() < 16) {
+    return InvalidArgumentError("api.kinesis_iterator_key must be at least 16 bytes long");
+  }
+  return key;
+}
+
+}  // namespace
+
 Result<ServiceOptions> ServiceOptionsFromConfig(const Config& config) {
   ServiceOptions o;
   o.api_keys = config.GetList("api.keys");
@@ -154,6 +183,7 @@ Result<ServiceOptions> ServiceOptionsFromConfig(const Config& config) {
         "api.kinesis_access_key and api.kinesis_secret_key must be set together");
   }
   if (!access.empty()) o.kinesis.credentials = SigV4Credentials{access, secret};
+  PINPIPE_ASSIGN_OR_RETURN(o.kinesis.iterator_key, IteratorKeyFromConfig(config));
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
   PINPIPE_ASSIGN_OR_RETURN(auto tenants, auth::TenantSet::Load(config.file(), env));

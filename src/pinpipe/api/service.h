@@ -54,7 +54,7 @@ class Service {
  public:
   Service(broker::Broker& broker, Clock& clock, ServiceOptions options);
 
-  // Loads persisted state (stream metadata, iterator key).
+  // Sets up the Kinesis iterator key and moves an older stream catalog into the broker.
   Status Open();
 
   // The http::Handler.

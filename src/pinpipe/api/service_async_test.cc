@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "pinpipe/api/service.h"
-#include "pinpipe/broker/embedded_broker.h"
+#include "pinpipe/embedded/embedded_broker.h"
 
 namespace pinpipe::api {
 namespace {
@@ -40,12 +40,12 @@ class ServiceAsyncTest : public ::testing::Test {
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("pinpipe-api-async-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
-    broker::EmbeddedBrokerOptions o;
+    embedded::EmbeddedBrokerOptions o;
     o.log.dir = dir_;
     // Long enough that only the test's own Sync (or the first append, which
     // has no sync before it) makes anything durable.
     o.log.fsync = *log::FsyncPolicy::Parse("interval:60000");
-    auto b = broker::EmbeddedBroker::Open(o);
+    auto b = embedded::EmbeddedBroker::Open(o);
     ASSERT_TRUE(b.ok()) << b.status().ToString();
     broker_ = std::move(*b);
     service_ = std::make_unique<Service>(*broker_, Clock::Real(), ServiceOptions{});
@@ -92,7 +92,7 @@ class ServiceAsyncTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  std::unique_ptr<broker::EmbeddedBroker> broker_;
+  std::unique_ptr<embedded::EmbeddedBroker> broker_;
   std::unique_ptr<Service> service_;
 };
 

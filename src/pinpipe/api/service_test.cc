@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "memory_broker.h"
 #include "pinpipe/api/codec.h"
-#include "pinpipe/api/memory_broker.h"
 #include "pinpipe/api/shards.h"
 
 namespace pinpipe::api {
@@ -61,7 +61,7 @@ class ServiceTest : public ::testing::Test {
     return n;
   }
 
-  MemoryBroker broker_;
+  testing::MemoryBroker broker_;
   ManualClock clock_{1'700'000'000'000'000};
   ServiceOptions options_;
   std::unique_ptr<Service> service_;

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "pinpipe/api/memory_broker.h"
+#include "memory_broker.h"
 #include "pinpipe/api/service.h"
 
 namespace pinpipe::api {
@@ -72,7 +72,7 @@ class TenantsTest : public ::testing::Test {
     return n;
   }
 
-  MemoryBroker broker_;
+  testing::MemoryBroker broker_;
   ManualClock clock_{1'700'000'000'000'000};
   ServiceOptions options_;
   std::unique_ptr<Service> service_;

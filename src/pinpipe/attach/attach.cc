@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "pinpipe/broker/embedded_broker.h"
+#include "pinpipe/embedded/embedded_broker.h"
 #include "pinpipe/kafka/kafka_broker.h"
 
 namespace pinpipe::attach {
@@ -77,7 +77,7 @@ Result<std::unique_ptr<broker::Broker>> OpenCommandBroker(const Config& config) 
   if (type != "embedded") {
     return InvalidArgumentError("broker.type must be 'embedded' or 'kafka', not '" + type + "'");
   }
-  auto broker = broker::EmbeddedBroker::Open(config);
+  auto broker = embedded::EmbeddedBroker::Open(config);
   if (broker.ok()) return std::unique_ptr<broker::Broker>(std::move(*broker));
   // The log is locked by a running `serve`/`up`: go through its Kafka
   // protocol instead, with the same topics and group offsets.
@@ -96,7 +96,7 @@ Result<std::unique_ptr<broker::Broker>> OpenServerBroker(const Config& config) {
   if (type != "embedded") {
     return InvalidArgumentError("broker.type must be 'embedded' or 'kafka', not '" + type + "'");
   }
-  auto broker = broker::EmbeddedBroker::Open(config);
+  auto broker = embedded::EmbeddedBroker::Open(config);
   if (broker.ok()) return std::unique_ptr<broker::Broker>(std::move(*broker));
   if (broker.status().code() == StatusCode::kUnavailable) {
     if (auto running = ReadAddressFile(config); running.ok()) {

@@ -49,6 +49,12 @@ const std::vector<ConfigKey>& KnownConfigKeys() {
       {"api.default_shards", "1", "Shards of an auto-created stream."},
       {"api.kinesis_access_key", "", "When set with the secret, SigV4 signatures are verified."},
       {"api.kinesis_secret_key", "", "Secret key for SigV4 verification.", true},
+      {"api.kinesis_iterator_key", "",
+       "Key (16+ bytes) that signs Kinesis shard iterators; the same on every API node behind one "
+       "endpoint. Empty: generated once into <data_dir>/kinesis/iterator.key (one node).",
+       true},
+      {"api.kinesis_iterator_key_file", "",
+       "File holding api.kinesis_iterator_key (trailing newline ignored), instead of the key."},
       // Kafka wire protocol
       {"kafka_api.listen", "127.0.0.1:9092",
        "Address the Kafka protocol listens on (serve, up); empty turns it off."},

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "memory_object_store.h"
 #include "pinpipe/base/gzip.h"
 #include "pinpipe/clean/schema.h"
 #include "pinpipe/table/parquet_reader.h"
@@ -15,52 +16,8 @@
 namespace pinpipe::batch {
 namespace {
 
-// An in-memory ObjectStore; List can be made to fail to emulate an outage.
-class FakeStore : public objstore::ObjectStore {
- public:
-  std::string Url() const override { return "fake://"; }
-  Status Put(std::string_view key, std::string_view data, const objstore::PutOptions&) override {
-    std::lock_guard lock(mu_);
-    objects_[std::string(key)] = std::string(data);
-    return Status::Ok();
-  }
-  Result<std::string> Get(std::string_view key, std::optional<objstore::ByteRange>) override {
-    std::lock_guard lock(mu_);
-    auto it = objects_.find(std::string(key));
-    if (it == objects_.end()) return NotFoundError("no such object");
-    return it->second;
-  }
-  Result<objstore::ObjectInfo> Head(std::string_view) override { return UnimplementedError("x"); }
-  Status Delete(std::string_view) override { return UnimplementedError("x"); }
-  Result<objstore::ListPage> List(std::string_view prefix, std::string_view token,
-                                  int max_keys) override {
-    std::lock_guard lock(mu_);
-    if (down_) return UnavailableError("connection refused");
-    objstore::ListPage page;
-    auto it = token.empty() ? objects_.lower_bound(std::string(prefix))
-                            : objects_.upper_bound(std::string(token));
-    for (; it != objects_.end() && it->first.starts_with(prefix); ++it) {
-      if (static_cast<int>(page.objects.size()) == max_keys) {
-        page.next_token = page.objects.back().key;
-        break;
-      }
-      page.objects.push_back({it->first, static_cast<int64_t>(it->second.size()), 0, ""});
-    }
-    return page;
-  }
-  Result<std::unique_ptr<objstore::Upload>> StartUpload(std::string_view,
-                                                        const objstore::PutOptions&) override {
-    return UnimplementedError("x");
-  }
-  void Add(const std::string& key, const std::string& data) {
-    (void)Put(key, data, objstore::PutOptions{});
-  }
-  bool down_ = false;
-
- private:
-  std::mutex mu_;
-  std::map<std::string, std::string> objects_;
-};
+using MemoryStore = testing::MemoryObjectStore;
+using Op = testing::MemoryObjectStore::Op;
 
 std::string Key(const std::string& topic, int partition, int offset, const char* ext = ".json") {
   char buf[32];
@@ -70,7 +27,7 @@ std::string Key(const std::string& topic, int partition, int offset, const char*
 }
 
 TEST(LoadTest, ReadsPlainAndGzipInKeyOrderAndKeepsFirstArrival) {
-  FakeStore store;
+  MemoryStore store;
   // Offsets 0 and 2 of partition 0: offset 0 arrives first, whatever the write order.
   store.Add(Key("p.user", 0, 2), "{\"ind\": 1, \"first_name\": \"Second\", \"age\": 40}\n");
   store.Add(Key("p.user", 0, 0, ".json.gz"),
@@ -107,7 +64,7 @@ TEST(LoadTest, ReadsPlainAndGzipInKeyOrderAndKeepsFirstArrival) {
 }
 
 TEST(LoadTest, ManyObjectsAcrossGroupsEqualOneThread) {
-  FakeStore store;
+  MemoryStore store;
   // 1,500 one-record objects (the seed's flush.size=1 layout) over 3 partitions.
   for (int i = 0; i < 1500; ++i) {
     std::string rec = "{\"index\": " + std::to_string(i % 700) + ", \"category\": \"c" +
@@ -135,21 +92,21 @@ TEST(LoadTest, ManyObjectsAcrossGroupsEqualOneThread) {
 }
 
 TEST(LoadTest, NoDataAndUnreachableStoreAreClearErrors) {
-  FakeStore store;
+  MemoryStore store;
   store.Add(Key("other.pin", 0, 0), "{\"index\": 1}\n");
   LoadOptions options;
   options.prefix = "p";
   auto none = LoadCleanTables(store, options);
   EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
   EXPECT_NE(none.status().message().find("p.{pin,geo,user}"), std::string::npos);
-  store.down_ = true;
+  store.SetFault(Op::kList, UnavailableError("connection refused"));
   auto down = LoadCleanTables(store, options);
   EXPECT_EQ(down.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(down.status().message().find("connection refused"), std::string::npos);
 }
 
 TEST(RunBatchJobTest, WritesResultsTablesRejectsAndSummary) {
-  FakeStore store;
+  MemoryStore store;
   store.Add(Key("p.pin", 0, 0),
             "{\"index\": 1, \"category\": \"art\", \"poster_name\": \"A, \\\"B\\\"\", "
             "\"follower_count\": \"5k\", \"title\": \"\"}\n{\"index\": 1}\nnope\n");
@@ -224,7 +181,7 @@ TEST(RunBatchJobTest, WritesResultsTablesRejectsAndSummary) {
 }
 
 TEST(RunBatchJobTest, OneQuestionOnly) {
-  FakeStore store;
+  MemoryStore store;
   store.Add(Key("p.user", 0, 0), "{\"ind\": 1, \"date_joined\": \"2015-05-05 05:05:05\"}\n");
   JobOptions options;
   options.load.prefix = "p";

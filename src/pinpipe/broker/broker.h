@@ -1,8 +1,10 @@
 // Broker: the seam between the pipeline and its partitioned log.
 //
-// The API, sink and stream modules speak only this interface. Two
-// implementations: the embedded log (EmbeddedBroker, on src/pinpipe/log) and
-// Apache Kafka through librdkafka (KafkaBroker). Only runtime/ (wiring.h) picks one.
+// The API, sink and stream modules speak only this interface (library
+// pinpipe_broker: this header and broker.cc, no implementation). Two
+// implementations, each a module of its own: the embedded log
+// (embedded::EmbeddedBroker, src/pinpipe/embedded) and Apache Kafka through
+// librdkafka (kafka::KafkaBroker, src/pinpipe/kafka). Only runtime/ (wiring.h) and attach/ pick one.
 //
 // Thread-safety: every method of Broker and the Consumer it creates is safe to
 // call from many threads at once, except that one Consumer is used by one
@@ -11,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -65,18 +68,7 @@ struct RecordRef {
 };
 
 // A copy of `ref` that owns its bytes.
-inline StoredRecord ToStoredRecord(const RecordRef& ref) {
-  StoredRecord s;
-  s.topic = std::string(ref.topic);
-  s.partition = ref.partition;
-  s.offset = ref.offset;
-  s.timestamp_ms = ref.timestamp_ms;
-  if (ref.key) s.key.emplace(*ref.key);
-  if (ref.value) s.value.emplace(*ref.value);
-  s.headers.reserve(ref.headers.size());
-  for (const auto& [k, v] : ref.headers) s.headers.push_back({std::string(k), std::string(v)});
-  return s;
-}
+StoredRecord ToStoredRecord(const RecordRef& ref);
 
 // Where one produced record went, or why it alone failed.
 struct ProduceAck {
@@ -151,6 +143,11 @@ struct RebalanceListener {
   std::function<void(const std::vector<TopicPartition>&)> on_revoke;
 };
 
+// Metadata that a user of the broker keeps with a topic (e.g. the Kinesis
+// API's stream status and creation time): a few small string pairs, seen by
+// every process that shares the broker, deleted with the topic.
+using TopicMetadata = std::map<std::string, std::string>;
+
 // A member of a consumer group: the group's partitions of the subscribed
 // topics are shared among its members.
 class Consumer {
@@ -164,9 +161,10 @@ class Consumer {
   // when none are ready. Records of one partition come in offset order.
   virtual Result<std::vector<StoredRecord>> Poll(int32_t max_records, int64_t timeout_ms) = 0;
   // Poll without copying the records: the views stay valid until the next
-  // Poll, PollRefs or Close of this consumer. The default copies once, from
-  // Poll; the embedded log's consumer hands out views of the batches it read.
-  virtual Result<std::span<const RecordRef>> PollRefs(int32_t max_records, int64_t timeout_ms);
+  // Poll, PollRefs or Close of this consumer. The embedded log's consumer
+  // hands out views of the batches it read; a consumer whose Poll copies
+  // anyway can answer with a PolledRecords (below).
+  virtual Result<std::span<const RecordRef>> PollRefs(int32_t max_records, int64_t timeout_ms) = 0;
   // Commits next-offsets for the group (synchronously, durably).
   virtual Status Commit(const std::vector<TopicPartitionOffset>& offsets) = 0;
   virtual Result<std::vector<TopicPartitionOffset>> Committed(
@@ -176,39 +174,21 @@ class Consumer {
   virtual std::vector<TopicPartition> Assignment() = 0;
   // Leaves the group; partitions move to the remaining members.
   virtual Status Close() = 0;
-
- private:
-  // What the default PollRefs points into.
-  std::vector<StoredRecord> polled_;
-  std::vector<std::pair<std::string_view, std::string_view>> polled_headers_;
-  std::vector<RecordRef> polled_refs_;
 };
 
-// Header-only like the rest of this interface (the Kafka module implements
-// it without linking the embedded log).
-inline Result<std::span<const RecordRef>> Consumer::PollRefs(int32_t max_records,
-                                                             int64_t timeout_ms) {
-  polled_refs_.clear();
-  polled_headers_.clear();
-  PINPIPE_ASSIGN_OR_RETURN(polled_, Poll(max_records, timeout_ms));
-  size_t headers = 0;
-  for (const StoredRecord& r : polled_) headers += r.headers.size();
-  polled_headers_.reserve(headers);  // spans below point into it: no reallocation
-  polled_refs_.reserve(polled_.size());
-  for (const StoredRecord& r : polled_) {
-    RecordRef& ref = polled_refs_.emplace_back();
-    ref.topic = r.topic;
-    ref.partition = r.partition;
-    ref.offset = r.offset;
-    ref.timestamp_ms = r.timestamp_ms;
-    if (r.key) ref.key = *r.key;
-    if (r.value) ref.value = *r.value;
-    const size_t first = polled_headers_.size();
-    for (const Header& h : r.headers) polled_headers_.emplace_back(h.key, h.value);
-    ref.headers = std::span(polled_headers_).subspan(first, r.headers.size());
-  }
-  return std::span<const RecordRef>(polled_refs_);
-}
+// Records one Poll returned, kept so that RecordRefs can point into them: what
+// a Consumer whose Poll copies returns from PollRefs. Not thread-safe.
+class PolledRecords {
+ public:
+  // Takes `records` (dropping the previous ones, invalidating their views) and
+  // returns views of them, in order.
+  std::span<const RecordRef> Hold(std::vector<StoredRecord> records);
+
+ private:
+  std::vector<StoredRecord> records_;
+  std::vector<std::pair<std::string_view, std::string_view>> headers_;
+  std::vector<RecordRef> refs_;
+};
 
 class Broker {
  public:
@@ -231,6 +211,12 @@ class Broker {
   virtual Result<std::vector<std::string>> ListTopics() = 0;
   // NotFound for an unknown topic.
   virtual Result<TopicDescription> DescribeTopic(std::string_view topic) = 0;
+
+  // Replaces the metadata of `topic`, durably (NotFound for an unknown topic).
+  // Writers of one topic's metadata are expected not to race (last one wins).
+  virtual Status SetTopicMetadata(std::string_view topic, const TopicMetadata& metadata) = 0;
+  // The metadata of `topic`, empty when it has none; NotFound for an unknown topic.
+  virtual Result<TopicMetadata> GetTopicMetadata(std::string_view topic) = 0;
 
   // Appends `records` (each to its `partition`, or kAnyPartition) and returns
   // once they are durable under the topic's policy. One ack per record, in

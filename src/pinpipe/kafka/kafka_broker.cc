@@ -30,6 +30,7 @@ using broker::PartitionInfo;
 using broker::ProduceAck;
 using broker::RebalanceListener;
 using broker::Record;
+using broker::RecordRef;
 using broker::StoredRecord;
 using broker::TopicConfig;
 using broker::TopicDescription;
@@ -39,6 +40,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr char kTimeoutKey[] = "pinpipe.timeout.ms";
 constexpr char kMockBrokersKey[] = "test.mock.num.brokers";
+// The compacted topic that holds every topic's metadata (see SetTopicMetadata).
+constexpr char kMetadataTopic[] = "__pinpipe_topic_metadata";
 constexpr auto kTopicCacheTtl = std::chrono::seconds(5);
 constexpr auto kNegativeTtl = std::chrono::milliseconds(500);
 constexpr size_t kMaxIdleFetchers = 8;
@@ -363,6 +366,11 @@ class KafkaConsumer final : public broker::Consumer {
     return out;
   }
 
+  Result<std::span<const RecordRef>> PollRefs(int32_t max_records, int64_t timeout_ms) override {
+    PINPIPE_ASSIGN_OR_RETURN(auto records, Poll(max_records, timeout_ms));
+    return polled_.Hold(std::move(records));
+  }
+
   Status Commit(const std::vector<TopicPartitionOffset>& offsets) override {
     if (closed_) return FailedPreconditionError("consumer is closed");
     if (offsets.empty()) return Status::Ok();
@@ -509,6 +517,7 @@ class KafkaConsumer final : public broker::Consumer {
   int64_t timeout_ms_;
   int64_t pattern_refresh_ms_;
   bool closed_ = false;
+  broker::PolledRecords polled_;  // what PollRefs hands out views of
   RebalanceListener listener_;
   std::vector<std::regex> patterns_;
   std::set<std::string> subscribed_;
@@ -611,19 +620,24 @@ class KafkaBroker final : public broker::Broker {
     if (config.segment_bytes != 0) {
       configs.emplace_back("segment.bytes", std::to_string(config.segment_bytes));
     }
+    return CreateWithConfigs(name, config.partitions, configs);
+  }
+
+  // CreateTopic with Kafka topic configs as they are.
+  Status CreateWithConfigs(const std::string& name, int32_t partitions,
+                           const std::vector<std::pair<std::string, std::string>>& configs) {
     InvalidateTopic(name);
 
     if (mock_ != nullptr) {
       // librdkafka's mock cluster has no controller and no CreateTopics.
       if (PartitionCount(name).ok()) return AlreadyExistsError("topic " + name + " already exists");
       InvalidateTopic(name);
-      return KafkaStatus(rd_kafka_mock_topic_create(mock_, name.c_str(), config.partitions, -1),
+      return KafkaStatus(rd_kafka_mock_topic_create(mock_, name.c_str(), partitions, -1),
                          "create topic " + name);
     }
     PINPIPE_RETURN_IF_ERROR(RequireAdmin());
     char err[512];
-    rd_kafka_NewTopic_t* nt =
-        rd_kafka_NewTopic_new(name.c_str(), config.partitions, -1, err, sizeof err);
+    rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(name.c_str(), partitions, -1, err, sizeof err);
     if (nt == nullptr) return InvalidArgumentError(std::string("create topic: ") + err);
     for (const auto& [k, v] : configs) rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str());
     Queue q(rd_kafka_queue_new(producer_.get()));
@@ -686,7 +700,64 @@ class KafkaBroker final : public broker::Broker {
     size_t n = 0;
     const rd_kafka_topic_result_t** results =
         rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev.get()), &n);
-    return TopicResultStatus(results, n, "delete topic " + name);
+    PINPIPE_RETURN_IF_ERROR(TopicResultStatus(results, n, "delete topic " + name));
+    // The metadata goes with the topic: a tombstone for its key (nothing to
+    // do when no topic ever had metadata).
+    if (PartitionCount(kMetadataTopic).ok()) {
+      Record tombstone;
+      tombstone.key = name;
+      tombstone.partition = 0;
+      Status s = FirstError(Produce(kMetadataTopic, std::span(&tombstone, 1)));
+      if (!s.ok()) spdlog::warn("delete topic {}: metadata not removed: {}", name, s.ToString());
+    }
+    return Status::Ok();
+  }
+
+  // Topic metadata lives in one compacted topic, kMetadataTopic: one record
+  // per topic, keyed by its name, the pairs as record headers; a null value
+  // (tombstone) when the topic is deleted. Kafka's topic configs would reject
+  // keys of our own (unknown config names), and a compacted topic is what
+  // Kafka itself uses for such state (__consumer_offsets). Reading scans the
+  // topic; it holds one small record per topic once compacted.
+  Status SetTopicMetadata(std::string_view topic, const broker::TopicMetadata& metadata) override {
+    PINPIPE_RETURN_IF_ERROR(ValidateTopicName(topic));
+    std::string name(topic);
+    PINPIPE_RETURN_IF_ERROR(PartitionCount(name).status());
+    PINPIPE_RETURN_IF_ERROR(EnsureMetadataTopic());
+    Record r;
+    r.key = name;
+    r.value = "";
+    r.partition = 0;
+    for (const auto& [k, v] : metadata) r.headers.push_back({k, v});
+    return FirstError(Produce(kMetadataTopic, std::span(&r, 1)));
+  }
+
+  Result<broker::TopicMetadata> GetTopicMetadata(std::string_view topic) override {
+    PINPIPE_RETURN_IF_ERROR(ValidateTopicName(topic));
+    std::string name(topic);
+    PINPIPE_RETURN_IF_ERROR(PartitionCount(name).status());
+    broker::TopicMetadata found;
+    auto partitions = PartitionCount(kMetadataTopic);
+    if (!partitions.ok()) {
+      if (partitions.status().code() == StatusCode::kNotFound) return found;
+      return partitions.status();
+    }
+    PINPIPE_ASSIGN_OR_RETURN(TopicDescription desc, DescribeTopic(kMetadataTopic));
+    if (desc.partitions.empty()) return found;
+    int64_t offset = desc.partitions[0].log_start_offset;
+    const int64_t end = desc.partitions[0].high_watermark;
+    while (offset < end) {
+      PINPIPE_ASSIGN_OR_RETURN(FetchResult batch, Fetch(kMetadataTopic, 0, offset, {}));
+      if (batch.records.empty()) break;
+      for (const StoredRecord& r : batch.records) {
+        offset = r.offset + 1;
+        if (r.key != name) continue;
+        found.clear();
+        if (!r.value) continue;  // deleted
+        for (const Header& h : r.headers) found[h.key] = h.value;
+      }
+    }
+    return found;
   }
 
   Status CreatePartitions(std::string_view topic, int32_t partitions) override {
@@ -930,6 +1001,20 @@ class KafkaBroker final : public broker::Broker {
   }
 
  private:
+  static Status FirstError(const Result<std::vector<ProduceAck>>& acks) {
+    if (!acks.ok()) return acks.status();
+    for (const ProduceAck& a : *acks) PINPIPE_RETURN_IF_ERROR(a.error);
+    return Status::Ok();
+  }
+
+  Status EnsureMetadataTopic() {
+    if (PartitionCount(kMetadataTopic).ok()) return Status::Ok();
+    Status s = CreateWithConfigs(kMetadataTopic, 1, {{"cleanup.policy", "compact"}});
+    if (s.ok() || s.code() == StatusCode::kAlreadyExists) return Status::Ok();
+    return s.WithContext(std::string("topic metadata is kept in ") + kMetadataTopic +
+                         " (1 partition, cleanup.policy=compact); create it or allow pinpipe to");
+  }
+
   AdminOptions NewAdminOptions(rd_kafka_admin_op_t op) {
     AdminOptions opts(rd_kafka_AdminOptions_new(producer_.get(), op));
     char err[256];

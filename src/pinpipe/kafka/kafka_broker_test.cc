@@ -51,6 +51,32 @@ class KafkaBrokerTest : public ::testing::Test {
   std::unique_ptr<broker::Broker> broker_;
 };
 
+TEST_F(KafkaBrokerTest, TopicMetadataIsSharedByEveryClientOfTheCluster) {
+  auto none = broker_->GetTopicMetadata("events");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(broker_->SetTopicMetadata("missing", {{"a", "1"}}).code(), StatusCode::kNotFound);
+  // librdkafka's mock cluster has no CreateTopics: the metadata topic is made here, as a
+  // cluster whose ACLs forbid creating topics needs it made by its admin.
+  Status refused = broker_->SetTopicMetadata("events", {{"a", "1"}});
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(refused.ToString().find("__pinpipe_topic_metadata"), std::string::npos)
+      << refused.ToString();
+  ASSERT_TRUE(mock_->CreateTopic("__pinpipe_topic_metadata", 1).ok());
+  Status set = broker_->SetTopicMetadata("events", {{"a", "1"}, {"b", "two"}});
+  ASSERT_TRUE(set.ok()) << set.ToString();
+  ASSERT_TRUE(broker_->SetTopicMetadata("events", {{"a", "3"}}).ok());  // replaces
+  auto other = Connect();  // another node on the same cluster
+  ASSERT_NE(other, nullptr);
+  auto got = other->GetTopicMetadata("events");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, (broker::TopicMetadata{{"a", "3"}}));
+  // The metadata topic is internal: not listed.
+  auto topics = other->ListTopics();
+  ASSERT_TRUE(topics.ok());
+  EXPECT_EQ(*topics, std::vector<std::string>{"events"});
+}
+
 TEST_F(KafkaBrokerTest, ProduceFetchRoundTripKeepsKeysHeadersAndTimestamps) {
   std::vector<Record> records = {
       MakeRecord("k1", "{\"a\":1}", 0, 1'700'000'000'000, {{"h1", "v1"}, {"h2", ""}}),

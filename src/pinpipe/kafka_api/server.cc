@@ -15,7 +15,7 @@
 #include <tuple>
 #include <vector>
 
-#include "pinpipe/broker/embedded_broker.h"
+#include "pinpipe/embedded/embedded_broker.h"
 #include "pinpipe/http/server.h"
 #include "pinpipe/kafka_api/admin.h"
 #include "pinpipe/kafka_api/group_coordinator.h"
@@ -169,7 +169,7 @@ class Server::Impl {
   Impl(ServerOptions options, broker::Broker& broker)
       : options_(std::move(options)),
         broker_(broker),
-        embedded_(dynamic_cast<broker::EmbeddedBroker*>(&broker)) {
+        embedded_(dynamic_cast<embedded::EmbeddedBroker*>(&broker)) {
     next_producer_id_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
@@ -238,7 +238,7 @@ class Server::Impl {
 
   ServerOptions options_;
   broker::Broker& broker_;
-  broker::EmbeddedBroker* embedded_;
+  embedded::EmbeddedBroker* embedded_;
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
   std::vector<std::thread> threads_;

@@ -349,6 +349,36 @@ Status Log::AddPartitions(std::string_view name, int32_t partitions) {
   return Status::Ok();
 }
 
+Status Log::WriteTopicMetadata(std::string_view name, std::string_view data) {
+  std::lock_guard create_lock(create_mu_);  // the folder stays while we write
+  PINPIPE_RETURN_IF_ERROR(GetTopic(name).status());
+  const fs::path dir = options_.dir / "topics" / std::string(name);
+  const fs::path tmp = dir / "metadata.tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    out.close();
+    if (!out) return UnavailableError("write " + tmp.string());
+  }
+  PINPIPE_RETURN_IF_ERROR(SyncPath(tmp, false));
+  std::error_code ec;
+  fs::rename(tmp, dir / "metadata", ec);
+  if (ec) return FsError("rename to", dir / "metadata", ec);
+  return SyncPath(dir, true);
+}
+
+Result<std::string> Log::ReadTopicMetadata(std::string_view name) const {
+  std::lock_guard create_lock(create_mu_);
+  PINPIPE_RETURN_IF_ERROR(GetTopic(name).status());
+  const fs::path path = options_.dir / "topics" / std::string(name) / "metadata";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::string();
+  std::stringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return UnavailableError("read " + path.string());
+  return text.str();
+}
+
 std::vector<std::string> Log::ListTopics() const {
   std::lock_guard lock(mu_);
   std::vector<std::string> names;

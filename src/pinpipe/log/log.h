@@ -1,10 +1,11 @@
 // Log: the embedded partitioned log, a folder of topics with durable
 // consumer offsets. It is what Kafka is to the original pipeline; the broker
-// module's EmbeddedBroker puts the Broker interface on top of it.
+// embedded module's EmbeddedBroker puts the Broker interface on top of it.
 //
 // Layout under `dir` (docs/formats/log.md):
 //   LOCK                         flock'ed by the one process that has it open
 //   topics/<topic>/topic.json    partitions and per-topic settings
+//   topics/<topic>/metadata      the topic's metadata blob (WriteTopicMetadata), if any
 //   topics/<topic>/<p>/<base:020>.log   segments of partition p
 //   topics/<topic>/<p>/<base:020>.index, .timeindex   indexes of closed segments
 //   consumer_offsets.log         committed offsets (OffsetStore)
@@ -109,6 +110,11 @@ class Log {
   std::vector<std::string> ListTopics() const;
   // NotFound for an unknown (or invalid) name.
   Result<std::shared_ptr<Topic>> GetTopic(std::string_view name) const;
+  // Replaces the opaque metadata blob of topic `name`, durably (NotFound for
+  // an unknown topic). It is deleted with the topic.
+  Status WriteTopicMetadata(std::string_view name, std::string_view data);
+  // The blob WriteTopicMetadata stored, "" if none; NotFound for an unknown topic.
+  Result<std::string> ReadTopicMetadata(std::string_view name) const;
   // Changes whenever a topic is created, deleted or gains partitions.
   uint64_t topics_version() const { return topics_version_.load(); }
 
@@ -143,7 +149,7 @@ class Log {
   mutable std::mutex mu_;  // guards topics_
   std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics_;
   std::atomic<uint64_t> topics_version_{0};
-  std::mutex create_mu_;  // serialises create/delete (file-system work)
+  mutable std::mutex create_mu_;  // serialises create/delete (file-system work)
 
   std::mutex flush_mu_;
   std::condition_variable flush_cv_;

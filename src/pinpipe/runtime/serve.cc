@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "pinpipe/api/memory_broker.h"
 #include "pinpipe/api/service.h"
 #include "pinpipe/attach/attach.h"
 #include "pinpipe/base/clock.h"
@@ -14,13 +13,11 @@ namespace pinpipe::runtime {
 namespace {
 
 // The broker `serve` answers for: broker.type embedded (the log, exclusively:
-// a log held by a running server is an error naming it), kafka, or memory
-// (nothing persisted; for experiments).
+// a log held by a running server is an error naming it) or kafka.
 Result<std::unique_ptr<broker::Broker>> OpenServeBroker(const Config& config) {
   const std::string& type = config.Get("broker.type");
   if (type == "embedded" || type == "kafka") return attach::OpenServerBroker(config);
-  if (type == "memory") return std::unique_ptr<broker::Broker>(new api::MemoryBroker());
-  return InvalidArgumentError("broker.type must be embedded, kafka or memory, not '" + type + "'");
+  return InvalidArgumentError("broker.type must be 'embedded' or 'kafka', not '" + type + "'");
 }
 
 }  // namespace

@@ -8,7 +8,7 @@
 
 #include "pinpipe/attach/attach.h"
 #include "pinpipe/base/names.h"
-#include "pinpipe/broker/embedded_broker.h"
+#include "pinpipe/embedded/embedded_broker.h"
 #include "pinpipe/kafka/kafka_broker.h"
 #include "pinpipe/runtime/checks.h"
 #include "pinpipe/stream/delta_writer.h"

@@ -12,7 +12,7 @@
 #include <random>
 
 #include "pinpipe/base/gzip.h"
-#include "pinpipe/broker/embedded_broker.h"
+#include "pinpipe/embedded/embedded_broker.h"
 #include "pinpipe/objstore/local_object_store.h"
 #include "pinpipe/sink/json_lines.h"
 #include "pinpipe/sink/partitioner.h"
@@ -66,11 +66,11 @@ class SinkTest : public ::testing::Test {
     std::string tmpl = (fs::temp_directory_path() / "sink-test-XXXXXX").string();
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
-    broker::EmbeddedBrokerOptions options;
+    embedded::EmbeddedBrokerOptions options;
     options.log.dir = dir_ / "log";
     options.log.fsync.mode = log::FsyncMode::kNever;
     options.log.retention_ms = -1;
-    auto b = broker::EmbeddedBroker::Open(options);
+    auto b = embedded::EmbeddedBroker::Open(options);
     ASSERT_TRUE(b.ok()) << b.status().ToString();
     broker_ = std::move(*b);
     auto s = objstore::LocalObjectStore::Open(dir_ / "lake");
@@ -130,7 +130,7 @@ class SinkTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  std::unique_ptr<broker::EmbeddedBroker> broker_;
+  std::unique_ptr<embedded::EmbeddedBroker> broker_;
   std::unique_ptr<objstore::LocalObjectStore> local_;
   std::unique_ptr<FlakyStore> flaky_;
   ManualClock clock_{kT0 * 1000};

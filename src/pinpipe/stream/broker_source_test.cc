@@ -4,7 +4,7 @@
 #include <thread>
 
 #include "pinpipe/base/config.h"
-#include "pinpipe/broker/embedded_broker.h"
+#include "pinpipe/embedded/embedded_broker.h"
 #include "pinpipe/stream/source.h"
 
 namespace pinpipe::stream {
@@ -18,7 +18,7 @@ class BrokerSourceTest : public ::testing::Test {
     Config config;
     ASSERT_TRUE(config.Set("general.data_dir", dir_.string()).ok());
     ASSERT_TRUE(config.Set("log.fsync", "never").ok());
-    auto broker = broker::EmbeddedBroker::Open(config);
+    auto broker = embedded::EmbeddedBroker::Open(config);
     ASSERT_TRUE(broker.ok()) << broker.status().ToString();
     broker_ = std::move(*broker);
     broker::TopicConfig topic;
@@ -38,7 +38,7 @@ class BrokerSourceTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  std::unique_ptr<broker::EmbeddedBroker> broker_;
+  std::unique_ptr<embedded::EmbeddedBroker> broker_;
 };
 
 TEST_F(BrokerSourceTest, ReadsByPositionAndStopsAtUntil) {

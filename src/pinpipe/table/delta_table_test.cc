@@ -4,7 +4,7 @@
 
 #include <thread>
 
-#include "pinpipe/table/fake_object_store.h"
+#include "memory_object_store.h"
 #include "pinpipe/table/parquet_reader.h"
 
 namespace pinpipe::table {
@@ -43,7 +43,7 @@ std::vector<int64_t> Inds(const RecordBatch& b) {
 
 class DeltaTableTest : public ::testing::Test {
  protected:
-  FakeObjectStore store_;
+  testing::MemoryObjectStore store_;
   ManualClock clock_;
   DeltaTable table_{&store_, "lake/p_geo_table", &clock_};
 };

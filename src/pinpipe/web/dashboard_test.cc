@@ -5,9 +5,9 @@
 #include <atomic>
 #include <thread>
 
-#include "pinpipe/api/memory_broker.h"
+#include "memory_broker.h"
+#include "memory_object_store.h"
 #include "pinpipe/table/delta_table.h"
-#include "pinpipe/table/fake_object_store.h"
 #include "pinpipe/web/assets.h"
 #include "pinpipe/web/browse.h"
 #include "pinpipe/web/history.h"
@@ -189,7 +189,7 @@ class BrowseTest : public ::testing::Test {
     q.topic = "t";
     return BrowseRecords(broker_, q);
   }
-  api::MemoryBroker broker_;
+  testing::MemoryBroker broker_;
 };
 
 TEST_F(BrowseTest, DescribesPartitionsWithOffsetsAndTimes) {
@@ -263,7 +263,7 @@ TEST_F(BrowseTest, FilterFindsTheNewestMatchesAcrossChunks) {
 }
 
 TEST(TableViewTest, VersionsSchemaAndNewestRows) {
-  table::FakeObjectStore store;
+  testing::MemoryObjectStore store;
   ManualClock clock;
   table::DeltaTable t(&store, "p_pin_table/", &clock);
   table::Schema schema{{{"ind", table::ColumnType::kInt64}, {"title", table::ColumnType::kString}}};
@@ -295,7 +295,7 @@ TEST(TableViewTest, VersionsSchemaAndNewestRows) {
 }
 
 TEST(DashboardTest, BrowserRoutesAnswerAndRejectBadInput) {
-  api::MemoryBroker broker;
+  testing::MemoryBroker broker;
   ASSERT_TRUE(broker.CreateTopic("a.pin", broker::TopicConfig{}).ok());
   broker::Record r;
   r.value = R"({"x":1})";

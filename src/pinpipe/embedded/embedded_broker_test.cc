@@ -1,4 +1,4 @@
-#include "pinpipe/broker/embedded_broker.h"
+#include "pinpipe/embedded/embedded_broker.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,7 +9,26 @@
 #include <set>
 #include <thread>
 
-namespace pinpipe::broker {
+namespace pinpipe::embedded {
+
+using broker::Consumer;
+using broker::ConsumerOptions;
+using broker::FetchOptions;
+using broker::FetchResult;
+using broker::Header;
+using broker::kAnyPartition;
+using broker::OffsetReset;
+using broker::PartitionInfo;
+using broker::ProduceAck;
+using broker::RebalanceListener;
+using broker::Record;
+using broker::RecordRef;
+using broker::StoredRecord;
+using broker::TopicConfig;
+using broker::TopicDescription;
+using broker::TopicPartition;
+using broker::TopicPartitionOffset;
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -90,6 +109,27 @@ TEST_F(EmbeddedBrokerTest, TopicAdminAndPersistence) {
   EXPECT_EQ(broker_->DescribeTopic("nope").status().code(), StatusCode::kNotFound);
   ASSERT_TRUE(broker_->DeleteTopic("abc.pin").ok());
   EXPECT_TRUE(broker_->ListTopics()->empty());
+}
+
+TEST_F(EmbeddedBrokerTest, TopicMetadataIsDurableAndGoesWithTheTopic) {
+  TopicConfig config;
+  ASSERT_TRUE(broker_->CreateTopic("t", config).ok());
+  auto none = broker_->GetTopicMetadata("t");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(broker_->SetTopicMetadata("missing", {{"a", "1"}}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(broker_->GetTopicMetadata("missing").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(broker_->SetTopicMetadata("t", {{"a", "1"}, {"b", "x\ny"}}).ok());
+  ASSERT_TRUE(broker_->SetTopicMetadata("t", {{"a", "2"}}).ok());  // replaces, not merges
+  Reopen();
+  auto got = broker_->GetTopicMetadata("t");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, (broker::TopicMetadata{{"a", "2"}}));
+  ASSERT_TRUE(broker_->DeleteTopic("t").ok());
+  ASSERT_TRUE(broker_->CreateTopic("t", config).ok());
+  got = broker_->GetTopicMetadata("t");
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->empty()) << "a new topic of the same name starts without metadata";
 }
 
 TEST_F(EmbeddedBrokerTest, ProducePartitionsByKeyHashAndStickyWithoutKey) {
@@ -337,4 +377,4 @@ TEST_F(EmbeddedBrokerTest, ConcurrentProducersKeepPerPartitionOrder) {
 }
 
 }  // namespace
-}  // namespace pinpipe::broker
+}  // namespace pinpipe::embedded

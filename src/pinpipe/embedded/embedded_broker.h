@@ -1,4 +1,4 @@
-// EmbeddedBroker: the Broker interface on the embedded log (src/pinpipe/log),
+// EmbeddedBroker: the broker::Broker interface on the embedded log (src/pinpipe/log),
 // the default broker on one machine. Data lives in <general.data_dir>/log.
 //
 // Produce: records go to their partition, or with kAnyPartition to
@@ -31,7 +31,7 @@
 #include "pinpipe/broker/broker.h"
 #include "pinpipe/log/log.h"
 
-namespace pinpipe::broker {
+namespace pinpipe::embedded {
 
 // Kafka's murmur2 hash (org.apache.kafka.common.utils.Utils.murmur2).
 int32_t Murmur2(std::string_view data);
@@ -49,7 +49,7 @@ struct EmbeddedBrokerOptions {
 
 class GroupCoordinator;
 
-class EmbeddedBroker final : public Broker {
+class EmbeddedBroker final : public broker::Broker {
  public:
   // Opens the log (see log::Log::Open for errors, e.g. Unavailable when
   // another process has the data directory open).
@@ -58,29 +58,33 @@ class EmbeddedBroker final : public Broker {
   ~EmbeddedBroker() override;
 
   std::string_view Kind() const override { return "embedded"; }
-  Status CreateTopic(std::string_view topic, const TopicConfig& config) override;
+  Status CreateTopic(std::string_view topic, const broker::TopicConfig& config) override;
   Status DeleteTopic(std::string_view topic) override;
   Status CreatePartitions(std::string_view topic, int32_t partitions) override;
   Result<std::vector<std::string>> ListTopics() override;
-  Result<TopicDescription> DescribeTopic(std::string_view topic) override;
-  Result<std::vector<ProduceAck>> Produce(std::string_view topic,
-                                          std::span<const Record> records) override;
-  void ProduceAsync(std::string_view topic, std::span<const Record> records,
+  Result<broker::TopicDescription> DescribeTopic(std::string_view topic) override;
+  // Metadata is a JSON object in the topic's folder of the log (log::Log::WriteTopicMetadata).
+  Status SetTopicMetadata(std::string_view topic, const broker::TopicMetadata& metadata) override;
+  Result<broker::TopicMetadata> GetTopicMetadata(std::string_view topic) override;
+  Result<std::vector<broker::ProduceAck>> Produce(std::string_view topic,
+                                                  std::span<const broker::Record> records) override;
+  void ProduceAsync(std::string_view topic, std::span<const broker::Record> records,
                     ProduceCallback done) override;
   bool NonBlockingProduce() const override { return true; }
-  Result<FetchResult> Fetch(std::string_view topic, int32_t partition, int64_t offset,
-                            const FetchOptions& options) override;
+  Result<broker::FetchResult> Fetch(std::string_view topic, int32_t partition, int64_t offset,
+                                    const broker::FetchOptions& options) override;
   // Fetch without the wait and without copying: the records of one
   // partition from `offset` as views into `out` (see log::ReadBuffer).
   Status ReadInto(std::string_view topic, int32_t partition, int64_t offset,
-                  const FetchOptions& options, log::ReadBuffer* out);
+                  const broker::FetchOptions& options, log::ReadBuffer* out);
   Result<int64_t> OffsetForTimestamp(std::string_view topic, int32_t partition,
                                      int64_t timestamp_ms) override;
   Status CommitOffsets(std::string_view group,
-                       const std::vector<TopicPartitionOffset>& offsets) override;
-  Result<std::vector<TopicPartitionOffset>> FetchCommittedOffsets(std::string_view group,
-                                                                  std::string_view topic) override;
-  Result<std::unique_ptr<Consumer>> CreateConsumer(const ConsumerOptions& options) override;
+                       const std::vector<broker::TopicPartitionOffset>& offsets) override;
+  Result<std::vector<broker::TopicPartitionOffset>> FetchCommittedOffsets(
+      std::string_view group, std::string_view topic) override;
+  Result<std::unique_ptr<broker::Consumer>> CreateConsumer(
+      const broker::ConsumerOptions& options) override;
 
   log::Log& log() { return *log_; }
 
@@ -88,7 +92,7 @@ class EmbeddedBroker final : public Broker {
   EmbeddedBroker(std::unique_ptr<log::Log> log, int64_t rebalance_timeout_ms);
   Result<std::shared_ptr<log::Partition>> GetPartition(std::string_view topic, int32_t partition);
   struct Appended;  // what Produce wrote, before durability
-  Result<Appended> Append(std::string_view topic, std::span<const Record> records);
+  Result<Appended> Append(std::string_view topic, std::span<const broker::Record> records);
 
   std::unique_ptr<log::Log> log_;
   std::unique_ptr<GroupCoordinator> coordinator_;
@@ -96,4 +100,4 @@ class EmbeddedBroker final : public Broker {
   std::map<std::string, int32_t, std::less<>> sticky_;  // next keyless partition per topic
 };
 
-}  // namespace pinpipe::broker
+}  // namespace pinpipe::embedded

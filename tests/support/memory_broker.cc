@@ -1,18 +1,12 @@
-#include "pinpipe/api/memory_broker.h"
+#include "memory_broker.h"
 
 #include <chrono>
 #include <functional>
 #include <regex>
 #include <thread>
 
-namespace pinpipe::api {
+namespace pinpipe::testing {
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 class MemoryConsumer final : public broker::Consumer {
  public:
@@ -55,6 +49,11 @@ class MemoryConsumer final : public broker::Consumer {
       if (!out.empty() || std::chrono::steady_clock::now() >= deadline) return out;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
+  }
+  Result<std::span<const broker::RecordRef>> PollRefs(int32_t max_records,
+                                                      int64_t timeout_ms) override {
+    PINPIPE_ASSIGN_OR_RETURN(auto records, Poll(max_records, timeout_ms));
+    return polled_.Hold(std::move(records));
   }
   Status Commit(const std::vector<broker::TopicPartitionOffset>& offsets) override {
     return broker_->CommitOffsets(options_.group, offsets);
@@ -119,6 +118,7 @@ class MemoryConsumer final : public broker::Consumer {
   bool is_pattern_ = false;
   broker::RebalanceListener listener_;
   std::map<broker::TopicPartition, int64_t> positions_;
+  broker::PolledRecords polled_;
 };
 
 }  // namespace
@@ -171,6 +171,22 @@ Result<broker::TopicDescription> MemoryBroker::DescribeTopic(std::string_view to
   return d;
 }
 
+Status MemoryBroker::SetTopicMetadata(std::string_view topic,
+                                      const broker::TopicMetadata& metadata) {
+  std::lock_guard lock(mu_);
+  auto it = topics_.find(topic);
+  if (it == topics_.end()) return NotFoundError("topic '" + std::string(topic) + "' not found");
+  it->second.metadata = metadata;
+  return Status::Ok();
+}
+
+Result<broker::TopicMetadata> MemoryBroker::GetTopicMetadata(std::string_view topic) {
+  std::lock_guard lock(mu_);
+  auto it = topics_.find(topic);
+  if (it == topics_.end()) return NotFoundError("topic '" + std::string(topic) + "' not found");
+  return it->second.metadata;
+}
+
 Result<std::vector<broker::ProduceAck>> MemoryBroker::Produce(
     std::string_view topic, std::span<const broker::Record> records) {
   std::lock_guard lock(mu_);
@@ -186,7 +202,7 @@ Result<std::vector<broker::ProduceAck>> MemoryBroker::Produce(
   }
   std::vector<broker::ProduceAck> acks;
   acks.reserve(records.size());
-  const int64_t now = NowMs();
+  const int64_t now = clock_.NowMillis();
   for (const auto& r : records) {
     int32_t p = r.partition;
     if (p == broker::kAnyPartition) {
@@ -282,4 +298,4 @@ int64_t MemoryBroker::produce_calls() const {
   return produce_calls_;
 }
 
-}  // namespace pinpipe::api
+}  // namespace pinpipe::testing

@@ -1,14 +1,33 @@
-#include "pinpipe/broker/embedded_broker.h"
+#include "pinpipe/embedded/embedded_broker.h"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 
-namespace pinpipe::broker {
+namespace pinpipe::embedded {
+
+using broker::Consumer;
+using broker::ConsumerOptions;
+using broker::FetchOptions;
+using broker::FetchResult;
+using broker::Header;
+using broker::kAnyPartition;
+using broker::OffsetReset;
+using broker::PartitionInfo;
+using broker::ProduceAck;
+using broker::RebalanceListener;
+using broker::Record;
+using broker::RecordRef;
+using broker::StoredRecord;
+using broker::TopicConfig;
+using broker::TopicDescription;
+using broker::TopicPartition;
+using broker::TopicPartitionOffset;
 
 int32_t Murmur2(std::string_view data) {
   const uint32_t seed = 0x9747b28c;
@@ -593,6 +612,29 @@ Result<EmbeddedBroker::Appended> EmbeddedBroker::Append(std::string_view topic,
   return out;
 }
 
+Status EmbeddedBroker::SetTopicMetadata(std::string_view topic,
+                                        const broker::TopicMetadata& metadata) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : metadata) j[k] = v;
+  // Invalid UTF-8 is written as U+FFFD rather than thrown on.
+  return log_->WriteTopicMetadata(topic,
+                                  j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+Result<broker::TopicMetadata> EmbeddedBroker::GetTopicMetadata(std::string_view topic) {
+  PINPIPE_ASSIGN_OR_RETURN(std::string text, log_->ReadTopicMetadata(topic));
+  broker::TopicMetadata metadata;
+  if (text.empty()) return metadata;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return DataLossError("metadata of topic " + std::string(topic) + " is not a JSON object");
+  }
+  for (const auto& [k, v] : j.items()) {
+    if (v.is_string()) metadata[k] = v.get<std::string>();
+  }
+  return metadata;
+}
+
 Result<std::vector<ProduceAck>> EmbeddedBroker::Produce(std::string_view topic,
                                                         std::span<const Record> records) {
   PINPIPE_ASSIGN_OR_RETURN(Appended a, Append(topic, records));
@@ -720,4 +762,4 @@ Result<std::unique_ptr<Consumer>> EmbeddedBroker::CreateConsumer(const ConsumerO
       new EmbeddedConsumer(this, coordinator_.get(), options, std::move(group), anonymous));
 }
 
-}  // namespace pinpipe::broker
+}  // namespace pinpipe::embedded

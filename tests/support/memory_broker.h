@@ -1,8 +1,8 @@
-// MemoryBroker: a Broker held entirely in memory, for unit tests, fuzzing and
-// `pinpipe serve --broker memory` style experiments. It keeps records of each
-// partition in a vector; nothing is persisted. Consumers see every partition
-// of their subscribed topics (no group sharing) and commit into the broker's
-// group offset table.
+// MemoryBroker: a broker::Broker held entirely in memory, for unit tests and
+// fuzzing (test-only: library pinpipe_testing, never in the binary). It keeps
+// the records of each partition in a vector; nothing is persisted. Consumers
+// see every partition of their subscribed topics (no group sharing) and
+// commit into the broker's group offset table. Produce can be made to fail.
 //
 // Thread-safety: all methods are safe to call concurrently (one mutex).
 #pragma once
@@ -13,19 +13,23 @@
 #include <string>
 #include <vector>
 
+#include "pinpipe/base/clock.h"
 #include "pinpipe/broker/broker.h"
 
-namespace pinpipe::api {
+namespace pinpipe::testing {
 
 class MemoryBroker final : public broker::Broker {
  public:
-  MemoryBroker() = default;
+  // Record timestamps come from `clock`, which must outlive the broker.
+  explicit MemoryBroker(Clock& clock = Clock::Real()) : clock_(clock) {}
 
   std::string_view Kind() const override { return "memory"; }
   Status CreateTopic(std::string_view topic, const broker::TopicConfig& config) override;
   Status DeleteTopic(std::string_view topic) override;
   Result<std::vector<std::string>> ListTopics() override;
   Result<broker::TopicDescription> DescribeTopic(std::string_view topic) override;
+  Status SetTopicMetadata(std::string_view topic, const broker::TopicMetadata& metadata) override;
+  Result<broker::TopicMetadata> GetTopicMetadata(std::string_view topic) override;
   Result<std::vector<broker::ProduceAck>> Produce(std::string_view topic,
                                                   std::span<const broker::Record> records) override;
   Result<broker::FetchResult> Fetch(std::string_view topic, int32_t partition, int64_t offset,
@@ -47,9 +51,11 @@ class MemoryBroker final : public broker::Broker {
  private:
   struct Topic {
     broker::TopicConfig config;
+    broker::TopicMetadata metadata;
     std::vector<std::vector<broker::StoredRecord>> partitions;
     int64_t round_robin = 0;
   };
+  Clock& clock_;
   mutable std::mutex mu_;
   std::map<std::string, Topic, std::less<>> topics_;
   std::map<std::pair<std::string, std::string>, std::map<int32_t, int64_t>> committed_;
@@ -57,4 +63,4 @@ class MemoryBroker final : public broker::Broker {
   int64_t produce_calls_ = 0;
 };
 
-}  // namespace pinpipe::api
+}  // namespace pinpipe::testing
