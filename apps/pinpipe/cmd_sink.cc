@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "pinpipe/base/clock.h"
+#include "pinpipe/base/file.h"
 #include "pinpipe/objstore/object_store.h"
 #include "pinpipe/runtime/wiring.h"
 #include "pinpipe/sink/sink.h"
@@ -59,16 +60,17 @@ fs::path StatusPath(const Config& config, const std::string& name) {
   return fs::path(config.Get("general.data_dir")) / "sink" / (name + ".status.json");
 }
 
-void WriteStatusFile(const fs::path& path, const sink::SinkStatus& status) {
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << status.ToJson();
-    if (!out) return;
-  }
-  fs::rename(tmp, path, ec);
+// Durably and atomically: `pinpipe sink status` sees the old file or the new.
+Status WriteStatusFile(const fs::path& path, const sink::SinkStatus& status) {
+  FileSystem& files = FileSystem::Default();
+  PINPIPE_RETURN_IF_ERROR(files.CreateDirs(path.parent_path()));
+  return files.WriteFileAtomically(path, status.ToJson());
+}
+
+// Logs a failed status write once per distinct error (not every second).
+void ReportStatusWrite(const Status& s, Status* last) {
+  if (!s.ok() && s != *last) spdlog::warn("sink: status file: {}", s.ToString());
+  *last = s;
 }
 
 Status RunSink(const Config& config, bool once) {
@@ -86,27 +88,30 @@ Status RunSink(const Config& config, bool once) {
   spdlog::info("sink {}: group {} -> {}", sc.name, sc.group(), store->Url());
   if (once) {
     Status drained = sink->Drain(true);
-    WriteStatusFile(status_path, sink->GetStatus());
+    Status written = WriteStatusFile(status_path, sink->GetStatus());
     Status closed = sink->Close();
     PINPIPE_RETURN_IF_ERROR(drained);
-    return closed;
+    PINPIPE_RETURN_IF_ERROR(closed);
+    return written;
   }
   auto last_status = std::chrono::steady_clock::now() - std::chrono::seconds(10);
+  Status last_write;
   while (!signals->stopping()) {
     auto stepped = sink->Step(200);
     if (!stepped.ok()) {
-      WriteStatusFile(status_path, sink->GetStatus());
+      ReportStatusWrite(WriteStatusFile(status_path, sink->GetStatus()), &last_write);
       (void)sink->Close();
       return stepped.status();
     }
     if (std::chrono::steady_clock::now() - last_status > std::chrono::seconds(1)) {
-      WriteStatusFile(status_path, sink->GetStatus());
+      ReportStatusWrite(WriteStatusFile(status_path, sink->GetStatus()), &last_write);
       last_status = std::chrono::steady_clock::now();
     }
   }
   spdlog::info("sink {}: stopping", sc.name);
-  WriteStatusFile(status_path, sink->GetStatus());
-  return sink->Close();
+  Status written = WriteStatusFile(status_path, sink->GetStatus());
+  PINPIPE_RETURN_IF_ERROR(sink->Close());
+  return written;
 }
 
 Status ShowStatus(const Config& config, bool json) {

@@ -17,6 +17,7 @@
 #include "pinpipe/api/errors.h"
 #include "pinpipe/api/json_util.h"
 #include "pinpipe/base/config.h"
+#include "pinpipe/base/file.h"
 #include "pinpipe/base/uri.h"
 
 namespace pinpipe::api {
@@ -66,20 +67,10 @@ std::optional<std::string> ReadWholeFile(const fs::path& path) {
   return ss.str();
 }
 
+// Durable as well as atomic (temp file, fsync, rename, fsync of the folder):
+// a stream created or an iterator key made survives a power cut.
 Status WriteFileAtomically(const fs::path& path, std::string_view data) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return UnavailableError("cannot write " + tmp.string());
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-    out.flush();
-    if (!out) return UnavailableError("cannot write " + tmp.string());
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return UnavailableError("rename " + tmp.string() + ": " + ec.message());
-  return Status::Ok();
+  return FileSystem::Default().WriteFileAtomically(path, data);
 }
 
 }  // namespace

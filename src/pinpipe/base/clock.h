@@ -1,7 +1,9 @@
 // Clock: the one source of "now" and of sleeping, so tests can drive time.
 //
-// Production code takes a Clock& (never calls std::chrono::system_clock
-// directly); tests pass a ManualClock and advance it. Thread-safety: all
+// Production code takes a Clock (never calls std::chrono::system_clock
+// directly): by reference when the caller must choose one, as a pointer
+// defaulting to nullptr = Clock::Real() otherwise (the rule in
+// base/file.h); tests pass a ManualClock and advance it. Thread-safety: all
 // implementations are safe to call from any thread.
 #pragma once
 

@@ -1,33 +1,20 @@
 #include "pinpipe/log/log.h"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 namespace pinpipe::log {
 namespace {
 
 namespace fs = std::filesystem;
 
-Status SyncPath(const fs::path& p, bool dir) {
-  int fd = ::open(p.c_str(), (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) return UnavailableError("open " + p.string() + ": " + std::strerror(errno));
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return UnavailableError("fsync " + p.string() + ": " + std::strerror(err));
-  return Status::Ok();
-}
-
-Status FsError(std::string_view what, const fs::path& p, const std::error_code& ec) {
-  return UnavailableError(std::string(what) + " " + p.string() + ": " + ec.message());
+// Writes and fsyncs a new file (no rename: it is staged in a folder that is
+// renamed into place as a whole).
+Status WriteNewFile(FileSystem& files, const fs::path& path, std::string_view data) {
+  PINPIPE_ASSIGN_OR_RETURN(auto file, files.Open(path, OpenMode::kTruncate));
+  PINPIPE_RETURN_IF_ERROR(file->Append(data));
+  return file->SyncAll();
 }
 
 std::string SettingsJson(const TopicSettings& s) {
@@ -92,28 +79,28 @@ Status ValidateTopicName(std::string_view name) {
 }
 
 Log::Log(LogOptions options)
-    : options_(std::move(options)), clock_(options_.clock ? options_.clock : &Clock::Real()) {}
+    : options_(std::move(options)),
+      clock_(options_.clock ? options_.clock : &Clock::Real()),
+      fs_(FileSystem::OrDefault(options_.fs)) {}
 
 Result<std::unique_ptr<Log>> Log::Open(LogOptions options) {
   if (options.dir.empty()) return InvalidArgumentError("log directory is empty");
   std::unique_ptr<Log> log(new Log(std::move(options)));
   const fs::path& dir = log->options_.dir;
-  std::error_code ec;
-  fs::create_directories(dir / "topics", ec);
-  if (ec) return FsError("create", dir / "topics", ec);
-  fs::remove_all(dir / "tmp", ec);
-  fs::create_directories(dir / "tmp", ec);
-  if (ec) return FsError("create", dir / "tmp", ec);
-  const fs::path lock_path = dir / "LOCK";
-  log->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (log->lock_fd_ < 0) {
-    return UnavailableError("open " + lock_path.string() + ": " + std::strerror(errno));
+  FileSystem& files = log->fs_;
+  PINPIPE_RETURN_IF_ERROR(files.CreateDirs(dir / "topics"));
+  (void)files.RemoveAll(dir / "tmp");  // leftovers of interrupted creates and deletes
+  PINPIPE_RETURN_IF_ERROR(files.CreateDirs(dir / "tmp"));
+  auto lock = files.LockFile(dir / "LOCK");
+  if (!lock.ok()) {
+    if (lock.status().code() == StatusCode::kUnavailable) {
+      return UnavailableError("the log in " + dir.string() +
+                              " is in use by another process (LOCK is held)");
+    }
+    return lock.status();
   }
-  if (::flock(log->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    return UnavailableError("the log in " + dir.string() +
-                            " is in use by another process (LOCK is held)");
-  }
-  PINPIPE_ASSIGN_OR_RETURN(log->offsets_, OffsetStore::Open(dir / "consumer_offsets.log"));
+  log->lock_ = std::move(*lock);
+  PINPIPE_ASSIGN_OR_RETURN(log->offsets_, OffsetStore::Open(dir / "consumer_offsets.log", &files));
   PINPIPE_RETURN_IF_ERROR(log->OpenExisting());
   for (int i = 0; i < kSyncThreads; ++i) {
     log->sync_threads_.emplace_back([l = log.get()] { l->SyncThreadLoop(); });
@@ -150,7 +137,7 @@ Log::~Log() {
     }
   }
   offsets_.reset();
-  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+  lock_.reset();  // releases the flock
 }
 
 Result<PartitionOptions> Log::Resolve(const TopicSettings& s) const {
@@ -185,32 +172,32 @@ Result<std::shared_ptr<Topic>> Log::OpenTopic(const std::string& name, const Top
     if (topic->effective_.fsync.mode != FsyncMode::kNever) on_dirty = [this] { MarkDirty(); };
     PINPIPE_ASSIGN_OR_RETURN(auto part,
                              Partition::Open(dir / std::to_string(p), p, topic->effective_, clock_,
-                                             &notifier_, std::move(on_dirty)));
+                                             &notifier_, std::move(on_dirty), &fs_));
     topic->partitions_.push_back(std::move(part));
   }
   return topic;
 }
 
 Status Log::OpenExisting() {
-  std::error_code ec;
   const fs::path topics_dir = options_.dir / "topics";
-  for (const auto& entry : fs::directory_iterator(topics_dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (!entry.is_directory() || !ValidateTopicName(name).ok()) {
-      spdlog::warn("log: ignoring {} (not a topic)", entry.path().string());
+  PINPIPE_ASSIGN_OR_RETURN(auto entries, fs_.ListDir(topics_dir));
+  for (const DirEntry& entry : entries) {
+    const std::string& name = entry.name;
+    const fs::path path = topics_dir / name;
+    if (!entry.is_dir || !ValidateTopicName(name).ok()) {
+      spdlog::warn("log: ignoring {} (not a topic)", path.string());
       continue;
     }
-    std::ifstream in(entry.path() / "topic.json");
-    std::stringstream text;
-    text << in.rdbuf();
-    auto settings = ParseSettings(text.str());
+    auto text = fs_.ReadFile(path / "topic.json");
+    if (!text.ok() && text.status().code() != StatusCode::kNotFound) return text.status();
+    // A missing topic.json is reported as what it is: a damaged topic.
+    auto settings = ParseSettings(text.ok() ? *text : std::string());
     if (!settings.ok()) {
-      return settings.status().WithContext("topic " + name + " in " + entry.path().string());
+      return settings.status().WithContext("topic " + name + " in " + path.string());
     }
     PINPIPE_ASSIGN_OR_RETURN(auto topic, OpenTopic(name, *settings));
     topics_.emplace(name, std::move(topic));
   }
-  if (ec) return FsError("list", topics_dir, ec);
   return Status::Ok();
 }
 
@@ -229,30 +216,20 @@ Status Log::CreateTopic(std::string_view name, const TopicSettings& settings) {
   }
   const fs::path final_dir = options_.dir / "topics" / key;
   const fs::path tmp_dir = options_.dir / "tmp" / key;
-  std::error_code ec;
-  if (fs::exists(final_dir, ec)) {
+  if (fs_.Stat(final_dir).ok()) {
     return AlreadyExistsError("topic folder " + final_dir.string() + " already exists");
   }
   // Build the whole topic in tmp/ and rename it into place, so a crash never
   // leaves a half-created topic.
-  fs::remove_all(tmp_dir, ec);
-  fs::create_directories(tmp_dir, ec);
-  if (ec) return FsError("create", tmp_dir, ec);
-  {
-    std::ofstream out(tmp_dir / "topic.json", std::ios::trunc);
-    out << SettingsJson(settings);
-    out.close();
-    if (!out) return UnavailableError("write " + (tmp_dir / "topic.json").string());
-  }
-  PINPIPE_RETURN_IF_ERROR(SyncPath(tmp_dir / "topic.json", false));
+  (void)fs_.RemoveAll(tmp_dir);
+  PINPIPE_RETURN_IF_ERROR(fs_.CreateDirs(tmp_dir));
+  PINPIPE_RETURN_IF_ERROR(WriteNewFile(fs_, tmp_dir / "topic.json", SettingsJson(settings)));
   for (int32_t p = 0; p < settings.partitions; ++p) {
-    fs::create_directory(tmp_dir / std::to_string(p), ec);
-    if (ec) return FsError("create", tmp_dir / std::to_string(p), ec);
+    PINPIPE_RETURN_IF_ERROR(fs_.CreateDir(tmp_dir / std::to_string(p)));
   }
-  PINPIPE_RETURN_IF_ERROR(SyncPath(tmp_dir, true));
-  fs::rename(tmp_dir, final_dir, ec);
-  if (ec) return FsError("rename to", final_dir, ec);
-  PINPIPE_RETURN_IF_ERROR(SyncPath(options_.dir / "topics", true));
+  PINPIPE_RETURN_IF_ERROR(fs_.SyncDir(tmp_dir));
+  PINPIPE_RETURN_IF_ERROR(fs_.Rename(tmp_dir, final_dir));
+  PINPIPE_RETURN_IF_ERROR(fs_.SyncDir(options_.dir / "topics"));
   PINPIPE_ASSIGN_OR_RETURN(auto topic, OpenTopic(key, settings));
   {
     std::lock_guard lock(mu_);
@@ -277,12 +254,10 @@ Status Log::DeleteTopic(std::string_view name) {
   for (auto& p : topic->partitions_) (void)p->Close();
   const fs::path dir = options_.dir / "topics" / topic->name_;
   const fs::path trash = options_.dir / "tmp" / (topic->name_ + ".deleted");
-  std::error_code ec;
-  fs::remove_all(trash, ec);
-  fs::rename(dir, trash, ec);
-  if (ec) return FsError("rename", dir, ec);
-  PINPIPE_RETURN_IF_ERROR(SyncPath(options_.dir / "topics", true));
-  fs::remove_all(trash, ec);
+  (void)fs_.RemoveAll(trash);
+  PINPIPE_RETURN_IF_ERROR(fs_.Rename(dir, trash));
+  PINPIPE_RETURN_IF_ERROR(fs_.SyncDir(options_.dir / "topics"));
+  (void)fs_.RemoveAll(trash);  // the next open clears tmp/ if this fails
   topics_version_.fetch_add(1);
   notifier_.Notify();
   return offsets_->RemoveTopic(topic->name_);
@@ -309,24 +284,13 @@ Status Log::AddPartitions(std::string_view name, int32_t partitions) {
   // The new partition folders first, then topic.json replaced by rename: a
   // crash in between leaves empty folders that the old topic.json ignores.
   const fs::path dir = options_.dir / "topics" / old->name_;
-  std::error_code ec;
   for (int32_t p = current; p < partitions; ++p) {
-    fs::create_directory(dir / std::to_string(p), ec);
-    if (ec) return FsError("create", dir / std::to_string(p), ec);
+    PINPIPE_RETURN_IF_ERROR(fs_.CreateDirs(dir / std::to_string(p)));  // may exist after a crash
   }
+  PINPIPE_RETURN_IF_ERROR(fs_.SyncDir(dir));
   TopicSettings settings = old->settings_;
   settings.partitions = partitions;
-  const fs::path tmp = dir / "topic.json.tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << SettingsJson(settings);
-    out.close();
-    if (!out) return UnavailableError("write " + tmp.string());
-  }
-  PINPIPE_RETURN_IF_ERROR(SyncPath(tmp, false));
-  fs::rename(tmp, dir / "topic.json", ec);
-  if (ec) return FsError("rename to", dir / "topic.json", ec);
-  PINPIPE_RETURN_IF_ERROR(SyncPath(dir, true));
+  PINPIPE_RETURN_IF_ERROR(fs_.WriteFileAtomically(dir / "topic.json", SettingsJson(settings)));
   auto topic = std::make_shared<Topic>();
   topic->name_ = old->name_;
   topic->settings_ = settings;
@@ -352,31 +316,15 @@ Status Log::AddPartitions(std::string_view name, int32_t partitions) {
 Status Log::WriteTopicMetadata(std::string_view name, std::string_view data) {
   std::lock_guard create_lock(create_mu_);  // the folder stays while we write
   PINPIPE_RETURN_IF_ERROR(GetTopic(name).status());
-  const fs::path dir = options_.dir / "topics" / std::string(name);
-  const fs::path tmp = dir / "metadata.tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-    out.close();
-    if (!out) return UnavailableError("write " + tmp.string());
-  }
-  PINPIPE_RETURN_IF_ERROR(SyncPath(tmp, false));
-  std::error_code ec;
-  fs::rename(tmp, dir / "metadata", ec);
-  if (ec) return FsError("rename to", dir / "metadata", ec);
-  return SyncPath(dir, true);
+  return fs_.WriteFileAtomically(options_.dir / "topics" / std::string(name) / "metadata", data);
 }
 
 Result<std::string> Log::ReadTopicMetadata(std::string_view name) const {
   std::lock_guard create_lock(create_mu_);
   PINPIPE_RETURN_IF_ERROR(GetTopic(name).status());
-  const fs::path path = options_.dir / "topics" / std::string(name) / "metadata";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::string();
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return UnavailableError("read " + path.string());
-  return text.str();
+  auto text = fs_.ReadFile(options_.dir / "topics" / std::string(name) / "metadata");
+  if (!text.ok() && text.status().code() == StatusCode::kNotFound) return std::string();
+  return text;
 }
 
 std::vector<std::string> Log::ListTopics() const {
@@ -503,7 +451,8 @@ void Log::FlusherLoop() {
         for (const auto& p : t->partitions_) parts.push_back(p);
       }
     }
-    const int64_t now = Clock::Real().MonotonicMicros();
+    // The injected clock, as the partitions' last_sync_micros() is.
+    const int64_t now = clock_->MonotonicMicros();
     int64_t next_due = now + 1'000'000;
     std::vector<Partition*> due_now;
     for (const auto& p : parts) {

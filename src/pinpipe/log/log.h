@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "pinpipe/base/clock.h"
+#include "pinpipe/base/file.h"
 #include "pinpipe/base/status.h"
 #include "pinpipe/log/offset_store.h"
 #include "pinpipe/log/partition.h"
@@ -59,7 +60,8 @@ struct LogOptions {
   int64_t retention_bytes = -1;
   int64_t index_interval_bytes = 4096;
   int64_t retention_check_ms = 30'000;
-  Clock* clock = nullptr;  // nullptr: Clock::Real()
+  Clock* clock = nullptr;    // nullptr: Clock::Real(); also times the fsync interval
+  FileSystem* fs = nullptr;  // nullptr: FileSystem::Default(); every file goes through it
 };
 
 class Topic {
@@ -142,7 +144,8 @@ class Log {
 
   LogOptions options_;
   Clock* clock_;
-  int lock_fd_ = -1;
+  FileSystem& fs_;
+  std::unique_ptr<FileLock> lock_;
   std::unique_ptr<OffsetStore> offsets_;
   DataNotifier notifier_;
 

@@ -1,11 +1,7 @@
 #include "pinpipe/log/offset_store.h"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 
 #include "pinpipe/log/crc32c.h"
@@ -15,8 +11,8 @@ namespace {
 
 constexpr size_t kMaxName = 4096;
 
-Status Errno(std::string_view what, const std::filesystem::path& p) {
-  return UnavailableError(std::string(what) + " " + p.string() + ": " + std::strerror(errno));
+std::filesystem::path DirOf(const std::filesystem::path& file) {
+  return file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
 }
 
 template <typename T>
@@ -40,44 +36,23 @@ void EncodeEntry(std::string_view group, std::string_view topic, int32_t partiti
   out->append(payload);
 }
 
-Status WriteAll(int fd, std::string_view bytes) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return UnavailableError(std::string("write offsets: ") + std::strerror(errno));
-    }
-    done += static_cast<size_t>(w);
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
-Result<std::unique_ptr<OffsetStore>> OffsetStore::Open(std::filesystem::path file) {
-  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("open", file);
-  std::unique_ptr<OffsetStore> store(new OffsetStore(std::move(file), fd));
+Result<std::unique_ptr<OffsetStore>> OffsetStore::Open(std::filesystem::path file, FileSystem* fs) {
+  FileSystem& files = FileSystem::OrDefault(fs);
+  PINPIPE_ASSIGN_OR_RETURN(auto f, files.Open(file, OpenMode::kCreateOrAppend));
+  std::unique_ptr<OffsetStore> store(new OffsetStore(files, std::move(file), std::move(f)));
   PINPIPE_RETURN_IF_ERROR(store->Replay());
   return store;
 }
 
-OffsetStore::~OffsetStore() {
-  if (fd_ >= 0) ::close(fd_);
-}
+OffsetStore::~OffsetStore() = default;
 
 Status OffsetStore::Replay() {
-  struct stat st;
-  if (::fstat(fd_, &st) != 0) return Errno("stat", file_);
-  std::string data(static_cast<size_t>(st.st_size), '\0');
-  size_t got = 0;
-  while (got < data.size()) {
-    ssize_t r = ::pread(fd_, data.data() + got, data.size() - got, static_cast<off_t>(got));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return Errno("read", file_);
-    got += static_cast<size_t>(r);
-  }
+  PINPIPE_ASSIGN_OR_RETURN(const int64_t size, file_->Size());
+  std::string data(static_cast<size_t>(size), '\0');
+  PINPIPE_ASSIGN_OR_RETURN(const size_t got, file_->ReadAt(0, data.data(), data.size()));
+  if (got < data.size()) return InternalError(path_.string() + " shrank while being read");
   size_t pos = 0;
   while (pos + 8 <= data.size()) {
     uint32_t len;
@@ -108,20 +83,26 @@ Status OffsetStore::Replay() {
     // A torn or corrupt tail: entries after it were never acknowledged, since
     // each commit is synced before the next one is written.
     truncated_bytes_ = static_cast<int64_t>(data.size() - pos);
-    spdlog::warn("log: {}: cut {} bytes of a torn tail", file_.string(), truncated_bytes_);
-    if (::ftruncate(fd_, static_cast<off_t>(pos)) != 0) return Errno("truncate", file_);
-    if (::fdatasync(fd_) != 0) return Errno("fdatasync", file_);
+    spdlog::warn("log: {}: cut {} bytes of a torn tail", path_.string(), truncated_bytes_);
+    PINPIPE_RETURN_IF_ERROR(file_->Truncate(static_cast<int64_t>(pos)));
+    PINPIPE_RETURN_IF_ERROR(file_->Sync());
   }
   file_bytes_ = static_cast<int64_t>(pos);
   return Status::Ok();
 }
 
 Status OffsetStore::WriteEntries(const std::string& bytes) {
-  const off_t start = file_bytes_;
-  Status s = WriteAll(fd_, bytes);
-  if (s.ok() && ::fdatasync(fd_) != 0) s = Errno("fdatasync", file_);
+  if (dir_unsynced_) {
+    // A compaction renamed the file but could not sync the folder: until it
+    // is, a crash could bring back the old file without the commits below.
+    PINPIPE_RETURN_IF_ERROR(files_.SyncDir(DirOf(path_)));
+    dir_unsynced_ = false;
+  }
+  const int64_t start = file_bytes_;
+  Status s = file_->Append(bytes);
+  if (s.ok()) s = file_->Sync();
   if (!s.ok()) {
-    if (::ftruncate(fd_, start) != 0) spdlog::error("log: cannot cut back {}", file_.string());
+    if (!file_->Truncate(start).ok()) spdlog::error("log: cannot cut back {}", path_.string());
     return s;
   }
   file_bytes_ += static_cast<int64_t>(bytes.size());
@@ -192,26 +173,26 @@ Status OffsetStore::MaybeCompactLocked() {
   for (const auto& [key, offset] : offsets_) {
     EncodeEntry(std::get<0>(key), std::get<1>(key), std::get<2>(key), offset, &bytes);
   }
-  auto tmp = file_;
+  // By hand rather than with FileSystem::WriteFileAtomically: the new file
+  // stays open as the one commits append to.
+  auto tmp = path_;
   tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("open", tmp);
-  Status s = WriteAll(fd, bytes);
-  if (s.ok() && ::fsync(fd) != 0) s = Errno("fsync", tmp);
-  if (s.ok() && ::rename(tmp.c_str(), file_.c_str()) != 0) s = Errno("rename", tmp);
+  auto file = files_.Open(tmp, OpenMode::kTruncate);
+  Status s = file.status();
+  if (s.ok()) s = (*file)->Append(bytes);
+  if (s.ok()) s = (*file)->SyncAll();
+  if (s.ok()) s = files_.Rename(tmp, path_);
   if (!s.ok()) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
+    spdlog::warn("log: compaction of {} failed: {}", path_.string(), s.ToString());
+    (void)files_.Remove(tmp);
     return Status::Ok();  // compaction is an optimisation; the old file is intact
   }
-  int dfd = ::open(file_.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
-  }
-  ::close(fd_);
-  fd_ = fd;
+  file_ = std::move(*file);
   file_bytes_ = static_cast<int64_t>(bytes.size());
+  if (Status synced = files_.SyncDir(DirOf(path_)); !synced.ok()) {
+    spdlog::warn("log: {}: {} (retried before the next commit)", path_.string(), synced.ToString());
+    dir_unsynced_ = true;
+  }
   return Status::Ok();
 }
 

@@ -22,6 +22,7 @@
 #include <tuple>
 #include <vector>
 
+#include "pinpipe/base/file.h"
 #include "pinpipe/base/status.h"
 
 namespace pinpipe::log {
@@ -34,7 +35,10 @@ struct OffsetEntry {
 
 class OffsetStore {
  public:
-  static Result<std::unique_ptr<OffsetStore>> Open(std::filesystem::path file);
+  // Files go through `fs` (nullptr: FileSystem::Default()), which must
+  // outlive the store. IO errors carry the file layer's codes (base/file.h).
+  static Result<std::unique_ptr<OffsetStore>> Open(std::filesystem::path file,
+                                                   FileSystem* fs = nullptr);
   ~OffsetStore();
 
   // Durably records `entries` for `group` (all or nothing). InvalidArgument
@@ -52,13 +56,16 @@ class OffsetStore {
 
  private:
   using Key = std::tuple<std::string, std::string, int32_t>;  // group, topic, partition
-  OffsetStore(std::filesystem::path file, int fd) : file_(std::move(file)), fd_(fd) {}
+  OffsetStore(FileSystem& files, std::filesystem::path path, std::unique_ptr<File> file)
+      : files_(files), path_(std::move(path)), file_(std::move(file)) {}
   Status Replay();
   Status WriteEntries(const std::string& bytes);
   Status MaybeCompactLocked();
 
-  const std::filesystem::path file_;
-  int fd_;
+  FileSystem& files_;
+  const std::filesystem::path path_;
+  std::unique_ptr<File> file_;  // guarded by mu_ (replaced by compaction)
+  bool dir_unsynced_ = false;   // guarded by mu_
   mutable std::mutex mu_;
   std::map<Key, int64_t, std::less<>> offsets_;
   int64_t file_bytes_ = 0;

@@ -1,29 +1,10 @@
 #include "pinpipe/log/partition.h"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 namespace pinpipe::log {
-namespace {
-
-int64_t RealMonoMicros() { return Clock::Real().MonotonicMicros(); }
-
-Status SyncDir(const std::filesystem::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return UnavailableError("open dir " + dir.string() + ": " + std::strerror(errno));
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return UnavailableError("fsync dir " + dir.string() + ": " + std::strerror(err));
-  return Status::Ok();
-}
-
-}  // namespace
 
 Result<FsyncPolicy> FsyncPolicy::Parse(std::string_view text) {
   FsyncPolicy p;
@@ -92,8 +73,9 @@ bool DataNotifier::WaitChange(uint64_t seen, std::chrono::steady_clock::time_poi
 }
 
 Partition::Partition(std::filesystem::path dir, int32_t id, PartitionOptions options, Clock* clock,
-                     DataNotifier* notifier, std::function<void()> on_dirty)
-    : dir_(std::move(dir)),
+                     DataNotifier* notifier, std::function<void()> on_dirty, FileSystem* fs)
+    : fs_(FileSystem::OrDefault(fs)),
+      dir_(std::move(dir)),
       id_(id),
       options_(options),
       clock_(clock),
@@ -105,27 +87,25 @@ Partition::~Partition() { (void)Close(); }
 Result<std::shared_ptr<Partition>> Partition::Open(std::filesystem::path dir, int32_t id,
                                                    PartitionOptions options, Clock* clock,
                                                    DataNotifier* notifier,
-                                                   std::function<void()> on_dirty) {
+                                                   std::function<void()> on_dirty, FileSystem* fs) {
   std::shared_ptr<Partition> p(
-      new Partition(std::move(dir), id, options, clock, notifier, std::move(on_dirty)));
+      new Partition(std::move(dir), id, options, clock, notifier, std::move(on_dirty), fs));
   PINPIPE_RETURN_IF_ERROR(p->Recover());
   return p;
 }
 
 Status Partition::Recover() {
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) return UnavailableError("create " + dir_.string() + ": " + ec.message());
+  PINPIPE_RETURN_IF_ERROR(fs_.CreateDirs(dir_));
+  PINPIPE_ASSIGN_OR_RETURN(auto entries, fs_.ListDir(dir_));
   std::vector<int64_t> bases;
   std::vector<std::filesystem::path> others;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
-    if (auto base = Segment::ParseFileName(entry.path().filename().string())) {
+  for (const DirEntry& entry : entries) {
+    if (auto base = Segment::ParseFileName(entry.name)) {
       bases.push_back(*base);
     } else {
-      others.push_back(entry.path());
+      others.push_back(dir_ / entry.name);
     }
   }
-  if (ec) return UnavailableError("list " + dir_.string() + ": " + ec.message());
   std::sort(bases.begin(), bases.end());
   // Index files of segments that are gone (a crash during deletion) and
   // temp files of interrupted index writes.
@@ -141,7 +121,7 @@ Status Partition::Recover() {
       keep = base && std::binary_search(bases.begin(), bases.end(), *base) &&
              (name == Segment::IndexFileName(*base) || name == Segment::TimeIndexFileName(*base));
     }
-    if (!keep) std::filesystem::remove(path, ec);
+    if (!keep) (void)fs_.Remove(path);  // litter: removed again at the next open
   }
   bool rewrote_index = false;
   std::vector<std::shared_ptr<Segment>> segs;
@@ -149,7 +129,7 @@ Status Partition::Recover() {
     SegmentScan scan;
     PINPIPE_ASSIGN_OR_RETURN(
         auto seg, Segment::Open(dir_ / Segment::FileName(bases[i]), bases[i], i + 1 == bases.size(),
-                                options_.index_interval_bytes, &scan));
+                                options_.index_interval_bytes, &scan, &fs_));
     recovery_.truncated_bytes += scan.truncated_bytes;
     if (scan.index_loaded) {
       ++recovery_.segments_from_index;
@@ -181,10 +161,11 @@ Status Partition::Recover() {
     segs.push_back(std::move(seg));
   }
   for (const auto& l : recovery_.losses) spdlog::error("log: data loss: {}", l);
-  if (rewrote_index) PINPIPE_RETURN_IF_ERROR(SyncDir(dir_));
+  if (rewrote_index) PINPIPE_RETURN_IF_ERROR(fs_.SyncDir(dir_));
   if (segs.empty()) {
-    PINPIPE_ASSIGN_OR_RETURN(auto seg, Segment::Create(dir_, 0, options_.index_interval_bytes));
-    PINPIPE_RETURN_IF_ERROR(SyncDir(dir_));
+    PINPIPE_ASSIGN_OR_RETURN(auto seg,
+                             Segment::Create(dir_, 0, options_.index_interval_bytes, &fs_));
+    PINPIPE_RETURN_IF_ERROR(fs_.SyncDir(dir_));
     segs.push_back(std::move(seg));
   }
   active_ = segs.back();
@@ -274,7 +255,8 @@ Result<AppendInfo> Partition::AppendLocked(std::span<const RecordView> records,
 
 Status Partition::RollLocked(std::shared_ptr<Segment>* closed) {
   const int64_t end = written_end_.load(std::memory_order_relaxed);
-  PINPIPE_ASSIGN_OR_RETURN(auto seg, Segment::Create(dir_, end, options_.index_interval_bytes));
+  PINPIPE_ASSIGN_OR_RETURN(auto seg,
+                           Segment::Create(dir_, end, options_.index_interval_bytes, &fs_));
   {
     std::unique_lock lock(segments_mu_);
     segments_.push_back(seg);
@@ -366,7 +348,7 @@ Status Partition::Sync() {
       std::lock_guard lock(durable_mu_);
       if (target <= durable_end_) return Status::Ok();
     }
-    last_sync_micros_ = RealMonoMicros();
+    last_sync_micros_ = clock_->MonotonicMicros();
     Status s;
     // Segments rolled since the last sync, then the folder that holds their
     // successors' entries, then the active segment: everything below
@@ -374,7 +356,7 @@ Status Partition::Sync() {
     for (const auto& c : closed) {
       if (s.ok()) s = c->Sync();
     }
-    if (s.ok() && !closed.empty()) s = SyncDir(dir_);
+    if (s.ok() && !closed.empty()) s = fs_.SyncDir(dir_);
     if (s.ok()) s = seg->Sync();
     if (!s.ok()) {
       {
@@ -415,7 +397,7 @@ Status Partition::WaitDurable(int64_t next_offset) {
   std::unique_lock lock(durable_mu_);
   while (durable_end_ < next_offset && !released_) {
     const int64_t due = last_sync_micros_.load() + options_.fsync.interval_ms * 1000;
-    const int64_t now = RealMonoMicros();
+    const int64_t now = clock_->MonotonicMicros();
     if (!syncing_ && now >= due) {
       syncing_ = true;
       lock.unlock();

@@ -104,12 +104,15 @@ struct AppendInfo {
 class Partition {
  public:
   // Opens (creating when empty) the partition in `dir` and runs recovery.
-  // `notifier` and `clock` must outlive the partition. `on_dirty` (may be
-  // empty) is called after an append under fsync=interval.
+  // `notifier` and `clock` must outlive the partition; `clock` also times
+  // the fsync interval. `on_dirty` (may be empty) is called after an append
+  // under fsync=interval. Files go through `fs` (nullptr:
+  // FileSystem::Default()), which must outlive the partition too.
   static Result<std::shared_ptr<Partition>> Open(std::filesystem::path dir, int32_t id,
                                                  PartitionOptions options, Clock* clock,
                                                  DataNotifier* notifier,
-                                                 std::function<void()> on_dirty = {});
+                                                 std::function<void()> on_dirty = {},
+                                                 FileSystem* fs = nullptr);
   ~Partition();
 
   int32_t id() const { return id_; }
@@ -118,8 +121,9 @@ class Partition {
 
   // Writes `records` (non-empty) as one or more batches without waiting for
   // durability. InvalidArgument for a record larger than the batch bound,
-  // FailedPrecondition after Close, Unavailable/ResourceExhausted on IO errors
-  // (nothing of this call is stored then).
+  // FailedPrecondition after Close, the file layer's code on IO errors
+  // (ResourceExhausted for a full disk; base/file.h), and nothing of this
+  // call is stored then.
   Result<AppendInfo> Append(std::span<const RecordView> records);
   // Blocks until every offset < next_offset is durable under the policy.
   Status WaitDurable(int64_t next_offset);
@@ -170,7 +174,7 @@ class Partition {
 
  private:
   Partition(std::filesystem::path dir, int32_t id, PartitionOptions options, Clock* clock,
-            DataNotifier* notifier, std::function<void()> on_dirty);
+            DataNotifier* notifier, std::function<void()> on_dirty, FileSystem* fs);
   Status Recover();
   // Caller holds append_mu_. Under fsync=never sets *closed to the segment
   // it closed, whose index files the caller writes once it has released the
@@ -187,6 +191,7 @@ class Partition {
   void CompleteWaiters(int64_t offset, const Status& status);
   std::vector<std::shared_ptr<Segment>> Snapshot() const;
 
+  FileSystem& fs_;
   const std::filesystem::path dir_;
   const int32_t id_;
   const PartitionOptions options_;

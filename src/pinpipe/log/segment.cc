@@ -1,11 +1,6 @@
 #include "pinpipe/log/segment.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <climits>
 #include <cstring>
 
@@ -15,21 +10,14 @@
 namespace pinpipe::log {
 namespace {
 
-Status ErrnoStatus(int err, std::string_view what, const std::filesystem::path& path) {
-  std::string msg = std::string(what) + " " + path.string() + ": " + std::strerror(err);
-  if (err == ENOSPC || err == EDQUOT) return ResourceExhaustedError(msg);
-  if (err == ENOENT) return NotFoundError(msg);
-  return UnavailableError(msg);
-}
-
 constexpr size_t kReadChunk = 256 << 10;
 
 // Reads a file through a window buffer so that scanning many small batches
 // costs one pread per chunk rather than two per batch.
 class WindowReader {
  public:
-  WindowReader(int fd, int64_t limit, size_t chunk = kReadChunk)
-      : fd_(fd), limit_(limit), chunk_(static_cast<int64_t>(chunk)) {}
+  WindowReader(const File& file, int64_t limit, size_t chunk = kReadChunk)
+      : file_(file), limit_(limit), chunk_(static_cast<int64_t>(chunk)) {}
 
   // Points *out at bytes [pos, pos+n) of the file. OutOfRange when the file
   // (up to `limit`) is shorter.
@@ -40,16 +28,7 @@ class WindowReader {
     if (pos < buf_pos_ || pos + static_cast<int64_t>(n) > buf_pos_ + static_cast<int64_t>(len_)) {
       const size_t want = std::max<size_t>(n, std::min<int64_t>(chunk_, limit_ - pos));
       if (buf_.size() < want) buf_.resize(want);
-      size_t got = 0;
-      while (got < want) {
-        ssize_t r = ::pread(fd_, buf_.data() + got, want - got, pos + static_cast<int64_t>(got));
-        if (r < 0) {
-          if (errno == EINTR) continue;
-          return UnavailableError(std::string("pread: ") + std::strerror(errno));
-        }
-        if (r == 0) break;
-        got += static_cast<size_t>(r);
-      }
+      PINPIPE_ASSIGN_OR_RETURN(const size_t got, file_.ReadAt(pos, buf_.data(), want));
       buf_pos_ = pos;
       len_ = got;
       if (got < n) return OutOfRangeError("segment shorter than expected");
@@ -59,7 +38,7 @@ class WindowReader {
   }
 
  private:
-  int fd_;
+  const File& file_;
   int64_t limit_;
   int64_t chunk_;
   std::string buf_;
@@ -152,82 +131,34 @@ Result<IndexHeader> DecodeIndexFile(std::string_view file, const char (&magic)[8
   return h;
 }
 
-// Reads a whole (small) file. NotFound when it does not exist.
-Result<std::string> ReadSmallFile(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, "open", path);
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return ErrnoStatus(err, "stat", path);
-  }
-  if (st.st_size > kMaxIndexFileBytes) {
-    ::close(fd);
+// Reads a whole (small) index file. NotFound when it does not exist.
+Result<std::string> ReadSmallFile(FileSystem& fs, const std::filesystem::path& path) {
+  auto data = fs.ReadFile(path, kMaxIndexFileBytes);
+  if (!data.ok() && data.status().code() == StatusCode::kOutOfRange) {
     return DataLossError("implausibly large");
   }
-  std::string data(static_cast<size_t>(st.st_size), '\0');
-  size_t got = 0;
-  while (got < data.size()) {
-    ssize_t r = ::pread(fd, data.data() + got, data.size() - got, static_cast<off_t>(got));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      const int err = r < 0 ? errno : EIO;
-      ::close(fd);
-      return ErrnoStatus(err, "read", path);
-    }
-    got += static_cast<size_t>(r);
-  }
-  ::close(fd);
   return data;
 }
 
-// Writes `data` to `path` atomically: `<path>.tmp`, fsync, rename.
-Status WriteFileAtomically(const std::filesystem::path& path, std::string_view data) {
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus(errno, "create", tmp);
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t w = ::write(fd, data.data() + done, data.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      const int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return ErrnoStatus(err, "write", tmp);
-    }
-    done += static_cast<size_t>(w);
-  }
-  if (::fsync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return ErrnoStatus(err, "fsync", tmp);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return ErrnoStatus(err, "rename", tmp);
-  }
-  return Status::Ok();
+// Unlinks `path`; a missing file is fine.
+Status RemoveIfExists(FileSystem& fs, const std::filesystem::path& path) {
+  Status s = fs.Remove(path);
+  return s.code() == StatusCode::kNotFound ? Status::Ok() : s;
 }
 
 }  // namespace
 
-Segment::Segment(std::filesystem::path path, int fd, int64_t base_offset, int64_t index_interval)
-    : path_(std::move(path)),
-      fd_(fd),
+Segment::Segment(FileSystem& fs, std::filesystem::path path, std::unique_ptr<File> file,
+                 int64_t base_offset, int64_t index_interval)
+    : fs_(fs),
+      path_(std::move(path)),
+      file_(std::move(file)),
       base_offset_(base_offset),
       index_interval_(std::max<int64_t>(index_interval, 1)),
       next_offset_(base_offset),
       max_timestamp_(INT64_MIN) {}
 
-Segment::~Segment() {
-  if (fd_ >= 0) ::close(fd_);
-}
+Segment::~Segment() = default;
 
 std::string Segment::FileName(int64_t base_offset) {
   char name[32];
@@ -259,20 +190,23 @@ std::optional<int64_t> Segment::ParseFileName(const std::string& name) {
 }
 
 Result<std::shared_ptr<Segment>> Segment::Create(const std::filesystem::path& dir,
-                                                 int64_t base_offset,
-                                                 int64_t index_interval_bytes) {
+                                                 int64_t base_offset, int64_t index_interval_bytes,
+                                                 FileSystem* fs) {
+  FileSystem& files = FileSystem::OrDefault(fs);
   auto path = dir / FileName(base_offset);
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus(errno, "create segment", path);
-  return std::shared_ptr<Segment>(new Segment(path, fd, base_offset, index_interval_bytes));
+  PINPIPE_ASSIGN_OR_RETURN(auto file, files.Open(path, OpenMode::kCreateNew));
+  return std::shared_ptr<Segment>(
+      new Segment(files, path, std::move(file), base_offset, index_interval_bytes));
 }
 
 Result<std::shared_ptr<Segment>> Segment::Open(const std::filesystem::path& path,
                                                int64_t base_offset, bool is_last,
-                                               int64_t index_interval_bytes, SegmentScan* scan) {
-  int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, "open segment", path);
-  std::shared_ptr<Segment> seg(new Segment(path, fd, base_offset, index_interval_bytes));
+                                               int64_t index_interval_bytes, SegmentScan* scan,
+                                               FileSystem* fs) {
+  FileSystem& files = FileSystem::OrDefault(fs);
+  PINPIPE_ASSIGN_OR_RETURN(auto file, files.Open(path, OpenMode::kAppend));
+  std::shared_ptr<Segment> seg(
+      new Segment(files, path, std::move(file), base_offset, index_interval_bytes));
   Status loaded = seg->LoadIndexFiles(/*prefix=*/is_last);
   if (loaded.code() != StatusCode::kOk && loaded.code() != StatusCode::kDataLoss &&
       loaded.code() != StatusCode::kNotFound && loaded.code() != StatusCode::kOutOfRange) {
@@ -305,17 +239,15 @@ Result<std::shared_ptr<Segment>> Segment::Open(const std::filesystem::path& path
 }
 
 Status Segment::LoadIndexFiles(bool prefix) {
-  struct stat st;
-  if (::fstat(fd_, &st) != 0) return ErrnoStatus(errno, "stat", path_);
-  const int64_t file_size = st.st_size;
+  PINPIPE_ASSIGN_OR_RETURN(const int64_t file_size, file_->Size());
   const auto index_path = SiblingPath(IndexFileName(base_offset_));
   const auto time_path = SiblingPath(TimeIndexFileName(base_offset_));
-  auto index_file = ReadSmallFile(index_path);
+  auto index_file = ReadSmallFile(fs_, index_path);
   if (!index_file.ok()) {
     if (index_file.status().code() == StatusCode::kNotFound) return NotFoundError("missing");
     return index_file.status();
   }
-  auto time_file = ReadSmallFile(time_path);
+  auto time_file = ReadSmallFile(fs_, time_path);
   if (!time_file.ok()) {
     if (time_file.status().code() == StatusCode::kNotFound) return NotFoundError("missing");
     return time_file.status();
@@ -385,7 +317,7 @@ Status Segment::LoadIndexFiles(bool prefix) {
   // for the cost of reading the headers of one index interval. (Batch CRCs
   // are verified by every read.)
   if (!index.empty()) {
-    WindowReader rd(fd_, indexed_size, 16 << 10);
+    WindowReader rd(*file_, indexed_size, 16 << 10);
     int64_t pos = index.back().position;
     int64_t expected = index.back().offset;
     int64_t tail_max = INT64_MIN;
@@ -460,24 +392,23 @@ Status Segment::WriteIndexFiles() {
   }
   PutLe<uint32_t>(&index_file, Crc32c(index_file));
   PutLe<uint32_t>(&time_file, Crc32c(time_file));
-  PINPIPE_RETURN_IF_ERROR(
-      WriteFileAtomically(SiblingPath(TimeIndexFileName(base_offset_)), time_file));
-  return WriteFileAtomically(SiblingPath(IndexFileName(base_offset_)), index_file);
+  // The caller syncs the folder when it needs the names durable.
+  const AtomicWriteOptions no_dir_sync{.sync_dir = false};
+  PINPIPE_RETURN_IF_ERROR(fs_.WriteFileAtomically(SiblingPath(TimeIndexFileName(base_offset_)),
+                                                  time_file, no_dir_sync));
+  return fs_.WriteFileAtomically(SiblingPath(IndexFileName(base_offset_)), index_file, no_dir_sync);
 }
 
 Status Segment::RemoveIndexFiles() const {
   for (const auto& name : {IndexFileName(base_offset_), TimeIndexFileName(base_offset_)}) {
-    const auto p = SiblingPath(name);
-    if (::unlink(p.c_str()) != 0 && errno != ENOENT) return ErrnoStatus(errno, "unlink", p);
+    PINPIPE_RETURN_IF_ERROR(RemoveIfExists(fs_, SiblingPath(name)));
   }
   return Status::Ok();
 }
 
 Status Segment::Scan(bool is_last, SegmentScan* scan, int64_t start, int64_t expected) {
-  struct stat st;
-  if (::fstat(fd_, &st) != 0) return ErrnoStatus(errno, "stat", path_);
-  int64_t file_size = st.st_size;
-  WindowReader rd(fd_, file_size);
+  PINPIPE_ASSIGN_OR_RETURN(int64_t file_size, file_->Size());
+  WindowReader rd(*file_, file_size);
   int64_t pos = start;
   while (pos < file_size) {
     auto checked = CheckBatch(rd, pos, file_size, expected);
@@ -527,8 +458,8 @@ Status Segment::Scan(bool is_last, SegmentScan* scan, int64_t start, int64_t exp
       continue;
     }
     if (is_last) {
-      if (::ftruncate(fd_, pos) != 0) return ErrnoStatus(errno, "truncate", path_);
-      if (::fdatasync(fd_) != 0) return ErrnoStatus(errno, "fdatasync", path_);
+      PINPIPE_RETURN_IF_ERROR(file_->Truncate(pos));
+      PINPIPE_RETURN_IF_ERROR(file_->Sync());
       scan->truncated_bytes = file_size - pos;
       scan->truncated_at = pos;
       file_size = pos;
@@ -586,20 +517,14 @@ Status Segment::Append(std::string_view bytes, const BatchHeader& header) {
 
 Status Segment::AppendMany(std::string_view bytes, const std::vector<BatchHeader>& headers) {
   const int64_t start = size();
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t w = ::write(fd_, bytes.data() + done, bytes.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      // Cut back what was partially written so the file ends on a batch.
-      if (::ftruncate(fd_, start) != 0) {
-        return InternalError("segment " + path_.string() +
-                             " could not be cut back after a failed write");
-      }
-      return ErrnoStatus(err, "write", path_);
+  if (Status written = file_->Append(bytes); !written.ok()) {
+    // Cut back what was partially written so the file ends on a batch.
+    if (!file_->Truncate(start).ok()) {
+      return InternalError("segment " + path_.string() +
+                           " could not be cut back after a failed write (" + written.ToString() +
+                           ")");
     }
-    done += static_cast<size_t>(w);
+    return written;
   }
   int64_t pos = start;
   for (const BatchHeader& h : headers) {
@@ -610,10 +535,7 @@ Status Segment::AppendMany(std::string_view bytes, const std::vector<BatchHeader
   return Status::Ok();
 }
 
-Status Segment::Sync() {
-  if (::fdatasync(fd_) != 0) return ErrnoStatus(errno, "fdatasync", path_);
-  return Status::Ok();
-}
+Status Segment::Sync() { return file_->Sync(); }
 
 Status Segment::Remove() {
   std::lock_guard files_lock(files_mu_);
@@ -621,10 +543,7 @@ Status Segment::Remove() {
   // Index files first: a crash in between leaves a segment without index
   // files (rebuilt on open), never index files without their segment.
   PINPIPE_RETURN_IF_ERROR(RemoveIndexFiles());
-  if (::unlink(path_.c_str()) != 0 && errno != ENOENT) {
-    return ErrnoStatus(errno, "unlink", path_);
-  }
-  return Status::Ok();
+  return RemoveIfExists(fs_, path_);
 }
 
 const LostRange* Segment::FindLoss(int64_t offset) const {
@@ -667,18 +586,12 @@ Status Segment::ReadBatches(int64_t offset, int64_t end_offset, size_t max_recor
     const int64_t want =
         std::max(need - file_end, std::min<int64_t>(kReadChunk, size_now - file_end));
     char* dst = out->Extend(static_cast<size_t>(want));
-    int64_t got = 0;
-    while (got < want) {
-      ssize_t r = ::pread(fd_, dst + got, static_cast<size_t>(want - got), file_end + got);
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        out->Shrink(base + static_cast<size_t>(file_end - file_start));
-        return UnavailableError(std::string("pread: ") + std::strerror(errno));
-      }
-      if (r == 0) break;
-      got += r;
+    auto got = file_->ReadAt(file_end, dst, static_cast<size_t>(want));
+    if (!got.ok()) {
+      out->Shrink(base + static_cast<size_t>(file_end - file_start));
+      return got.status();
     }
-    file_end += got;
+    file_end += static_cast<int64_t>(*got);
     out->Shrink(base + static_cast<size_t>(file_end - file_start));
     if (need > file_end) return OutOfRangeError("segment shorter than expected");
     return Status::Ok();
@@ -744,7 +657,7 @@ Result<std::optional<int64_t>> Segment::FindTimestamp(int64_t ts, int64_t end_of
     }
   }
   const int64_t size_now = size();
-  WindowReader rd(fd_, size_now);
+  WindowReader rd(*file_, size_now);
   std::vector<LogRecord> records;
   while (pos < size_now) {
     std::string_view hb;

@@ -33,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "pinpipe/base/file.h"
 #include "pinpipe/base/status.h"
 #include "pinpipe/log/record_batch.h"
 
@@ -74,9 +75,11 @@ class Segment {
   static std::string IndexFileName(int64_t base_offset);
   static std::string TimeIndexFileName(int64_t base_offset);
 
-  // Creates a new empty segment file (fails if it exists).
+  // Creates a new empty segment file (fails if it exists). Files go through
+  // `fs` (nullptr: FileSystem::Default()), which must outlive the segment.
   static Result<std::shared_ptr<Segment>> Create(const std::filesystem::path& dir,
-                                                 int64_t base_offset, int64_t index_interval_bytes);
+                                                 int64_t base_offset, int64_t index_interval_bytes,
+                                                 FileSystem* fs = nullptr);
 
   // Opens an existing segment (see the class comment). When `is_last` (the
   // active segment) it is scanned, from the end of the prefix its index
@@ -85,10 +88,11 @@ class Segment {
   // (reported in `scan`). Otherwise its index files are loaded when valid;
   // if not, it is scanned, a bad tail is recorded as a LostRange, and the
   // index files are rewritten when nothing was lost. IO errors are returned
-  // as Status.
+  // as Status (codes per base/file.h), never taken for corruption.
   static Result<std::shared_ptr<Segment>> Open(const std::filesystem::path& path,
                                                int64_t base_offset, bool is_last,
-                                               int64_t index_interval_bytes, SegmentScan* scan);
+                                               int64_t index_interval_bytes, SegmentScan* scan,
+                                               FileSystem* fs = nullptr);
 
   int64_t base_offset() const { return base_offset_; }
   // The offset after the last complete batch.
@@ -148,7 +152,8 @@ class Segment {
     int64_t position;
   };
 
-  Segment(std::filesystem::path path, int fd, int64_t base_offset, int64_t index_interval);
+  Segment(FileSystem& fs, std::filesystem::path path, std::unique_ptr<File> file,
+          int64_t base_offset, int64_t index_interval);
   // Scans from file position `start`, where a batch with base offset
   // `expected` begins (0 and base_offset_, or the end of a loaded prefix).
   Status Scan(bool is_last, SegmentScan* scan, int64_t start, int64_t expected);
@@ -166,8 +171,9 @@ class Segment {
   std::pair<int64_t, int64_t> SeekPosition(int64_t offset) const;
   const LostRange* FindLoss(int64_t offset) const;  // caller holds mu_
 
+  FileSystem& fs_;
   std::filesystem::path path_;
-  int fd_ = -1;
+  std::unique_ptr<File> file_;
   const int64_t base_offset_;
   const int64_t index_interval_;
   std::atomic<int64_t> next_offset_;

@@ -1,14 +1,10 @@
 #include "pinpipe/objstore/local_object_store.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <random>
 
 #include "pinpipe/objstore/key.h"
@@ -27,79 +23,45 @@ constexpr size_t kWriteChunk = size_t{128} << 10;
 // (1,000 fsyncs of 1 KiB files: ~3 s in a row, ~0.5 s on 4 threads).
 constexpr size_t kSyncThreads = 4;
 
-Status ErrnoStatus(int err, std::string_view what, const std::string& path) {
-  std::string message = std::string(what) + " " + path + ": " + std::strerror(err);
-  switch (err) {
-    case ENOENT:
-      return NotFoundError(message);
-    case EEXIST:
-      return AlreadyExistsError(message);
-    case EACCES:
-    case EPERM:
-      return PermissionDeniedError(message);
-    case ENOSPC:
-    case EDQUOT:
-      return ResourceExhaustedError(message);
-    case EINTR:
-    case EAGAIN:
-    case EIO:
-      return UnavailableError(message);
-    default:
-      return InternalError(message);
-  }
-}
-
-Status WriteAll(int fd, std::string_view data, const std::string& path) {
+// Appends `data` in kWriteChunk pieces.
+Status WriteAll(File& file, std::string_view data) {
   while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), std::min(data.size(), kWriteChunk));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus(errno, "write", path);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
+    const size_t n = std::min(data.size(), kWriteChunk);
+    PINPIPE_RETURN_IF_ERROR(file.Append(data.substr(0, n)));
+    data.remove_prefix(n);
   }
-  return Status::Ok();
-}
-
-Status SyncDir(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, "open dir", dir.string());
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return ErrnoStatus(err, "fsync dir", dir.string());
   return Status::Ok();
 }
 
 // Creates `dir` and its missing parents. The name of each folder it creates
 // lives in that folder's parent, which is added to `dirs_to_sync` (if given)
 // so the caller can make the new folder durable.
-Status MakeDirs(const fs::path& dir, std::vector<fs::path>* dirs_to_sync = nullptr) {
+Status MakeDirs(FileSystem& files, const fs::path& dir,
+                std::vector<fs::path>* dirs_to_sync = nullptr) {
   std::vector<fs::path> missing;
   for (fs::path d = dir; !d.empty(); d = d.parent_path()) {
-    struct stat st;
-    if (::stat(d.c_str(), &st) == 0) {
-      if (!S_ISDIR(st.st_mode)) return ErrnoStatus(ENOTDIR, "mkdir", d.string());
+    auto info = files.Stat(d);
+    if (info.ok()) {
+      if (!info->is_dir) return ErrnoStatus(ENOTDIR, "mkdir", d.string());
       break;
     }
-    if (errno != ENOENT) return ErrnoStatus(errno, "stat", d.string());
+    if (info.status().code() != StatusCode::kNotFound) return info.status();
     missing.push_back(d);
     if (d == d.parent_path()) break;
   }
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    if (::mkdir(it->c_str(), 0755) != 0) {
-      if (errno == EEXIST) continue;  // made concurrently
-      return ErrnoStatus(errno, "mkdir", it->string());
-    }
+    Status made = files.CreateDir(*it);
+    if (made.code() == StatusCode::kAlreadyExists) continue;  // made concurrently
+    PINPIPE_RETURN_IF_ERROR(made);
     if (dirs_to_sync != nullptr) dirs_to_sync->push_back(it->parent_path());
   }
   return Status::Ok();
 }
 
-Status SyncDirs(std::vector<fs::path> dirs) {
+Status SyncDirs(FileSystem& files, std::vector<fs::path> dirs) {
   std::sort(dirs.begin(), dirs.end());
   dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
-  for (const fs::path& d : dirs) PINPIPE_RETURN_IF_ERROR(SyncDir(d));
+  for (const fs::path& d : dirs) PINPIPE_RETURN_IF_ERROR(files.SyncDir(d));
   return Status::Ok();
 }
 
@@ -117,37 +79,25 @@ struct Entry {
   bool is_dir = false;
 };
 
-Result<std::vector<Entry>> ReadDirSorted(const fs::path& dir, bool skip_tmp) {
+Result<std::vector<Entry>> ReadDirSorted(FileSystem& files, const fs::path& dir, bool skip_tmp) {
   std::vector<Entry> entries;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT || errno == ENOTDIR) return entries;
-    return ErrnoStatus(errno, "opendir", dir.string());
+  auto listed = files.ListDir(dir);
+  if (!listed.ok()) {
+    if (listed.status().code() == StatusCode::kNotFound) return entries;
+    return listed.status();
   }
-  while (dirent* e = ::readdir(d)) {
-    std::string_view name = e->d_name;
-    if (name == "." || name == "..") continue;
-    if (skip_tmp && name == kTmpDir) continue;
-    bool is_dir = false;
-    if (e->d_type == DT_DIR) {
-      is_dir = true;
-    } else if (e->d_type == DT_UNKNOWN) {
-      struct stat st;
-      if (::fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        is_dir = S_ISDIR(st.st_mode);
-      }
-    } else if (e->d_type != DT_REG) {
-      continue;  // symlinks, sockets, ...: not objects
-    }
-    entries.push_back({is_dir ? std::string(name) + "/" : std::string(name), is_dir});
+  for (DirEntry& e : *listed) {
+    if (skip_tmp && e.name == kTmpDir) continue;
+    if (!e.is_dir && !e.is_regular) continue;  // symlinks, sockets, ...: not objects
+    entries.push_back({e.is_dir ? std::move(e.name) + "/" : std::move(e.name), e.is_dir});
   }
-  ::closedir(d);
   std::sort(entries.begin(), entries.end(),
             [](const Entry& a, const Entry& b) { return a.sort_name < b.sort_name; });
   return entries;
 }
 
 struct Walker {
+  FileSystem& files;
   const fs::path& root;
   std::string_view prefix;
   std::string_view after;  // exclusive lower bound ("" = none)
@@ -158,7 +108,7 @@ struct Walker {
 
   // `dir_key` is "" for the root or "a/b/" for a sub-folder.
   Status Walk(const std::string& dir_key) {
-    PINPIPE_ASSIGN_OR_RETURN(auto entries, ReadDirSorted(root / dir_key, dir_key.empty()));
+    PINPIPE_ASSIGN_OR_RETURN(auto entries, ReadDirSorted(files, root / dir_key, dir_key.empty()));
     for (const Entry& e : entries) {
       if (Full()) return Status::Ok();
       std::string key = dir_key + e.sort_name;
@@ -181,40 +131,38 @@ struct Walker {
 
 class LocalUpload final : public Upload {
  public:
-  LocalUpload(LocalObjectStore* store, std::string key, PutOptions options, int fd, std::string tmp)
+  LocalUpload(LocalObjectStore* store, std::string key, PutOptions options,
+              std::unique_ptr<File> file)
       : store_(store),
         key_(std::move(key)),
         options_(std::move(options)),
-        fd_(fd),
-        tmp_(std::move(tmp)) {}
+        file_(std::move(file)),
+        tmp_(file_->path()) {}
   ~LocalUpload() override { Abort(); }
 
   Status Append(std::string_view data) override {
-    if (fd_ < 0) return FailedPreconditionError("upload already finished or aborted");
-    return WriteAll(fd_, data, tmp_);
+    if (!file_) return FailedPreconditionError("upload already finished or aborted");
+    return WriteAll(*file_, data);
   }
 
   Status Finish() override {
-    if (fd_ < 0) return FailedPreconditionError("upload already finished or aborted");
-    if (store_->sync() && ::fsync(fd_) != 0) {
-      Status s = ErrnoStatus(errno, "fsync", tmp_);
-      Abort();
-      return s;
+    if (!file_) return FailedPreconditionError("upload already finished or aborted");
+    if (store_->sync()) {
+      if (Status s = file_->SyncAll(); !s.ok()) {
+        Abort();
+        return s;
+      }
     }
-    ::close(fd_);
-    fd_ = -1;
+    file_.reset();
     Status s = store_->Publish(tmp_, key_, options_);
     tmp_.clear();
     return s;
   }
 
   void Abort() override {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
+    file_.reset();
     if (!tmp_.empty()) {
-      ::unlink(tmp_.c_str());
+      (void)store_->files().Remove(tmp_);
       tmp_.clear();
     }
   }
@@ -223,19 +171,21 @@ class LocalUpload final : public Upload {
   LocalObjectStore* store_;
   std::string key_;
   PutOptions options_;
-  int fd_;
+  std::unique_ptr<File> file_;
   std::string tmp_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<LocalObjectStore>> LocalObjectStore::Open(const fs::path& root) {
+Result<std::unique_ptr<LocalObjectStore>> LocalObjectStore::Open(const fs::path& root,
+                                                                 FileSystem* fs) {
   if (root.empty()) return InvalidArgumentError("local object store root is empty");
-  PINPIPE_RETURN_IF_ERROR(MakeDirs(root / kTmpDir));
+  FileSystem& files = FileSystem::OrDefault(fs);
+  PINPIPE_RETURN_IF_ERROR(MakeDirs(files, root / kTmpDir));
   std::error_code ec;
   fs::path abs = fs::absolute(root, ec);
   if (ec) return InternalError("cannot resolve " + root.string());
-  return std::unique_ptr<LocalObjectStore>(new LocalObjectStore(abs.lexically_normal()));
+  return std::unique_ptr<LocalObjectStore>(new LocalObjectStore(abs.lexically_normal(), files));
 }
 
 std::string LocalObjectStore::Url() const {
@@ -244,14 +194,12 @@ std::string LocalObjectStore::Url() const {
   return "file://" + path;
 }
 
-Result<std::pair<int, std::string>> LocalObjectStore::CreateTemp() {
+Result<std::unique_ptr<File>> LocalObjectStore::CreateTemp() {
   fs::path dir = root_ / kTmpDir;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    std::string path = (dir / ("t-" + RandomSuffix())).string();
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd >= 0) return std::make_pair(fd, path);
-    if (errno != ENOENT) return ErrnoStatus(errno, "create", path);
-    PINPIPE_RETURN_IF_ERROR(MakeDirs(dir));  // someone removed it; recreate once
+    auto file = files_.Open(dir / ("t-" + RandomSuffix()), OpenMode::kCreateNew);
+    if (file.ok() || file.status().code() != StatusCode::kNotFound) return file;
+    PINPIPE_RETURN_IF_ERROR(MakeDirs(files_, dir));  // someone removed it; recreate once
   }
   return InternalError("cannot create a temporary file under " + dir.string());
 }
@@ -260,7 +208,7 @@ Status LocalObjectStore::Publish(const std::string& tmp_path, std::string_view k
                                  const PutOptions& options) {
   std::vector<fs::path> dirs;
   PINPIPE_RETURN_IF_ERROR(PublishUnsynced(tmp_path, key, options, &dirs));
-  if (sync_) return SyncDirs(std::move(dirs));
+  if (sync_) return SyncDirs(files_, std::move(dirs));
   return Status::Ok();
 }
 
@@ -269,22 +217,27 @@ Status LocalObjectStore::PublishUnsynced(const std::string& tmp_path, std::strin
                                          std::vector<fs::path>* dirs_to_sync) {
   fs::path target = root_ / key;
   fs::path parent = target.parent_path();
-  Status status = MakeDirs(parent, dirs_to_sync);
+  Status status = MakeDirs(files_, parent, dirs_to_sync);
   if (status.ok()) {
     if (options.if_absent) {
       // link() is atomic and fails with EEXIST when the name is taken.
-      if (::link(tmp_path.c_str(), target.c_str()) != 0) {
-        status = errno == EEXIST ? AlreadyExistsError("object already exists: " + std::string(key))
-                                 : ErrnoStatus(errno, "link", target.string());
+      status = files_.Link(tmp_path, target);
+      if (status.code() == StatusCode::kAlreadyExists) {
+        status = AlreadyExistsError("object already exists: " + std::string(key));
       }
-      ::unlink(tmp_path.c_str());
-    } else if (::rename(tmp_path.c_str(), target.c_str()) != 0) {
-      status = errno == EISDIR ? AlreadyExistsError("a folder exists at key " + std::string(key))
-                               : ErrnoStatus(errno, "rename", target.string());
+      (void)files_.Remove(tmp_path);
+    } else {
+      status = files_.Rename(tmp_path, target);
+      if (!status.ok()) {
+        auto there = files_.Stat(target);
+        if (there.ok() && there->is_dir) {
+          status = AlreadyExistsError("a folder exists at key " + std::string(key));
+        }
+      }
     }
   }
   if (!status.ok()) {
-    ::unlink(tmp_path.c_str());
+    (void)files_.Remove(tmp_path);
     return status;
   }
   dirs_to_sync->push_back(parent);
@@ -292,13 +245,13 @@ Status LocalObjectStore::PublishUnsynced(const std::string& tmp_path, std::strin
 }
 
 Result<std::string> LocalObjectStore::WriteTemp(std::string_view data) {
-  PINPIPE_ASSIGN_OR_RETURN(auto temp, CreateTemp());
-  auto [fd, tmp] = temp;
-  Status status = WriteAll(fd, data, tmp);
-  if (status.ok() && sync_ && ::fsync(fd) != 0) status = ErrnoStatus(errno, "fsync", tmp);
-  ::close(fd);
+  PINPIPE_ASSIGN_OR_RETURN(auto file, CreateTemp());
+  std::string tmp = file->path();
+  Status status = WriteAll(*file, data);
+  if (status.ok() && sync_) status = file->SyncAll();
+  file.reset();
   if (!status.ok()) {
-    ::unlink(tmp.c_str());
+    (void)files_.Remove(tmp);
     return status;
   }
   return tmp;
@@ -335,7 +288,7 @@ std::vector<Status> LocalObjectStore::PutMany(std::span<const PutRequest> reques
     if (out[i].ok()) out[i] = PublishUnsynced(tmps[i], requests[i].key, requests[i].options, &dirs);
   }
   if (sync_) {
-    Status synced = SyncDirs(std::move(dirs));
+    Status synced = SyncDirs(files_, std::move(dirs));
     if (!synced.ok()) {
       // Which names are durable is unknown: report every published object as failed.
       for (auto& s : out) {
@@ -348,28 +301,25 @@ std::vector<Status> LocalObjectStore::PutMany(std::span<const PutRequest> reques
 
 Result<std::string> LocalObjectStore::Get(std::string_view key, std::optional<ByteRange> range) {
   PINPIPE_RETURN_IF_ERROR(ValidateKey(key));
-  std::string path = (root_ / key).string();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT || errno == ENOTDIR)
+  const fs::path path = root_ / key;
+  auto file = files_.Open(path, OpenMode::kRead);
+  if (!file.ok()) {
+    // A folder at the key opens (read-only) on Linux but is no object; a
+    // missing name or a file where a folder should be is NotFound either way.
+    if (file.status().code() == StatusCode::kNotFound)
       return NotFoundError("no such object: " + std::string(key));
-    return ErrnoStatus(errno, "open", path);
+    return file.status();
   }
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return NotFoundError("no such object: " + std::string(key));
-  }
-  int64_t size = st.st_size;
+  auto info = files_.Stat(path);
+  if (!info.ok() || !info->is_regular) return NotFoundError("no such object: " + std::string(key));
+  PINPIPE_ASSIGN_OR_RETURN(const int64_t size, (*file)->Size());
   int64_t first = 0;
   int64_t last = size - 1;
   if (range) {
     if (range->first < 0 || (range->last >= 0 && range->last < range->first)) {
-      ::close(fd);
       return InvalidArgumentError("invalid byte range");
     }
     if (range->first >= size && !(size == 0 && range->first == 0)) {
-      ::close(fd);
       return OutOfRangeError("range starts beyond the object's end");
     }
     first = range->first;
@@ -377,53 +327,40 @@ Result<std::string> LocalObjectStore::Get(std::string_view key, std::optional<By
   }
   std::string out;
   out.resize(static_cast<size_t>(std::max<int64_t>(0, last - first + 1)));
-  size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = ::pread(fd, out.data() + done, out.size() - done,
-                        static_cast<off_t>(first + static_cast<int64_t>(done)));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Status s = ErrnoStatus(errno, "read", path);
-      ::close(fd);
-      return s;
-    }
-    if (n == 0) break;  // truncated concurrently: cannot happen with rename-only writes
-    done += static_cast<size_t>(n);
-  }
-  ::close(fd);
+  // Fewer bytes only if truncated concurrently: cannot happen with rename-only writes.
+  PINPIPE_ASSIGN_OR_RETURN(const size_t done, (*file)->ReadAt(first, out.data(), out.size()));
   out.resize(done);
   return out;
 }
 
 Result<ObjectInfo> LocalObjectStore::Head(std::string_view key) {
   PINPIPE_RETURN_IF_ERROR(ValidateKey(key));
-  std::string path = (root_ / key).string();
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return NotFoundError("no such object: " + std::string(key));
-  }
+  auto st = files_.Stat(root_ / key);
+  if (!st.ok() || !st->is_regular) return NotFoundError("no such object: " + std::string(key));
   ObjectInfo info;
   info.key = std::string(key);
-  info.size = st.st_size;
-  info.modified_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+  info.size = st->size;
+  info.modified_ms = st->mtime_ns / 1'000'000;
   // Each write creates a new inode, so inode+size+mtime identifies a version.
-  info.etag = std::to_string(st.st_ino) + "-" + std::to_string(st.st_size) + "-" +
-              std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+  info.etag = std::to_string(st->inode) + "-" + std::to_string(st->size) + "-" +
+              std::to_string(st->mtime_ns / 1'000'000'000) + "." +
+              std::to_string(st->mtime_ns % 1'000'000'000);
   return info;
 }
 
 Status LocalObjectStore::Delete(std::string_view key) {
   PINPIPE_RETURN_IF_ERROR(ValidateKey(key));
   fs::path target = root_ / key;
-  if (::unlink(target.c_str()) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return Status::Ok();
-    if (errno == EISDIR || errno == EPERM) return Status::Ok();  // a folder, not an object
-    return ErrnoStatus(errno, "unlink", target.string());
+  if (Status removed = files_.Remove(target); !removed.ok()) {
+    if (removed.code() == StatusCode::kNotFound) return Status::Ok();
+    auto there = files_.Stat(target);
+    if (there.ok() && there->is_dir) return Status::Ok();  // a folder, not an object
+    return removed;
   }
   // Remove folders left empty, so listings and other tools see no litter.
   for (fs::path dir = target.parent_path();
        dir != root_ && dir.string().size() > root_.string().size(); dir = dir.parent_path()) {
-    if (::rmdir(dir.c_str()) != 0) break;
+    if (!files_.RemoveDir(dir).ok()) break;
   }
   return Status::Ok();
 }
@@ -432,7 +369,7 @@ Result<ListPage> LocalObjectStore::List(std::string_view prefix,
                                         std::string_view continuation_token, int max_keys) {
   PINPIPE_RETURN_IF_ERROR(ValidatePrefix(prefix));
   if (max_keys <= 0) return InvalidArgumentError("max_keys must be positive");
-  Walker walker{root_, prefix, continuation_token, static_cast<size_t>(max_keys), {}};
+  Walker walker{files_, root_, prefix, continuation_token, static_cast<size_t>(max_keys), {}};
   // Start at the deepest folder named fully by the prefix.
   std::string start;
   if (size_t slash = prefix.rfind('/'); slash != std::string_view::npos) {
@@ -454,9 +391,8 @@ Result<ListPage> LocalObjectStore::List(std::string_view prefix,
 Result<std::unique_ptr<Upload>> LocalObjectStore::StartUpload(std::string_view key,
                                                               const PutOptions& options) {
   PINPIPE_RETURN_IF_ERROR(ValidateKey(key));
-  PINPIPE_ASSIGN_OR_RETURN(auto temp, CreateTemp());
-  return std::unique_ptr<Upload>(
-      new LocalUpload(this, std::string(key), options, temp.first, temp.second));
+  PINPIPE_ASSIGN_OR_RETURN(auto file, CreateTemp());
+  return std::unique_ptr<Upload>(new LocalUpload(this, std::string(key), options, std::move(file)));
 }
 
 }  // namespace pinpipe::objstore

@@ -17,14 +17,19 @@
 #include <string>
 #include <vector>
 
+#include "pinpipe/base/file.h"
 #include "pinpipe/objstore/object_store.h"
 
 namespace pinpipe::objstore {
 
 class LocalObjectStore final : public ObjectStore {
  public:
-  // Creates `root` if missing. Fails when it cannot be created.
-  static Result<std::unique_ptr<LocalObjectStore>> Open(const std::filesystem::path& root);
+  // Creates `root` if missing. Fails when it cannot be created. Files go
+  // through `fs` (nullptr: FileSystem::Default()), which must outlive the
+  // store; IO errors carry its codes (base/file.h: a full disk is
+  // ResourceExhausted).
+  static Result<std::unique_ptr<LocalObjectStore>> Open(const std::filesystem::path& root,
+                                                        FileSystem* fs = nullptr);
 
   // When false, skips fsync (for tests and benchmarks that measure the rest).
   void set_sync(bool sync) { sync_ = sync; }
@@ -48,20 +53,23 @@ class LocalObjectStore final : public ObjectStore {
 
   // Internal: moves a finished temporary file to `key`. Used by Put and uploads.
   Status Publish(const std::string& tmp_path, std::string_view key, const PutOptions& options);
-  // Internal: creates a new temporary file; returns its fd and path.
-  Result<std::pair<int, std::string>> CreateTemp();
+  // Internal: creates a new temporary file.
+  Result<std::unique_ptr<File>> CreateTemp();
   // Internal: a new temporary file holding `data` (fsynced when sync()); its path.
   Result<std::string> WriteTemp(std::string_view data);
   bool sync() const { return sync_; }
+  FileSystem& files() { return files_; }
 
  private:
-  explicit LocalObjectStore(std::filesystem::path root) : root_(std::move(root)) {}
+  LocalObjectStore(std::filesystem::path root, FileSystem& files)
+      : root_(std::move(root)), files_(files) {}
   // Publish without syncing: adds the folders whose entries changed to `dirs_to_sync`.
   Status PublishUnsynced(const std::string& tmp_path, std::string_view key,
                          const PutOptions& options,
                          std::vector<std::filesystem::path>* dirs_to_sync);
 
   std::filesystem::path root_;
+  FileSystem& files_;
   bool sync_ = true;
 };
 

@@ -1,7 +1,6 @@
 // StreamSource over a Broker topic.
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 
 #include "pinpipe/broker/broker.h"
 #include "pinpipe/stream/source.h"
@@ -29,8 +28,8 @@ Result<int32_t> ParsePartition(const std::string& shard) {
 
 class BrokerStreamSource final : public StreamSource {
  public:
-  BrokerStreamSource(broker::Broker& broker, std::string topic)
-      : broker_(broker), topic_(std::move(topic)) {}
+  BrokerStreamSource(broker::Broker& broker, std::string topic, Clock& clock)
+      : broker_(broker), topic_(std::move(topic)), clock_(clock) {}
 
   const std::string& stream() const override { return topic_; }
 
@@ -83,25 +82,23 @@ class BrokerStreamSource final : public StreamSource {
     // Lag: how old the newest returned record is when more remain behind it.
     const int64_t next = std::stoll(read.next_position);
     if (next < fetched.high_watermark && newest_ms > 0) {
-      read.millis_behind = std::max<int64_t>(0, NowMillis() - newest_ms);
+      read.millis_behind = std::max<int64_t>(0, clock_.NowMillis() - newest_ms);
     }
     return read;
   }
 
  private:
-  static int64_t NowMillis() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
   broker::Broker& broker_;
   std::string topic_;
+  Clock& clock_;
 };
 
 }  // namespace
 
-std::unique_ptr<StreamSource> NewBrokerStreamSource(broker::Broker& broker, std::string topic) {
-  return std::make_unique<BrokerStreamSource>(broker, std::move(topic));
+std::unique_ptr<StreamSource> NewBrokerStreamSource(broker::Broker& broker, std::string topic,
+                                                    Clock* clock) {
+  return std::make_unique<BrokerStreamSource>(broker, std::move(topic),
+                                              clock != nullptr ? *clock : Clock::Real());
 }
 
 }  // namespace pinpipe::stream

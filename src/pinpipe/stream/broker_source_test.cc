@@ -29,10 +29,11 @@ class BrokerSourceTest : public ::testing::Test {
     broker_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void Put(int partition, std::string value) {
+  void Put(int partition, std::string value, int64_t timestamp_ms = -1) {
     broker::Record r;
     r.value = std::move(value);
     r.partition = partition;
+    if (timestamp_ms >= 0) r.timestamp_ms = timestamp_ms;
     auto acks = broker_->Produce("streaming-x-geo", std::span<const broker::Record>(&r, 1));
     ASSERT_TRUE(acks.ok());
   }
@@ -58,6 +59,23 @@ TEST_F(BrokerSourceTest, ReadsByPositionAndStopsAtUntil) {
   EXPECT_GT(read->records[0].arrival_ms, 0);
   EXPECT_FALSE(source->Read("1", "abc", "", 1, 0).ok());
   EXPECT_FALSE(source->Read("7", "0", "", 1, 0).ok());
+}
+
+// The lag is measured against the injected clock, not the system's.
+TEST_F(BrokerSourceTest, LagIsMeasuredWithTheInjectedClock) {
+  const int64_t t0 = 1'700'000'000'000;
+  for (int i = 0; i < 3; ++i) Put(0, "r" + std::to_string(i), t0 + i);
+  ManualClock clock(/*start_micros=*/(t0 + 5'000) * 1000);
+  auto source = NewBrokerStreamSource(*broker_, "streaming-x-geo", &clock);
+  auto read = source->Read("0", "0", "", 1, 0);  // two records stay behind
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->records.size(), 1u);
+  EXPECT_EQ(read->records[0].arrival_ms, t0);
+  EXPECT_EQ(read->millis_behind, 5'000);
+  clock.AdvanceMicros(60'000'000);
+  read = source->Read("0", "1", "", 1, 0);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->millis_behind, 65'000 - 1);
 }
 
 TEST_F(BrokerSourceTest, LongPollWakesOnNewRecord) {

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <fstream>
 
 #include "pinpipe/stream/status.h"
 
@@ -30,8 +29,7 @@ Status StreamJob::RunUntilDrained() {
       if (*n == 0) break;
     }
   }
-  WriteStatusFile();
-  return Status::Ok();
+  return WriteStatusFile();
 }
 
 void StreamJob::Start() {
@@ -39,8 +37,12 @@ void StreamJob::Start() {
   for (auto& q : queries_) threads_.emplace_back([this, query = q.get()] { Loop(query); });
   if (!status_file_.empty()) {
     threads_.emplace_back([this] {
+      Status last;
       while (!stop_) {
-        WriteStatusFile();
+        // Reported when it changes, not every second while the disk is full.
+        Status s = WriteStatusFile();
+        if (!s.ok() && s != last) spdlog::warn("stream: status file: {}", s.ToString());
+        last = std::move(s);
         for (int i = 0; i < 20 && !stop_; ++i) clock_.SleepMicros(50'000);
       }
     });
@@ -54,23 +56,19 @@ void StreamJob::Stop() {
   }
   const bool ran = !threads_.empty();
   threads_.clear();
-  if (ran) WriteStatusFile();
+  if (ran) {
+    if (Status s = WriteStatusFile(); !s.ok())
+      spdlog::warn("stream: status file: {}", s.ToString());
+  }
 }
 
-void StreamJob::WriteStatusFile() const {
-  if (status_file_.empty()) return;
-  std::error_code ec;
-  std::filesystem::create_directories(status_file_.parent_path(), ec);
-  const std::filesystem::path tmp = status_file_.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << StatusesToJson(Statuses(), clock_.NowMillis());
-    if (!out) {
-      spdlog::warn("stream: cannot write status file {}", tmp.string());
-      return;
-    }
+Status StreamJob::WriteStatusFile() const {
+  if (status_file_.empty()) return Status::Ok();
+  FileSystem& files = FileSystem::OrDefault(status_fs_);
+  if (status_file_.has_parent_path()) {
+    PINPIPE_RETURN_IF_ERROR(files.CreateDirs(status_file_.parent_path()));
   }
-  std::filesystem::rename(tmp, status_file_, ec);
+  return files.WriteFileAtomically(status_file_, StatusesToJson(Statuses(), clock_.NowMillis()));
 }
 
 void StreamJob::Loop(StreamQuery* query) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pinpipe/base/clock.h"
+#include "pinpipe/base/file.h"
 #include "pinpipe/stream/query.h"
 
 namespace pinpipe::stream {
@@ -25,7 +26,8 @@ class StreamJob {
 
   // Recovers every query (replaying a half-done batch if a crash left one).
   Status Recover();
-  // Runs micro-batches until every stream has nothing new (the --once mode).
+  // Runs micro-batches until every stream has nothing new (the --once mode),
+  // then writes the status file; a failure of either is returned.
   Status RunUntilDrained();
   // Starts one thread per query.
   void Start();
@@ -46,12 +48,18 @@ class StreamJob {
   void SetErrorListener(ErrorListener listener) { error_listener_ = std::move(listener); }
 
   // Writes Statuses() (stream/status.h) to `path` about every second while
-  // running, and after Stop and RunUntilDrained. Call before Start.
-  void SetStatusFile(std::filesystem::path path) { status_file_ = std::move(path); }
+  // running, and after Stop and RunUntilDrained, durably and atomically
+  // through `fs` (nullptr: FileSystem::Default()): a reader sees the previous
+  // file or the new one. Failures are returned by RunUntilDrained and logged
+  // (once per distinct error) while running. Call before Start.
+  void SetStatusFile(std::filesystem::path path, FileSystem* fs = nullptr) {
+    status_file_ = std::move(path);
+    status_fs_ = fs;
+  }
 
  private:
   void Loop(StreamQuery* query);
-  void WriteStatusFile() const;
+  Status WriteStatusFile() const;
 
   std::vector<std::unique_ptr<StreamQuery>> queries_;
   int64_t trigger_ms_;
@@ -60,6 +68,7 @@ class StreamJob {
   std::vector<std::thread> threads_;
   std::filesystem::path status_file_;
   ErrorListener error_listener_;
+  FileSystem* status_fs_ = nullptr;
 };
 
 }  // namespace pinpipe::stream

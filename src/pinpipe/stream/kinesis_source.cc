@@ -2,9 +2,7 @@
 // record), "at:<ms>" (the first record arriving at or after a time, which is
 // how an initial position of `latest` is pinned so a replay reads the same
 // records), "after:<sequence number>".
-#include <chrono>
 #include <map>
-#include <thread>
 
 #include "pinpipe/stream/kinesis_client.h"
 #include "pinpipe/stream/source.h"
@@ -22,8 +20,8 @@ constexpr int64_t kPollIntervalMs = 200;  // Kinesis allows 5 GetRecords/s per s
 
 class KinesisStreamSource final : public StreamSource {
  public:
-  KinesisStreamSource(const KinesisOptions& options, std::string stream)
-      : client_(options), stream_(std::move(stream)) {}
+  KinesisStreamSource(const KinesisOptions& options, std::string stream, Clock& clock)
+      : client_(options), stream_(std::move(stream)), clock_(clock) {}
 
   const std::string& stream() const override { return stream_; }
 
@@ -32,10 +30,7 @@ class KinesisStreamSource final : public StreamSource {
   Result<std::string> StartPosition(const std::string& shard, InitialPosition initial) override {
     (void)shard;
     if (initial == InitialPosition::kEarliest) return std::string("trim");
-    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-    return "at:" + std::to_string(now);
+    return "at:" + std::to_string(clock_.NowMillis());
   }
 
   Result<ShardRead> Read(const std::string& shard, const std::string& position,
@@ -49,7 +44,7 @@ class KinesisStreamSource final : public StreamSource {
         return InvalidArgumentError("bad end position '" + until + "'");
       until_seq = until.substr(6);
     }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    const int64_t deadline = clock_.MonotonicMicros() + wait_ms * 1000;
     while (true) {
       PINPIPE_ASSIGN_OR_RETURN(std::string iterator, IteratorFor(shard, position));
       auto got = client_.GetRecords(iterator, std::min(max_records, 10'000));
@@ -82,10 +77,10 @@ class KinesisStreamSource final : public StreamSource {
       if (!reached_until && !got->next_iterator.empty()) {
         iterators_[shard] = {read.next_position, got->next_iterator};
       }
-      if (!read.records.empty() || reached_until || std::chrono::steady_clock::now() >= deadline) {
+      if (!read.records.empty() || reached_until || clock_.MonotonicMicros() >= deadline) {
         return read;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(kPollIntervalMs));
+      clock_.SleepMicros(kPollIntervalMs * 1000);
     }
   }
 
@@ -106,6 +101,7 @@ class KinesisStreamSource final : public StreamSource {
 
   KinesisClient client_;
   std::string stream_;
+  Clock& clock_;
   std::map<std::string, std::pair<std::string, std::string>>
       iterators_;  // shard -> (position, iterator)
 };
@@ -113,9 +109,10 @@ class KinesisStreamSource final : public StreamSource {
 }  // namespace
 
 Result<std::unique_ptr<StreamSource>> NewKinesisStreamSource(const KinesisOptions& options,
-                                                             std::string stream) {
+                                                             std::string stream, Clock* clock) {
   if (options.endpoint.empty()) return InvalidArgumentError("a Kinesis endpoint is required");
-  return std::unique_ptr<StreamSource>(new KinesisStreamSource(options, std::move(stream)));
+  return std::unique_ptr<StreamSource>(new KinesisStreamSource(
+      options, std::move(stream), clock != nullptr ? *clock : Clock::Real()));
 }
 
 }  // namespace pinpipe::stream

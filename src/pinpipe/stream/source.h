@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "pinpipe/base/clock.h"
 #include "pinpipe/base/status.h"
 
 namespace pinpipe::broker {
@@ -53,7 +54,10 @@ class StreamSource {
 };
 
 // Shards are partitions named "0", "1", ...; positions are next offsets.
-std::unique_ptr<StreamSource> NewBrokerStreamSource(broker::Broker& broker, std::string topic);
+// `clock` (nullptr: Clock::Real(); must outlive the source) is what a read's
+// millis_behind is measured against.
+std::unique_ptr<StreamSource> NewBrokerStreamSource(broker::Broker& broker, std::string topic,
+                                                    Clock* clock = nullptr);
 
 struct KinesisOptions {
   std::string endpoint;  // e.g. https://kinesis.us-east-1.amazonaws.com or http://127.0.0.1:4567
@@ -64,8 +68,10 @@ struct KinesisOptions {
 };
 
 // Shards are Kinesis shard ids; positions are "trim", "at:<ms>" or
-// "after:<sequence number>".
+// "after:<sequence number>". `clock` (nullptr: Clock::Real(); must outlive
+// the source) pins `latest` to "at:<now>" and times a read's wait and polls.
 Result<std::unique_ptr<StreamSource>> NewKinesisStreamSource(const KinesisOptions& options,
-                                                             std::string stream);
+                                                             std::string stream,
+                                                             Clock* clock = nullptr);
 
 }  // namespace pinpipe::stream
