@@ -3,7 +3,7 @@
 // Production code takes a Clock (never calls std::chrono::system_clock
 // directly): by reference when the caller must choose one, as a pointer
 // defaulting to nullptr = Clock::Real() otherwise (the rule in
-// base/file.h); tests pass a ManualClock and advance it. Thread-safety: all
+// src/pinpipe/README.md); tests pass a ManualClock and advance it. Thread-safety: all
 // implementations are safe to call from any thread.
 #pragma once
 
