@@ -4,6 +4,7 @@
 // 50003 (retriable) for each record and nothing of it is stored; accepted
 // records stay; once the broker is back, the client's retry is stored once.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -79,7 +80,8 @@ TEST(KafkaReplicasPeerTest, NotEnoughReplicasIs50003AndLosesNothing) {
   EXPECT_NE(b1.find(R"("offset":4)"), std::string::npos) << b1;
 
   // Node 3 stops (controlled shutdown): the ISR shrinks to 2 < min.insync.replicas.
-  EXPECT_EQ(peer->StopNode(2), 0);
+  const int stopped = peer->StopNode(2);
+  EXPECT_TRUE(stopped == 0 || stopped == 128 + SIGTERM) << stopped;
   ASSERT_TRUE(WaitIsr(*peer, topic, 2));
   auto [s2, b2] = Post(port, topic, Records(5, 3));
   EXPECT_EQ(s2, 200) << b2;
@@ -87,7 +89,9 @@ TEST(KafkaReplicasPeerTest, NotEnoughReplicasIs50003AndLosesNothing) {
   ASSERT_TRUE(j.is_object() && j["offsets"].is_array()) << b2;
   ASSERT_EQ(j["offsets"].size(), 3u) << b2;
   for (const auto& o : j["offsets"]) {
-    EXPECT_EQ(o["error_code"], 50003) << b2;  // retriable: the client retries
+    // Retriable: librdkafka retried the broker's NOT_ENOUGH_REPLICAS until
+    // message.timeout.ms, then the record is 50003 and the client retries.
+    EXPECT_EQ(o["error_code"], 50003) << b2;
     EXPECT_TRUE(o["offset"].is_null()) << b2;
   }
   std::cout << "answer with one of three brokers stopped: " << b2 << "\n";
@@ -97,8 +101,12 @@ TEST(KafkaReplicasPeerTest, NotEnoughReplicasIs50003AndLosesNothing) {
   ASSERT_TRUE(WaitIsr(*peer, topic, 3));
   auto [s3, b3] = Post(port, topic, Records(5, 3));
   ASSERT_EQ(s3, 200) << b3;
-  EXPECT_NE(b3.find(R"("offset":7)"), std::string::npos) << b3;
-  EXPECT_EQ(b3.find("error_code"), std::string::npos) << b3;
+  auto j3 = json::parse(b3, nullptr, false);
+  ASSERT_TRUE(j3.is_object() && j3["offsets"].is_array()) << b3;
+  for (size_t i = 0; i < j3["offsets"].size(); ++i) {
+    EXPECT_EQ(j3["offsets"][i]["offset"], 5 + static_cast<int>(i)) << b3;
+    EXPECT_TRUE(j3["offsets"][i]["error_code"].is_null()) << b3;
+  }
   EXPECT_EQ(serve.Stop(20s), 0) << serve.Output();
 
   // Kafka's own consumer: every accepted record once, the refused ones only as retried.

@@ -223,11 +223,14 @@ def streaming_tables(spark, tmp):
         wait_port(port, serve)
         # The batch path's records too (for the JSON lake, part 3).
         pinpipe("emulate", "--prefix", PREFIX, "--api", api, "--source", db, "--count", "200",
-                "--batch-size", "10", "--max-retries", "0")
+                "--batch-size", "10", "--max-retries", "0", "--max-index", "399")
 
-        def round_(count):
+        seeds = iter(range(101, 200))
+
+        def round_(count):  # new posts (and some repeated ones) each round: a seed each
             pinpipe("emulate", "--mode", "stream", "--prefix", PREFIX, "--api", api, "--source", db,
-                    "--count", str(count), "--batch-size", "5", "--max-retries", "0")
+                    "--count", str(count), "--batch-size", "5", "--max-retries", "0", "--seed",
+                    str(next(seeds)), "--max-index", "399")
             pinpipe("stream", "--prefix", PREFIX, "--source", "kinesis", "--kinesis-endpoint", api,
                     "--tables", "file://" + tables, "--data-dir", os.path.join(tmp, "stream"), "--once")
         for _ in range(11):
