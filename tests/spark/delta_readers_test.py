@@ -132,7 +132,7 @@ def spark_rows(spark, df, types):
     return sorted((norm(types, r) for r in df.select(*cols).collect()), key=repr)
 
 
-def compare_table(spark, path, kind, stage):
+def compare_table(spark, path, kind, stage, filters=True):
     from deltalake import DeltaTable
     types = TYPES[kind]
     name = "%s %s" % (stage, kind)
@@ -155,8 +155,9 @@ def compare_table(spark, path, kind, stage):
         name, len(srows), len(judge), sorted(set(srows) ^ set(judge), key=repr)[:2]))
     dt = DeltaTable(path)
     at = dt.to_pyarrow_table()
-    check([str(f.type) for f in at.schema] == [ARROW[t] for t in types],
-          "%s: delta-rs types %s" % (name, [str(f.type) for f in at.schema]))
+    arrow_types = [str(f.type).replace("<element: ", "<item: ") for f in at.schema]
+    check(arrow_types == [ARROW[t] for t in types],
+          "%s: delta-rs types %s" % (name, arrow_types))
     import pyarrow as pa
     at = pa.table([c.cast(pa.int64()) if pa.types.is_timestamp(c.type) else c for c in at.columns],
                   names=at.column_names)
@@ -167,6 +168,8 @@ def compare_table(spark, path, kind, stage):
     v = int(re.search(r"^version:\s+(\d+)", show, re.M).group(1))
     check(n == len(judge), "%s: pinpipe table show counts %d rows, DuckDB %d" % (name, n, len(judge)))
     check(v == dt.version(), "%s: pinpipe at version %d, delta-rs %d" % (name, v, dt.version()))
+    if not filters:
+        return len(judge)
     # Data skipping on pinpipe's stats: filtered counts equal the judge's.
     inds = sorted(r[0] for r in judge)
     mid = inds[len(inds) // 2]
@@ -239,13 +242,13 @@ def streaming_tables(spark, tmp):
         for k, p in paths.items():
             check(os.path.exists(os.path.join(p, "_delta_log", "%020d.checkpoint.parquet" % 10)),
                   "%s: no checkpoint at version 10 after the stream's commits" % k)
-            compare_table(spark, p, k, "stream")
+            compare_table(spark, p, k, "stream", filters=False)
             r = pinpipe("table", "optimize", p).stdout
             check("compacted" in r, "%s: optimize did nothing: %s" % (k, r))
             compare_table(spark, p, k, "optimize")
             r = pinpipe("table", "vacuum", "--retention-hours", "0", p).stdout
             check(re.search(r"deleted [1-9]\d* files", r) is not None, "%s: vacuum deleted nothing: %s" % (k, r))
-            compare_table(spark, p, k, "vacuum")
+            compare_table(spark, p, k, "vacuum", filters=False)
             pinpipe("table", "checkpoint", p)
         round_(15)
         for k, p in paths.items():

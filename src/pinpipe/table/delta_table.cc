@@ -503,7 +503,13 @@ Status DeltaTable::LoadCheckpoint(int64_t version, Snapshot* s) {
       std::string data,
       store_->Get(Key(std::string(kLog) + DeltaVersionName(version) + ".checkpoint.parquet")));
   PINPIPE_ASSIGN_OR_RETURN(ParquetFile file, ParquetFile::Open(std::move(data)));
-  PINPIPE_ASSIGN_OR_RETURN(std::vector<json> rows, file.ReadJsonRows());
+  // Only the actions pinpipe applies: Spark's checkpoints also hold columns
+  // such as add.stats_parsed, with any type (INT96 timestamps, decimals).
+  PINPIPE_ASSIGN_OR_RETURN(
+      std::vector<json> rows,
+      file.ReadJsonRows({"txn", "add.path", "add.size", "add.modificationTime", "add.dataChange",
+                         "add.stats", "remove.path", "remove.deletionTimestamp",
+                         "remove.dataChange", "remove.size", "metaData", "protocol"}));
   for (const json& row : rows) {
     // Each row holds one non-null action column; keep just that one.
     for (auto it = row.begin(); it != row.end(); ++it) {
