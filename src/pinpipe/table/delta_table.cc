@@ -303,11 +303,10 @@ Result<Schema> ParseSparkSchema(std::string_view text) {
       std::string type = t.is_string()   ? name
                          : t.is_object() ? StrOr(t, "type", t.dump())
                                          : t.dump();
-      if (type == "array")
-        type = "array<" +
-               (t["elementType"].is_string() ? t["elementType"].get<std::string>()
-                                             : t["elementType"].dump()) +
-               ">";
+      if (type == "array") {
+        const json element = t.contains("elementType") ? t["elementType"] : json();
+        type = "array<" + (element.is_string() ? element.get<std::string>() : element.dump()) + ">";
+      }
       std::string feature;
       if (type == "timestamp_ntz") feature = " (table feature timestampNtz)";
       if (type == "variant") feature = " (table feature variantType)";
