@@ -1,4 +1,4 @@
-// `pinpipe table show|history|optimize|vacuum <table>`: inspect and maintain
+// `pinpipe table show|history|optimize|vacuum|checkpoint <table>`: inspect and maintain
 // a Delta table (logic in src/pinpipe/table/delta_table.h).
 #include <fmt/format.h>
 
@@ -95,6 +95,16 @@ Status Vacuum(const TableArgs& a, const Config& config) {
   return Status::Ok();
 }
 
+Status Checkpoint(const TableArgs& a, const Config& config) {
+  PINPIPE_ASSIGN_OR_RETURN(auto store, OpenTableStore(a.url, config));
+  table::DeltaTable t(store.get(), "");
+  PINPIPE_ASSIGN_OR_RETURN(table::Snapshot s, t.Load());
+  PINPIPE_RETURN_IF_ERROR(table::CheckWritable(s));
+  PINPIPE_RETURN_IF_ERROR(t.WriteCheckpoint(s));
+  std::cout << fmt::format("checkpoint at version {} ({} files)\n", s.version, s.files.size());
+  return Status::Ok();
+}
+
 }  // namespace
 
 void RegisterTableCommands(CLI::App& app, CommandContext& ctx) {
@@ -126,6 +136,10 @@ void RegisterTableCommands(CLI::App& app, CommandContext& ctx) {
   vacuum->add_option("--retention-hours", args->retention_hours, "Retention (default 168)");
   vacuum->add_flag("--dry-run", args->dry_run, "Only list what would be deleted");
   ctx.SetAction(vacuum, [args](const Config& c) { return Vacuum(*args, c); });
+  auto* checkpoint = add("checkpoint",
+                         "Write a checkpoint of the latest version (readers then start from it).\n"
+                         "Example: pinpipe table checkpoint ./lake/tables/abc_user_table");
+  ctx.SetAction(checkpoint, [args](const Config& c) { return Checkpoint(*args, c); });
 }
 
 }  // namespace pinpipe::app

@@ -56,6 +56,8 @@ class KafkaPeer {
       peer->ssl_port_ = PickFreePort();
       peer->sasl_port_ = PickFreePort();
     }
+    peer->voters_ = voters;
+    peer->options_ = options;
     for (int i = 0; i < options.nodes; ++i) {
       peer->nodes_.push_back(peer->StartNode(i, voters, options));
     }
@@ -100,6 +102,13 @@ class KafkaPeer {
 
   // Stops node i (0-based) the way an operator does (SIGTERM, controlled shutdown).
   int StopNode(int i) { return nodes_[i]->Stop(std::chrono::seconds(60)); }
+
+  // Starts node i again after StopNode (same folder, ports and cluster); false
+  // if its port does not open within two minutes.
+  bool RestartNode(int i) {
+    nodes_[i] = StartNode(i, voters_, options_);
+    return WaitForPort(ports_[i], std::chrono::seconds(120));
+  }
 
   // A Kafka console tool (scripts/kafka-peer TOOL ARGS...).
   CommandResult Tool(std::vector<std::string> args, const std::string& input = "",
@@ -186,6 +195,8 @@ class KafkaPeer {
   }
 
   TempDir dir_;
+  std::string voters_;
+  KafkaPeerOptions options_;
   std::vector<int> ports_, controller_ports_;
   int ssl_port_ = 0, sasl_port_ = 0;
   std::vector<std::unique_ptr<Process>> nodes_;

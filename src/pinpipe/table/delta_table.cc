@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <random>
+#include <set>
 
 #include "pinpipe/table/parquet_reader.h"
 
@@ -109,6 +110,15 @@ bool BoolOr(const json& j, const char* key, bool fallback) {
   auto it = j.find(key);
   return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
 }
+std::vector<std::string> StringsOr(const json& j, const char* key) {
+  std::vector<std::string> out;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) return out;
+  for (const auto& v : *it) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
 
 // Applies one action object to the snapshot.
 Status ApplyAction(const json& a, Snapshot* s) {
@@ -146,16 +156,51 @@ Status ApplyAction(const json& a, Snapshot* s) {
         if (kv.value().is_string()) s->configuration[kv.key()] = kv.value().get<std::string>();
       }
     }
+    s->partition_columns = StringsOr(*it, "partitionColumns");
     PINPIPE_ASSIGN_OR_RETURN(s->schema, ParseSparkSchema(s->schema_string));
   } else if (auto it = a.find("protocol"); it != a.end() && it->is_object()) {
     s->min_reader_version = static_cast<int>(IntOr(*it, "minReaderVersion", 1));
     s->min_writer_version = static_cast<int>(IntOr(*it, "minWriterVersion", 2));
-    if (s->min_reader_version > 1) {
-      return UnimplementedError(
-          fmt::format("delta: reader version {} not supported", s->min_reader_version));
-    }
+    s->reader_features = StringsOr(*it, "readerFeatures");
+    s->writer_features = StringsOr(*it, "writerFeatures");
   }
   return Status::Ok();
+}
+
+// The table features a legacy protocol version implies (PROTOCOL.md, "Table
+// Features"): each version adds to the ones below it.
+std::string LegacyWriterFeatures(int writer_version) {
+  static const char* const kAdded[] = {"",
+                                       "",
+                                       "appendOnly, invariants",
+                                       "checkConstraints",
+                                       "changeDataFeed, generatedColumns",
+                                       "columnMapping",
+                                       "identityColumns"};
+  std::string out;
+  for (int v = 3; v <= std::min(writer_version, 6); ++v) {
+    out += (out.empty() ? "" : ", ") + std::string(kAdded[v]);
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// True if a column of the schema JSON carries a delta.invariants expression.
+bool HasInvariants(std::string_view schema_string) {
+  json j = json::parse(schema_string, nullptr, false);
+  if (j.is_discarded() || !j.contains("fields") || !j["fields"].is_array()) return false;
+  for (const auto& f : j["fields"]) {
+    if (f.contains("metadata") && f["metadata"].is_object() &&
+        f["metadata"].contains("delta.invariants")) {
+      return true;
+    }
+  }
+  return false;
 }
 
 // The checkpoint schema of the Delta protocol (the parts of reader 1 / writer 2).
@@ -173,7 +218,8 @@ std::vector<NestedField> CheckpointSchema() {
                              F::Struct("format", {F::String("provider"), F::StringMap("options")}),
                              F::String("schemaString"), F::StringList("partitionColumns"),
                              F::StringMap("configuration"), F::Int64("createdTime")}),
-      F::Struct("protocol", {F::Int32("minReaderVersion"), F::Int32("minWriterVersion")}),
+      F::Struct("protocol", {F::Int32("minReaderVersion"), F::Int32("minWriterVersion"),
+                             F::StringList("readerFeatures"), F::StringList("writerFeatures")}),
   };
 }
 
@@ -254,11 +300,85 @@ Result<Schema> ParseSparkSchema(std::string_view text) {
                StrOr(t, "elementType") == "double") {
       field.type = ColumnType::kDoubleList;
     } else {
-      return InvalidArgumentError("delta: unsupported column type in schema: " + t.dump());
+      std::string type = t.is_string()   ? name
+                         : t.is_object() ? StrOr(t, "type", t.dump())
+                                         : t.dump();
+      if (type == "array") {
+        const json element = t.contains("elementType") ? t["elementType"] : json();
+        type = "array<" + (element.is_string() ? element.get<std::string>() : element.dump()) + ">";
+      }
+      std::string feature;
+      if (type == "timestamp_ntz") feature = " (table feature timestampNtz)";
+      if (type == "variant") feature = " (table feature variantType)";
+      return UnimplementedError(fmt::format(
+          "delta: column {} has type {}{}, which pinpipe does not support (it reads boolean, "
+          "integer, long, double, string, timestamp and array<double>)",
+          field.name, type, feature));
     }
     s.fields.push_back(std::move(field));
   }
   return s;
+}
+
+Status CheckReadable(const Snapshot& s) {
+  // Reader features whose data pinpipe reads correctly without doing anything.
+  static const std::set<std::string> kReads = {"vacuumProtocolCheck"};
+  if (s.min_reader_version == 2) {
+    return UnimplementedError(
+        "delta: the table needs reader version 2 (table feature columnMapping), which pinpipe "
+        "does not support");
+  }
+  if (s.min_reader_version > 3) {
+    return UnimplementedError(
+        fmt::format("delta: reader version {} is not supported", s.min_reader_version));
+  }
+  std::vector<std::string> missing;
+  for (const auto& f : s.reader_features) {
+    if (!kReads.count(f)) missing.push_back(f);
+  }
+  if (!missing.empty()) {
+    return UnimplementedError(
+        fmt::format("delta: the table uses reader table feature{} {}, which pinpipe does not "
+                    "support",
+                    missing.size() > 1 ? "s" : "", Join(missing)));
+  }
+  if (!s.partition_columns.empty()) {
+    return UnimplementedError(fmt::format(
+        "delta: the table is partitioned (partitionColumns {}), which pinpipe does not support",
+        Join(s.partition_columns)));
+  }
+  return Status::Ok();
+}
+
+Status CheckWritable(const Snapshot& s) {
+  PINPIPE_RETURN_IF_ERROR(CheckReadable(s));
+  static const std::set<std::string> kWrites = {"appendOnly", "invariants", "vacuumProtocolCheck"};
+  if (s.min_writer_version > 2 && s.min_writer_version < 7) {
+    return UnimplementedError(fmt::format(
+        "delta: the table needs writer version {} (table features {}), which pinpipe does not "
+        "write",
+        s.min_writer_version, LegacyWriterFeatures(s.min_writer_version)));
+  }
+  if (s.min_writer_version > 7) {
+    return UnimplementedError(
+        fmt::format("delta: writer version {} is not supported", s.min_writer_version));
+  }
+  std::vector<std::string> missing;
+  for (const auto& f : s.writer_features) {
+    if (!kWrites.count(f)) missing.push_back(f);
+  }
+  if (!missing.empty()) {
+    return UnimplementedError(
+        fmt::format("delta: the table uses writer table feature{} {}, which pinpipe does not "
+                    "write",
+                    missing.size() > 1 ? "s" : "", Join(missing)));
+  }
+  if (HasInvariants(s.schema_string)) {
+    return UnimplementedError(
+        "delta: a column has a delta.invariants constraint (table feature invariants), which "
+        "pinpipe does not enforce");
+  }
+  return Status::Ok();
 }
 
 int64_t AddFile::NumRecords() const {
@@ -382,7 +502,13 @@ Status DeltaTable::LoadCheckpoint(int64_t version, Snapshot* s) {
       std::string data,
       store_->Get(Key(std::string(kLog) + DeltaVersionName(version) + ".checkpoint.parquet")));
   PINPIPE_ASSIGN_OR_RETURN(ParquetFile file, ParquetFile::Open(std::move(data)));
-  PINPIPE_ASSIGN_OR_RETURN(std::vector<json> rows, file.ReadJsonRows());
+  // Only the actions pinpipe applies: Spark's checkpoints also hold columns
+  // such as add.stats_parsed, with any type (INT96 timestamps, decimals).
+  PINPIPE_ASSIGN_OR_RETURN(
+      std::vector<json> rows,
+      file.ReadJsonRows({"txn", "add.path", "add.size", "add.modificationTime", "add.dataChange",
+                         "add.stats", "remove.path", "remove.deletionTimestamp",
+                         "remove.dataChange", "remove.size", "metaData", "protocol"}));
   for (const json& row : rows) {
     // Each row holds one non-null action column; keep just that one.
     for (auto it = row.begin(); it != row.end(); ++it) {
@@ -423,8 +549,8 @@ Status DeltaTable::Refresh(Snapshot* s) {
   while (true) {
     auto text = store_->Get(Key(std::string(kLog) + DeltaVersionName(s->version + 1) + ".json"));
     if (!text.ok()) {
-      if (text.status().code() == StatusCode::kNotFound) return Status::Ok();
-      return text.status();
+      if (text.status().code() != StatusCode::kNotFound) return text.status();
+      return s->version < 0 ? Status::Ok() : CheckReadable(*s);
     }
     PINPIPE_RETURN_IF_ERROR(
         ApplyCommit(*text, s).WithContext("delta: version " + std::to_string(s->version + 1)));
@@ -462,6 +588,7 @@ Result<CommitResult> DeltaTable::CommitWithRetry(
   bool blind_append = true;
   for (const auto& a : actions) blind_append = blind_append && !a.contains("remove");
   for (int attempt = 1; attempt <= options_.max_commit_attempts; ++attempt) {
+    PINPIPE_RETURN_IF_ERROR(CheckWritable(*s));
     PINPIPE_ASSIGN_OR_RETURN(bool skip, prepare(*s));
     if (skip) {
       result.skipped = true;
@@ -532,6 +659,7 @@ Result<CommitResult> DeltaTable::Append(const RecordBatch& batch, const AppendOp
 Result<CommitResult> DeltaTable::AppendTo(const RecordBatch& batch, const AppendOptions& options) {
   PINPIPE_ASSIGN_OR_RETURN(Snapshot * latest, Latest());
   Snapshot& s = *latest;
+  PINPIPE_RETURN_IF_ERROR(CheckWritable(s));
   if (!(batch.schema == s.schema)) {
     return InvalidArgumentError("delta: batch schema differs from the table's: " +
                                 SparkSchemaString(batch.schema) + " vs " + s.schema_string);
@@ -581,9 +709,11 @@ Result<CommitResult> DeltaTable::AppendTo(const RecordBatch& batch, const Append
 
 Status DeltaTable::WriteCheckpoint(const Snapshot& s) {
   std::vector<json> rows;
-  rows.push_back(
-      {{"protocol",
-        {{"minReaderVersion", s.min_reader_version}, {"minWriterVersion", s.min_writer_version}}}});
+  json protocol = {{"minReaderVersion", s.min_reader_version},
+                   {"minWriterVersion", s.min_writer_version}};
+  if (s.min_reader_version >= 3) protocol["readerFeatures"] = s.reader_features;
+  if (s.min_writer_version >= 7) protocol["writerFeatures"] = s.writer_features;
+  rows.push_back({{"protocol", protocol}});
   rows.push_back(MetaDataAction(s));
   for (const auto& [app, t] : s.txns) {
     rows.push_back(
@@ -623,6 +753,7 @@ Result<RecordBatch> DeltaTable::ReadAll(const Snapshot& s) {
 
 Result<CommitResult> DeltaTable::Optimize(int64_t target_file_bytes) {
   PINPIPE_ASSIGN_OR_RETURN(Snapshot s, Load());
+  PINPIPE_RETURN_IF_ERROR(CheckWritable(s));
   // Bins of small files, in path order, each up to about the target size.
   std::vector<std::vector<const AddFile*>> bins(1);
   int64_t bin_bytes = 0;
@@ -683,6 +814,7 @@ Result<CommitResult> DeltaTable::Optimize(int64_t target_file_bytes) {
 
 Result<VacuumResult> DeltaTable::Vacuum(int64_t retention_ms, bool dry_run) {
   PINPIPE_ASSIGN_OR_RETURN(Snapshot s, Load());
+  PINPIPE_RETURN_IF_ERROR(CheckWritable(s));
   PINPIPE_ASSIGN_OR_RETURN(auto objects, ListAll(root_));
   const int64_t cutoff = clock_->NowMillis() - retention_ms;
   VacuumResult result;

@@ -35,7 +35,8 @@ namespace pinpipe::table {
 
 // The Spark schema JSON of `schema` ({"type":"struct","fields":[...]}).
 std::string SparkSchemaString(const Schema& schema);
-// InvalidArgument for types other than the ColumnType ones.
+// Unimplemented, naming the column and its type (and the table feature that
+// brings it, e.g. timestampNtz), for types other than the ColumnType ones.
 Result<Schema> ParseSparkSchema(std::string_view json);
 
 // "00000000000000000012" for 12.
@@ -68,10 +69,13 @@ struct Snapshot {
   int64_t version = -1;  // -1: no table
   int min_reader_version = 1;
   int min_writer_version = 2;
+  std::vector<std::string> reader_features;  // protocol readerFeatures (reader version 3)
+  std::vector<std::string> writer_features;  // protocol writerFeatures (writer version 7)
   std::string table_id;
   std::string schema_string;
   Schema schema;
   std::map<std::string, std::string> configuration;
+  std::vector<std::string> partition_columns;
   int64_t created_time = 0;
   std::map<std::string, AddFile> files;          // active files by path
   std::map<std::string, RemoveFile> tombstones;  // removed files by path
@@ -81,6 +85,15 @@ struct Snapshot {
   int64_t NumRecords() const;  // sum of numRecords (unknown counts as 0)
   int64_t NumBytes() const;
 };
+
+// What pinpipe reads and writes of the Delta protocol. Reading: reader
+// version 1, or 3 with only the reader features it supports; tables without
+// partition columns. Writing (append, optimize, vacuum): writer version <= 2,
+// or 7 with only appendOnly and invariants (with no invariant on a column).
+// Anything else is refused with Unimplemented naming the table feature
+// (deletionVectors, columnMapping, changeDataFeed, ...), never read wrongly.
+Status CheckReadable(const Snapshot& snapshot);
+Status CheckWritable(const Snapshot& snapshot);
 
 struct DeltaOptions {
   WriterOptions parquet;         // codec etc. of data files and checkpoints
@@ -130,7 +143,8 @@ class DeltaTable {
   // True if version 0 exists.
   Result<bool> Exists();
 
-  // The latest snapshot (checkpoint + later commits). NotFound: no table.
+  // The latest snapshot (checkpoint + later commits). NotFound: no table;
+  // Unimplemented: a table feature pinpipe does not read (CheckReadable).
   Result<Snapshot> Load();
   // Applies the commits after snapshot->version to it.
   Status Refresh(Snapshot* snapshot);

@@ -313,3 +313,110 @@ TEST_F(DeltaTableTest, MissingTableIsNotFound) {
 
 }  // namespace
 }  // namespace pinpipe::table
+
+namespace pinpipe::table {
+namespace {
+
+// A version-0 commit as Spark writes it, with `protocol` and `metaData` given.
+void PutVersion0(FakeObjectStore* store, const std::string& protocol, const std::string& schema,
+                 const std::string& partitions = "[]") {
+  nlohmann::json meta = {
+      {"metaData",
+       {{"id", "t"},
+        {"format", {{"provider", "parquet"}, {"options", nlohmann::json::object()}}},
+        {"schemaString", schema},
+        {"partitionColumns", nlohmann::json::parse(partitions)},
+        {"configuration", nlohmann::json::object()},
+        {"createdTime", 1}}}};
+  ASSERT_TRUE(store
+                  ->Put("t/_delta_log/00000000000000000000.json",
+                        R"({"protocol":)" + protocol + "}\n" + meta.dump() + "\n", {})
+                  .ok());
+}
+
+const char* const kLongSchema =
+    R"({"type":"struct","fields":[{"name":"ind","type":"long","nullable":true,"metadata":{}}]})";
+
+TEST(DeltaFeaturesTest, RefusesReaderFeaturesByName) {
+  FakeObjectStore store;
+  PutVersion0(&store,
+              R"({"minReaderVersion":3,"minWriterVersion":7,"readerFeatures":["deletionVectors"],)"
+              R"("writerFeatures":["deletionVectors","invariants","appendOnly"]})",
+              kLongSchema);
+  DeltaTable t(&store, "t");
+  auto s = t.Load();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
+  EXPECT_NE(s.status().message().find("reader table feature deletionVectors"), std::string::npos)
+      << s.status().message();
+}
+
+TEST(DeltaFeaturesTest, RefusesColumnMappingPartitionsAndBinary) {
+  {
+    FakeObjectStore store;
+    PutVersion0(&store, R"({"minReaderVersion":2,"minWriterVersion":5})", kLongSchema);
+    auto s = DeltaTable(&store, "t").Load();
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.status().message().find("columnMapping"), std::string::npos);
+  }
+  {
+    FakeObjectStore store;
+    PutVersion0(&store, R"({"minReaderVersion":1,"minWriterVersion":2})", kLongSchema,
+                R"(["ind"])");
+    auto s = DeltaTable(&store, "t").Load();
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.status().message().find("partitioned (partitionColumns ind)"), std::string::npos)
+        << s.status().message();
+  }
+  {
+    FakeObjectStore store;
+    PutVersion0(
+        &store, R"({"minReaderVersion":1,"minWriterVersion":2})",
+        R"({"type":"struct","fields":[{"name":"record","type":"binary","nullable":true,"metadata":{}}]})");
+    auto s = DeltaTable(&store, "t").Load();
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
+    EXPECT_NE(s.status().message().find("column record has type binary"), std::string::npos)
+        << s.status().message();
+  }
+}
+
+TEST(DeltaFeaturesTest, ReadsButDoesNotWriteUnknownWriterFeatures) {
+  FakeObjectStore store;
+  PutVersion0(&store,
+              R"({"minReaderVersion":1,"minWriterVersion":7,)"
+              R"("writerFeatures":["changeDataFeed","invariants","appendOnly"]})",
+              kLongSchema);
+  DeltaTable t(&store, "t");
+  auto s = t.Load();
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  RecordBatch b(s->schema);
+  b.columns[0].AppendInt64(1);
+  auto r = t.Append(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("writer table feature changeDataFeed"), std::string::npos)
+      << r.status().message();
+  EXPECT_FALSE(t.Optimize().ok());
+  EXPECT_FALSE(t.Vacuum(0).ok());
+  // Nothing was written: no data file, no commit.
+  EXPECT_FALSE(store.Head("t/_delta_log/00000000000000000001.json").ok());
+}
+
+TEST(DeltaFeaturesTest, CheckpointKeepsProtocolFeatures) {
+  FakeObjectStore store;
+  PutVersion0(&store,
+              R"({"minReaderVersion":1,"minWriterVersion":7,"writerFeatures":["appendOnly"]})",
+              kLongSchema);
+  DeltaTable t(&store, "t");
+  auto s = t.Load();
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_TRUE(t.WriteCheckpoint(*s).ok());
+  auto again = DeltaTable(&store, "t").Load();
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->checkpoint_version, 0);
+  EXPECT_EQ(again->min_writer_version, 7);
+  EXPECT_EQ(again->writer_features, std::vector<std::string>{"appendOnly"});
+}
+
+}  // namespace
+}  // namespace pinpipe::table

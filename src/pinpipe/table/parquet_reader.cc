@@ -426,6 +426,7 @@ struct Node {
   int rep = 0;  // repetition level of this node (repeated ancestors incl. itself)
   int first_leaf = 0;
   int leaf_count = 0;
+  int probe = 0;  // the leaf whose levels tell presence and repetition (a read one)
   std::vector<Node> children;
 };
 
@@ -439,6 +440,7 @@ Node BuildTree(const std::vector<parquet::SchemaElement>& sc, size_t* i, int def
   n.def = def;
   n.rep = rep;
   n.first_leaf = *leaf;
+  n.probe = *leaf;
   if (n.e->num_children <= 0) {
     n.leaf_count = 1;
     ++*leaf;
@@ -451,6 +453,32 @@ Node BuildTree(const std::vector<parquet::SchemaElement>& sc, size_t* i, int def
   return n;
 }
 
+// Drops the parts of `n` (at dotted `path`) that no entry of `columns`
+// (dotted paths) selects; false if nothing of `n` is selected.
+bool Prune(Node* n, const std::string& path, const std::vector<std::string>& columns) {
+  bool inside = false, above = false;
+  for (const auto& c : columns) {
+    if (path == c || path.rfind(c + ".", 0) == 0) inside = true;
+    if (c.rfind(path + ".", 0) == 0) above = true;
+  }
+  if (inside) return true;
+  if (!above || n->children.empty()) return false;
+  for (auto it = n->children.begin(); it != n->children.end();) {
+    it = Prune(&*it, path + "." + it->e->name, columns) ? it + 1 : n->children.erase(it);
+  }
+  if (n->children.empty()) return false;
+  n->probe = n->children.front().probe;  // read the levels of a kept leaf
+  return true;
+}
+
+void MarkLeaves(const Node& n, std::vector<bool>* wanted) {
+  if (n.children.empty()) {
+    for (int l = n.first_leaf; l < n.first_leaf + n.leaf_count; ++l) (*wanted)[l] = true;
+    return;
+  }
+  for (const Node& c : n.children) MarkLeaves(c, wanted);
+}
+
 struct Assembler {
   const std::vector<LeafData>* data;
   std::vector<size_t> pos;   // entry cursor per leaf
@@ -459,13 +487,13 @@ struct Assembler {
   bool ok = true;
 
   int PeekDef(const Node& n) const {
-    const auto& d = (*data)[n.first_leaf];
-    size_t p = pos[n.first_leaf];
+    const auto& d = (*data)[n.probe];
+    size_t p = pos[n.probe];
     return p < d.num_entries ? d.def[p] : -1;
   }
   bool NextContinues(const Node& repeated) const {
-    const auto& d = (*data)[repeated.first_leaf];
-    size_t p = pos[repeated.first_leaf];
+    const auto& d = (*data)[repeated.probe];
+    size_t p = pos[repeated.probe];
     return p < d.num_entries && d.rep[p] >= repeated.rep;
   }
   void Skip(const Node& n) {
@@ -545,17 +573,25 @@ struct Assembler {
 
 }  // namespace
 
-Result<std::vector<nlohmann::json>> ParquetFile::ReadJsonRows() const {
+Result<std::vector<nlohmann::json>> ParquetFile::ReadJsonRows(
+    const std::vector<std::string>& columns) const {
   size_t i = 0;
   int leaf = 0;
   Node root = BuildTree(meta_.schema, &i, 0, 0, &leaf);
   root.def = 0;
+  std::vector<bool> wanted(leaves_.size(), columns.empty());
+  if (!columns.empty()) {
+    for (auto it = root.children.begin(); it != root.children.end();) {
+      it = Prune(&*it, it->e->name, columns) ? it + 1 : root.children.erase(it);
+    }
+    MarkLeaves(root, &wanted);
+  }
   std::vector<nlohmann::json> rows;
   for (int rg = 0; rg < num_row_groups(); ++rg) {
-    std::vector<LeafData> data;
+    std::vector<LeafData> data(leaves_.size());
     for (size_t l = 0; l < leaves_.size(); ++l) {
-      PINPIPE_ASSIGN_OR_RETURN(LeafData d, ReadLeaf(rg, static_cast<int>(l)));
-      data.push_back(std::move(d));
+      if (!wanted[l]) continue;
+      PINPIPE_ASSIGN_OR_RETURN(data[l], ReadLeaf(rg, static_cast<int>(l)));
     }
     Assembler a{&data, std::vector<size_t>(leaves_.size(), 0),
                 std::vector<size_t>(leaves_.size(), 0), &leaves_};

@@ -65,7 +65,11 @@ class ParquetFile {
 
   // Every row as a JSON object: structs as objects, LISTs as arrays, MAPs as
   // objects, nulls as null, strings as strings. Slow; for small files.
-  Result<std::vector<nlohmann::json>> ReadJsonRows() const;
+  // With `columns` (dotted paths, e.g. "add.path", or "txn" for all of it),
+  // only those columns are read: the others, of whatever type, are neither
+  // decoded nor in the rows.
+  Result<std::vector<nlohmann::json>> ReadJsonRows(
+      const std::vector<std::string>& columns = {}) const;
 
  private:
   std::string data_;

@@ -287,6 +287,17 @@ TEST(NestedParquetTest, JsonRowsRoundTrip) {
   EXPECT_EQ((*back)[4]["meta"]["cols"], nlohmann::json::array());
   EXPECT_TRUE((*back)[4]["meta"]["format"].is_null());
   EXPECT_TRUE((*back)[4]["n"].is_null());
+  // Only the selected columns (a Delta checkpoint reader skips Spark's extra ones).
+  auto some = f->ReadJsonRows({"txn.version", "add.size", "add.pv", "n"});
+  ASSERT_TRUE(some.ok()) << some.status().ToString();
+  ASSERT_EQ(some->size(), rows.size());
+  EXPECT_EQ((*some)[0],
+            (nlohmann::json{{"txn", {{"version", 7}}}, {"add", nullptr}, {"n", nullptr}}));
+  EXPECT_EQ((*some)[1]["add"],
+            (nlohmann::json{{"pv", {{"k", "v"}, {"k2", nullptr}}}, {"size", 10}}));
+  EXPECT_EQ((*some)[2]["add"], (nlohmann::json{{"pv", nlohmann::json::object()}, {"size", 11}}));
+  EXPECT_FALSE((*some)[3].contains("meta"));
+  EXPECT_EQ((*some)[3]["n"], 3);
 }
 
 }  // namespace
