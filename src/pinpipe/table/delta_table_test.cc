@@ -318,8 +318,8 @@ namespace pinpipe::table {
 namespace {
 
 // A version-0 commit as Spark writes it, with `protocol` and `metaData` given.
-void PutVersion0(FakeObjectStore* store, const std::string& protocol, const std::string& schema,
-                 const std::string& partitions = "[]") {
+void PutVersion0(testing::MemoryObjectStore* store, const std::string& protocol,
+                 const std::string& schema, const std::string& partitions = "[]") {
   nlohmann::json meta = {
       {"metaData",
        {{"id", "t"},
@@ -338,7 +338,7 @@ const char* const kLongSchema =
     R"({"type":"struct","fields":[{"name":"ind","type":"long","nullable":true,"metadata":{}}]})";
 
 TEST(DeltaFeaturesTest, RefusesReaderFeaturesByName) {
-  FakeObjectStore store;
+  testing::MemoryObjectStore store;
   PutVersion0(&store,
               R"({"minReaderVersion":3,"minWriterVersion":7,"readerFeatures":["deletionVectors"],)"
               R"("writerFeatures":["deletionVectors","invariants","appendOnly"]})",
@@ -353,14 +353,14 @@ TEST(DeltaFeaturesTest, RefusesReaderFeaturesByName) {
 
 TEST(DeltaFeaturesTest, RefusesColumnMappingPartitionsAndBinary) {
   {
-    FakeObjectStore store;
+    testing::MemoryObjectStore store;
     PutVersion0(&store, R"({"minReaderVersion":2,"minWriterVersion":5})", kLongSchema);
     auto s = DeltaTable(&store, "t").Load();
     ASSERT_FALSE(s.ok());
     EXPECT_NE(s.status().message().find("columnMapping"), std::string::npos);
   }
   {
-    FakeObjectStore store;
+    testing::MemoryObjectStore store;
     PutVersion0(&store, R"({"minReaderVersion":1,"minWriterVersion":2})", kLongSchema,
                 R"(["ind"])");
     auto s = DeltaTable(&store, "t").Load();
@@ -369,7 +369,7 @@ TEST(DeltaFeaturesTest, RefusesColumnMappingPartitionsAndBinary) {
         << s.status().message();
   }
   {
-    FakeObjectStore store;
+    testing::MemoryObjectStore store;
     PutVersion0(
         &store, R"({"minReaderVersion":1,"minWriterVersion":2})",
         R"({"type":"struct","fields":[{"name":"record","type":"binary","nullable":true,"metadata":{}}]})");
@@ -382,7 +382,7 @@ TEST(DeltaFeaturesTest, RefusesColumnMappingPartitionsAndBinary) {
 }
 
 TEST(DeltaFeaturesTest, ReadsButDoesNotWriteUnknownWriterFeatures) {
-  FakeObjectStore store;
+  testing::MemoryObjectStore store;
   PutVersion0(&store,
               R"({"minReaderVersion":1,"minWriterVersion":7,)"
               R"("writerFeatures":["changeDataFeed","invariants","appendOnly"]})",
@@ -403,7 +403,7 @@ TEST(DeltaFeaturesTest, ReadsButDoesNotWriteUnknownWriterFeatures) {
 }
 
 TEST(DeltaFeaturesTest, CheckpointKeepsProtocolFeatures) {
-  FakeObjectStore store;
+  testing::MemoryObjectStore store;
   PutVersion0(&store,
               R"({"minReaderVersion":1,"minWriterVersion":7,"writerFeatures":["appendOnly"]})",
               kLongSchema);
