@@ -30,10 +30,12 @@ enum ApiKey : int16_t {
   kLeaveGroup = 13,
   kSyncGroup = 14,
   kListGroups = 16,
+  kSaslHandshake = 17,
   kCreateTopics = 19,
   kDeleteTopics = 20,
   kApiVersions = 18,
   kInitProducerId = 22,
+  kSaslAuthenticate = 36,
 };
 
 // Error codes from org.apache.kafka.common.protocol.Errors.
@@ -48,6 +50,11 @@ enum ErrorCode : int16_t {
   kCoordinatorNotAvailable = 15,
   kInvalidTopicException = 17,
   kInvalidRequiredAcks = 21,
+  kTopicAuthorizationFailed = 29,
+  kGroupAuthorizationFailed = 30,
+  kClusterAuthorizationFailed = 31,
+  kUnsupportedSaslMechanism = 33,
+  kIllegalSaslState = 34,
   kUnsupportedVersion = 35,
   kTopicAlreadyExists = 36,
   kInvalidPartitions = 37,
@@ -57,6 +64,7 @@ enum ErrorCode : int16_t {
   kOutOfOrderSequenceNumber = 45,
   kInvalidProducerEpoch = 47,
   kKafkaStorageError = 56,
+  kSaslAuthenticationFailed = 58,
   kUnsupportedCompressionType = 76,
   kInvalidRecord = 87,
 };

@@ -24,6 +24,7 @@
 #include <memory>
 #include <string>
 
+#include "pinpipe/auth/tenants.h"
 #include "pinpipe/base/status.h"
 #include "pinpipe/broker/broker.h"
 
@@ -39,6 +40,15 @@ struct ServerOptions {
   bool auto_create_topics = true;         // on Metadata, like auto.create.topics.enable
   int32_t default_partitions = 1;
   std::string cluster_id = "pinpipe";
+  // PEM files; both set serves TLS (SSL / SASL_SSL) on the listener.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // The tenants in force (see sasl.h and authz.h); null or an empty set:
+  // no authentication, every name allowed. Must outlive the server.
+  auth::Registry* tenants = nullptr;
+  // The per-tenant ingest quotas, shared with the HTTP APIs so a tenant has
+  // one budget; null: the server keeps its own. Must outlive the server.
+  auth::QuotaLimiter* quotas = nullptr;
 };
 
 class Server {
@@ -54,6 +64,9 @@ class Server {
   int port() const;
   // The address clients are told to connect to (valid after Start).
   std::string advertised() const;
+  // Re-reads the TLS files (no-op without TLS): new connections use them,
+  // open ones keep theirs. On error the old pair stays in force.
+  Status ReloadTls();
   // Closes the listener and every connection and joins the threads.
   void Stop();
 
