@@ -85,12 +85,10 @@ Status Serve(const Config& config, const ServeFlags& flags) {
   service.SetOffloader([&server](std::function<void()> work) { server.Offload(std::move(work)); });
   service.SetConnectionGauge([&server] { return server.open_connections(); });
 
-  WatchTenantReloads(config, &service.tenants());
-
   PINPIPE_RETURN_IF_ERROR(server.Start());
   spdlog::info("serve: listening on {} (port {}{}), broker {}", so.listen, server.port(),
                so.tls_cert_file.empty() ? "" : ", TLS", broker->Kind());
-  auto kafka_server = StartKafkaApi(config, *broker);
+  auto kafka_server = StartKafkaApi(config, *broker, &service.tenants(), &service.quotas());
   if (!kafka_server.ok()) {
     server.Stop(flags.grace_ms);
     return kafka_server.status();
@@ -99,6 +97,9 @@ Status Serve(const Config& config, const ServeFlags& flags) {
     spdlog::info("serve: Kafka protocol on {} (advertised {})", config.Get("kafka_api.listen"),
                  (*kafka_server)->advertised());
   }
+  // SIGHUP was blocked since the start, so one sent before this waits for the watcher.
+  WatchTenantReloads(config, &service.tenants(),
+                     [&server, kafka = kafka_server->get()] { ReloadTls(&server, kafka); });
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("serve: signal {}, finishing requests in flight", sig);

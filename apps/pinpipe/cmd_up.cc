@@ -19,7 +19,7 @@ Status Up(const Config& config) {
     pipeline.Stop();
     return s;
   }
-  WatchTenantReloads(config, pipeline.tenants());
+  WatchTenantReloads(config, pipeline.tenants(), [&pipeline] { pipeline.ReloadTls(); });
   const std::string url = pipeline.BaseUrl();
   std::cout << "pinpipe up: prefix " << config.Get("general.prefix") << ", data in "
             << config.Get("general.data_dir") << "\n"

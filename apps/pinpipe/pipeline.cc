@@ -223,7 +223,8 @@ Status Pipeline::Start() {
   service_->SetConnectionGauge([this] { return server_->open_connections(); });
   service_->SetOffloader([this](std::function<void()> work) { server_->Offload(std::move(work)); });
   PINPIPE_RETURN_IF_ERROR(server_->Start());
-  PINPIPE_ASSIGN_OR_RETURN(kafka_server_, StartKafkaApi(config_, *broker_));
+  PINPIPE_ASSIGN_OR_RETURN(
+      kafka_server_, StartKafkaApi(config_, *broker_, &service_->tenants(), &service_->quotas()));
   return Status::Ok();
 }
 
@@ -261,6 +262,8 @@ void Pipeline::Stop() {
   service_.reset();
   broker_.reset();  // closes the log
 }
+
+void Pipeline::ReloadTls() { app::ReloadTls(server_.get(), kafka_server_.get()); }
 
 int Pipeline::port() const { return server_ ? server_->port() : 0; }
 

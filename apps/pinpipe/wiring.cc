@@ -142,11 +142,11 @@ void WatchTenantReloads(const Config& config, auth::Registry* registry,
       if (!tenants.ok()) {
         spdlog::error("tenants: reload of {} failed, keeping the tenants in force: {}",
                       config.file(), tenants.status().ToString());
-        continue;
+      } else {
+        registry->Swap(*tenants);
+        spdlog::info("tenants: reloaded {} tenants from {}", (*tenants)->tenants().size(),
+                     config.file());
       }
-      registry->Swap(*tenants);
-      spdlog::info("tenants: reloaded {} tenants from {}", (*tenants)->tenants().size(),
-                   config.file());
       if (on_reload) on_reload();
     }
   }).detach();
@@ -165,13 +165,30 @@ bool StopSignals::WaitAgain(int64_t ms) {
   return sigtimedwait(&set, nullptr, &timeout) > 0;
 }
 
+void ReloadTls(http::Server* http_server, kafka_api::Server* kafka_server) {
+  if (http_server) {
+    if (Status s = http_server->ReloadTls(); !s.ok()) {
+      spdlog::error("tls: reload of the HTTP certificate failed, keeping the one in force: {}",
+                    s.ToString());
+    }
+  }
+  if (kafka_server) {
+    if (Status s = kafka_server->ReloadTls(); !s.ok()) {
+      spdlog::error("tls: reload of the Kafka certificate failed, keeping the one in force: {}",
+                    s.ToString());
+    }
+  }
+}
+
 void RemoveKafkaAddressFile(const Config& config) {
   std::error_code ec;
   std::filesystem::remove(KafkaAddressFile(config), ec);
 }
 
 Result<std::unique_ptr<kafka_api::Server>> StartKafkaApi(const Config& config,
-                                                         broker::Broker& broker) {
+                                                         broker::Broker& broker,
+                                                         auth::Registry* tenants,
+                                                         auth::QuotaLimiter* quotas) {
   kafka_api::ServerOptions o;
   o.listen = config.Get("kafka_api.listen");
   if (o.listen.empty()) return std::unique_ptr<kafka_api::Server>();
@@ -187,6 +204,14 @@ Result<std::unique_ptr<kafka_api::Server>> StartKafkaApi(const Config& config,
     return InvalidArgumentError("kafka_api.max_request_bytes must be at least 1KiB");
   }
   o.io_threads = static_cast<int>(threads);
+  o.tls_cert_file = config.Get("kafka_api.tls_cert");
+  o.tls_key_file = config.Get("kafka_api.tls_key");
+  if (o.tls_cert_file.empty() && o.tls_key_file.empty()) {
+    o.tls_cert_file = config.Get("api.tls_cert");
+    o.tls_key_file = config.Get("api.tls_key");
+  }
+  o.tenants = tenants;
+  o.quotas = quotas;
   o.default_partitions = static_cast<int32_t>(std::max<int64_t>(1, partitions));
   auto server = std::make_unique<kafka_api::Server>(o, broker);
   if (Status s = server->Start(); !s.ok()) {

@@ -130,8 +130,8 @@ Result<std::string> SaslExchange::ScramFirst(std::string_view token) {
   user_ = *user;
   const SaslUser* sasl = nullptr;
   tenant_ = tenants_->BySaslUser(user_, &sasl);
-  const ScramMechanism m = mechanism_ == Mechanism::kScramSha256 ? ScramMechanism::kSha256
-                                                                 : ScramMechanism::kSha512;
+  const ScramMechanism m =
+      mechanism_ == Mechanism::kScramSha256 ? ScramMechanism::kSha256 : ScramMechanism::kSha512;
   if (tenant_ && sasl) {
     const auto& v = m == ScramMechanism::kSha256 ? sasl->scram_sha256 : sasl->scram_sha512;
     if (v) verifier_ = &*v;
@@ -146,7 +146,8 @@ Result<std::string> SaslExchange::ScramFirst(std::string_view token) {
   }
   std::string random(18, '\0');
   RAND_bytes(reinterpret_cast<unsigned char*>(random.data()), static_cast<int>(random.size()));
-  nonce_ = std::string(*nonce) + Base64Encode(random);  // base64 has no ','
+  client_nonce_ = std::string(*nonce);
+  nonce_ = client_nonce_ + Base64Encode(random);  // base64 has no ','
   std::string server_first =
       "r=" + nonce_ + ",s=" + Base64Encode(salt) + ",i=" + std::to_string(iterations);
   auth_message_ = std::string(bare) + "," + server_first;
@@ -163,10 +164,14 @@ Result<std::string> SaslExchange::ScramFinal(std::string_view token) {
   auto proof = Base64Decode(token.substr(p + 3));
   if (!binding || !nonce || !proof) return Malformed("SCRAM client-final needs c=, r= and p=");
   if (*binding != Base64Encode(gs2_header_)) return Malformed("SCRAM channel binding differs");
-  if (*nonce != nonce_) return Malformed("SCRAM nonce differs");
+  // librdkafka before 2.6.1 (Debian 12's kcat) prepends its own nonce once
+  // more (librdkafka #4895); the server's part still binds the exchange.
+  if (*nonce != nonce_ && *nonce != client_nonce_ + nonce_) {
+    return Malformed("SCRAM nonce differs");
+  }
   if (!verifier_) return Refused();
-  const ScramMechanism m = mechanism_ == Mechanism::kScramSha256 ? ScramMechanism::kSha256
-                                                                 : ScramMechanism::kSha512;
+  const ScramMechanism m =
+      mechanism_ == Mechanism::kScramSha256 ? ScramMechanism::kSha256 : ScramMechanism::kSha512;
   const std::string auth_message = auth_message_ + "," + std::string(without_proof);
   const std::string signature = ScramHmac(m, verifier_->stored_key, auth_message);
   if (proof->size() != signature.size()) return Refused();

@@ -55,6 +55,7 @@ class SaslExchange {
   const ScramVerifier* verifier_ = nullptr;  // nullptr: unknown user, fails at the proof
   std::string user_;
   std::string gs2_header_;
+  std::string client_nonce_;
   std::string nonce_;
   std::string auth_message_;  // client-first-bare "," server-first
 };

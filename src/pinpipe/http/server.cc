@@ -601,9 +601,7 @@ Server::~Server() = default;
 Status Server::Start() { return impl_->Start(); }
 int Server::port() const { return impl_->port_; }
 void Server::Stop(int64_t grace_ms) { impl_->Stop(grace_ms); }
-Status Server::ReloadTls() {
-  return impl_->tls_ ? impl_->tls_->Reload() : Status::Ok();
-}
+Status Server::ReloadTls() { return impl_->tls_ ? impl_->tls_->Reload() : Status::Ok(); }
 int64_t Server::open_connections() const { return impl_->connections_.load(); }
 void Server::Offload(std::function<void()> work) { impl_->Offload(std::move(work)); }
 

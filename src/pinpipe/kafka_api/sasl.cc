@@ -41,8 +41,8 @@ std::optional<std::string> SaslSession::Step(std::string_view token, int16_t* er
   auto out = exchange_->Step(token);
   if (!out.ok()) {
     *error = kSaslAuthenticationFailed;
-    *message = "Authentication failed with SASL mechanism " + mechanism_ + ": " +
-               out.status().message();
+    *message =
+        "Authentication failed with SASL mechanism " + mechanism_ + ": " + out.status().message();
     spdlog::info("kafka_api: SASL {} authentication failed: {}", mechanism_,
                  out.status().message());
     state_ = State::kFailed;

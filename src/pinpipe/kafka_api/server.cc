@@ -37,11 +37,12 @@ struct Served {
 // Versions chosen so current clients (librdkafka 2.x, Java 4.x, kafkajs)
 // negotiate a common one; see docs/kafka-protocol.md.
 constexpr Served kServed[] = {
-    {kProduce, 0, 9},     {kFetch, 0, 12},         {kListOffsets, 0, 7},     {kMetadata, 0, 12},
-    {kApiVersions, 0, 3}, {kInitProducerId, 0, 4}, {kFindCoordinator, 0, 4}, {kJoinGroup, 0, 7},
-    {kSyncGroup, 0, 5},   {kHeartbeat, 0, 4},      {kLeaveGroup, 0, 4},      {kOffsetCommit, 0, 8},
-    {kOffsetFetch, 0, 7}, {kListGroups, 0, 4},     {kCreateTopics, 0, 7},    {kDeleteTopics, 0, 6},
-    {kSaslHandshake, 0, 1}, {kSaslAuthenticate, 0, 2},
+    {kProduce, 0, 9},         {kFetch, 0, 12},        {kListOffsets, 0, 7},
+    {kMetadata, 0, 12},       {kApiVersions, 0, 3},   {kInitProducerId, 0, 4},
+    {kFindCoordinator, 0, 4}, {kJoinGroup, 0, 7},     {kSyncGroup, 0, 5},
+    {kHeartbeat, 0, 4},       {kLeaveGroup, 0, 4},    {kOffsetCommit, 0, 8},
+    {kOffsetFetch, 0, 7},     {kListGroups, 0, 4},    {kCreateTopics, 0, 7},
+    {kDeleteTopics, 0, 6},    {kSaslHandshake, 0, 1}, {kSaslAuthenticate, 0, 2},
 };
 
 // Requests read ahead on one connection before reading pauses.
@@ -363,20 +364,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void ReadSize() {
-    Read(asio::buffer(size_buf_, 4), [self = shared_from_this()](boost::system::error_code ec,
-                                                                size_t) {
-      if (ec) return self->Close();
-      Reader r(std::string_view(self->size_buf_, 4));
-      const int32_t size = r.Int32();
-      // A bare SASL token (after a v0 handshake) may be short.
-      const int32_t min = self->sasl_.expects_raw_token() ? 0 : 8;
-      if (size < min || size > self->server_->max_request_bytes()) {
-        spdlog::warn("kafka_api: frame of {} bytes (limit {}): closing", size,
-                     self->server_->max_request_bytes());
-        return self->Close();
-      }
-      self->ReadBody(static_cast<size_t>(size));
-    });
+    Read(asio::buffer(size_buf_, 4),
+         [self = shared_from_this()](boost::system::error_code ec, size_t) {
+           if (ec) return self->Close();
+           Reader r(std::string_view(self->size_buf_, 4));
+           const int32_t size = r.Int32();
+           // A bare SASL token (after a v0 handshake) may be short.
+           const int32_t min = self->sasl_.expects_raw_token() ? 0 : 8;
+           if (size < min || size > self->server_->max_request_bytes()) {
+             spdlog::warn("kafka_api: frame of {} bytes (limit {}): closing", size,
+                          self->server_->max_request_bytes());
+             return self->Close();
+           }
+           self->ReadBody(static_cast<size_t>(size));
+         });
   }
 
   void ReadBody(size_t size) {
@@ -729,9 +730,9 @@ void Server::Impl::DrainHeld(const Conn& c) {
   auto& queue = c->held_produces();
   while (!queue.empty()) {
     HeldProduce& front = queue.front();
-    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            Clock::now().time_since_epoch())
-                            .count();
+    const int64_t now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+            .count();
     const int64_t wait = quotas_->Admit(*front.principal.tenant, front.records, front.bytes, now);
     if (wait > 0) {
       *front.held_ms += static_cast<int32_t>(std::min<int64_t>(wait, 1 << 30));
@@ -1345,7 +1346,7 @@ bool Server::Impl::HandleFindCoordinator(const Conn& c, uint64_t seq, const Requ
   if (v >= 1) w.Int32(0);
   auto error_for = [&](const std::string& key) {
     return key_type == 0 && !c->principal().MayGroup(key) ? int16_t{kGroupAuthorizationFailed}
-                                                           : int16_t{kNone};
+                                                          : int16_t{kNone};
   };
   if (v <= 3) {
     w.Int16(error_for(keys.front()));
@@ -1392,31 +1393,31 @@ bool Server::Impl::HandleJoinGroup(const Conn& c, uint64_t seq, const RequestHea
   if (!r.ok()) return false;
   RequestHeader hdr = h;
   auto answer = [c, seq, hdr](JoinResult res) {
-                 const int16_t v = hdr.api_version;
-                 const bool flex = hdr.flexible;
-                 std::string frame = StartFrame(hdr);
-                 Writer w(&frame);
-                 if (v >= 2) w.Int32(0);
-                 w.Int16(res.error);
-                 w.Int32(res.generation);
-                 if (v >= 7) w.NullableString(res.protocol_type, flex);
-                 if (v >= 7) {
-                   w.NullableString(res.protocol_name, flex);
-                 } else {
-                   w.String(res.protocol_name, flex);
-                 }
-                 w.String(res.leader, flex);
-                 w.String(res.member_id, flex);
-                 w.ArrayLength(static_cast<int32_t>(res.members.size()), flex);
-                 for (const auto& [id, meta] : res.members) {
-                   w.String(id, flex);
-                   if (v >= 5) w.NullableString(std::nullopt, flex);
-                   w.Bytes(meta, flex);
-                   if (flex) w.EmptyTaggedFields();
-                 }
-                 if (flex) w.EmptyTaggedFields();
-                 EndFrame(&frame);
-                 c->FinishFromAnyThread(seq, std::move(frame));
+    const int16_t v = hdr.api_version;
+    const bool flex = hdr.flexible;
+    std::string frame = StartFrame(hdr);
+    Writer w(&frame);
+    if (v >= 2) w.Int32(0);
+    w.Int16(res.error);
+    w.Int32(res.generation);
+    if (v >= 7) w.NullableString(res.protocol_type, flex);
+    if (v >= 7) {
+      w.NullableString(res.protocol_name, flex);
+    } else {
+      w.String(res.protocol_name, flex);
+    }
+    w.String(res.leader, flex);
+    w.String(res.member_id, flex);
+    w.ArrayLength(static_cast<int32_t>(res.members.size()), flex);
+    for (const auto& [id, meta] : res.members) {
+      w.String(id, flex);
+      if (v >= 5) w.NullableString(std::nullopt, flex);
+      w.Bytes(meta, flex);
+      if (flex) w.EmptyTaggedFields();
+    }
+    if (flex) w.EmptyTaggedFields();
+    EndFrame(&frame);
+    c->FinishFromAnyThread(seq, std::move(frame));
   };
   if (!c->principal().MayGroup(group)) {
     JoinResult denied;
@@ -1490,7 +1491,7 @@ bool Server::Impl::HandleHeartbeat(const Conn& c, uint64_t seq, const RequestHea
   Writer w(&frame);
   if (h.api_version >= 1) w.Int32(0);
   w.Int16(c->principal().MayGroup(group) ? groups_.Heartbeat(group, generation, member)
-                                          : int16_t{kGroupAuthorizationFailed});
+                                         : int16_t{kGroupAuthorizationFailed});
   if (flex) w.EmptyTaggedFields();
   EndFrame(&frame);
   c->Finish(seq, std::move(frame));
@@ -1649,12 +1650,12 @@ bool Server::Impl::HandleOffsetFetch(const Conn& c, uint64_t seq, const RequestH
   if (v >= 3) w.Int32(0);
   w.ArrayLength(static_cast<int32_t>(topics->size()), flex);
   for (const auto& [name, parts] : *topics) {
-    const int16_t denied = group_denied                        ? int16_t{kGroupAuthorizationFailed}
+    const int16_t denied = group_denied                     ? int16_t{kGroupAuthorizationFailed}
                            : !c->principal().MayTopic(name) ? int16_t{kTopicAuthorizationFailed}
                                                             : int16_t{kNone};
-    auto committed = denied != kNone ? Result<std::vector<broker::TopicPartitionOffset>>(
-                                           NotFoundError(name))
-                                     : broker_.FetchCommittedOffsets(group, name);
+    auto committed = denied != kNone
+                         ? Result<std::vector<broker::TopicPartitionOffset>>(NotFoundError(name))
+                         : broker_.FetchCommittedOffsets(group, name);
     w.String(name, flex);
     w.ArrayLength(static_cast<int32_t>(parts.size()), flex);
     for (int32_t p : parts) {
@@ -1851,30 +1852,30 @@ bool Server::Impl::HandleDeleteTopics(const Conn& c, uint64_t seq, const Request
   (void)r.Int32();
   if (flex) r.SkipTaggedFields();
   if (!r.ok()) return false;
-  AnswerOffThread(c, seq, h,
-                  [this, hdr = h, names = std::move(names), principal = c->principal()](Writer& w) {
-    const int16_t v = hdr.api_version;
-    const bool flex = hdr.flexible;
-    if (v >= 1) w.Int32(0);
-    w.ArrayLength(static_cast<int32_t>(names.size()), flex);
-    for (const auto& name : names) {
-      // Topics by id only: the embedded log has no ids to look up.
-      const int16_t error =
-          !name ? int16_t{kUnknownTopicOrPartition}
-                : (!ValidTopicName(*name)       ? int16_t{kInvalidTopicException}
-                   : !principal.MayTopic(*name) ? int16_t{kTopicAuthorizationFailed}
-                                                : int16_t{ToErrorCode(broker_.DeleteTopic(*name))});
-      if (v >= 6) {
-        w.NullableString(name ? std::optional<std::string_view>(*name) : std::nullopt, flex);
-        w.Uuid(name ? TopicId(*name) : std::string(16, '\0'));
-      } else {
-        w.String(name.value_or(""), flex);
-      }
-      w.Int16(error);
-      if (v >= 5) w.NullableString(std::nullopt, flex);
-      if (flex) w.EmptyTaggedFields();
-    }
-  });
+  AnswerOffThread(
+      c, seq, h, [this, hdr = h, names = std::move(names), principal = c->principal()](Writer& w) {
+        const int16_t v = hdr.api_version;
+        const bool flex = hdr.flexible;
+        if (v >= 1) w.Int32(0);
+        w.ArrayLength(static_cast<int32_t>(names.size()), flex);
+        for (const auto& name : names) {
+          // Topics by id only: the embedded log has no ids to look up.
+          const int16_t error = !name ? int16_t{kUnknownTopicOrPartition}
+                                      : (!ValidTopicName(*name) ? int16_t{kInvalidTopicException}
+                                         : !principal.MayTopic(*name)
+                                             ? int16_t{kTopicAuthorizationFailed}
+                                             : int16_t{ToErrorCode(broker_.DeleteTopic(*name))});
+          if (v >= 6) {
+            w.NullableString(name ? std::optional<std::string_view>(*name) : std::nullopt, flex);
+            w.Uuid(name ? TopicId(*name) : std::string(16, '\0'));
+          } else {
+            w.String(name.value_or(""), flex);
+          }
+          w.Int16(error);
+          if (v >= 5) w.NullableString(std::nullopt, flex);
+          if (flex) w.EmptyTaggedFields();
+        }
+      });
   return true;
 }
 

@@ -16,6 +16,11 @@
 // that cannot be decoded closes the connection; nothing of a request that
 // failed to decode is stored.
 //
+// Security (optional): TLS from PEM files (reloadable), and with tenants SASL
+// authentication before any request (sasl.h), each request checked against the
+// tenant's names (authz.h), and produces held until they fit the tenant's quota
+// (on a timer of the connection's thread; the answer carries throttle_time_ms).
+//
 // Thread-safety: Start/Stop from one thread; the broker must be thread-safe
 // and outlive the server.
 #pragma once
