@@ -48,8 +48,8 @@ class TenantsKafkaTest : public ::testing::Test {
     ASSERT_EQ(scram.out.find(kBobPassword), std::string::npos);
     bob_verifiers_ = scram.out;
     config_ = dir_ / "tenants.toml";
-    std::ofstream(config_) << "[api]\ntls_cert = \"" << cert_ << "\"\ntls_key = \"" << key_
-                           << "\"\n"
+    std::ofstream(config_) << "[api]\ntls_cert = \"" << cert_.string() << "\"\ntls_key = \""
+                           << key_.string() << "\"\n"
                            << R"(
 [[tenants]]
 name = "alice"
@@ -73,10 +73,10 @@ api_keys = ["ops-admin-key-7"]
 )";
     http_port_ = PickFreePort();
     kafka_port_ = PickFreePort();
-    server_ = std::make_unique<Process>(ProcessOptions{
-        .argv = {PinpipeBinary(), "--config", config_, "serve", "--listen",
-                 "127.0.0.1:" + std::to_string(http_port_), "--kafka-listen", Bootstrap(),
-                 "--data-dir", dir_ / "data"}});
+    server_ = std::make_unique<Process>(
+        ProcessOptions{.argv = {PinpipeBinary(), "--config", config_, "serve", "--listen",
+                                "127.0.0.1:" + std::to_string(http_port_), "--kafka-listen",
+                                Bootstrap(), "--data-dir", dir_ / "data"}});
     ASSERT_TRUE(WaitForPort(kafka_port_, 20s)) << server_->Output();
     ASSERT_TRUE(WaitForPort(http_port_, 20s)) << server_->Output();
   }
@@ -88,13 +88,13 @@ api_keys = ["ops-admin-key-7"]
                      const std::string& password, std::vector<std::string> args,
                      const std::string& input = "") {
     std::vector<std::string> argv = {"kcat", "-b", Bootstrap(), "-X",
-                                     "ssl.ca.location=" + (dir_ / "ca.pem").string()};
+                                     "ssl.ca.location=" + std::string(dir_ / "ca.pem")};
     if (mechanism.empty()) {
       argv.insert(argv.end(), {"-X", "security.protocol=SSL"});
     } else {
-      argv.insert(argv.end(), {"-X", "security.protocol=SASL_SSL", "-X",
-                               "sasl.mechanisms=" + mechanism, "-X", "sasl.username=" + user,
-                               "-X", "sasl.password=" + password});
+      argv.insert(argv.end(),
+                  {"-X", "security.protocol=SASL_SSL", "-X", "sasl.mechanisms=" + mechanism, "-X",
+                   "sasl.username=" + user, "-X", "sasl.password=" + password});
     }
     argv.insert(argv.end(), args.begin(), args.end());
     auto r = RunCommand(argv, input, {}, 60s);
@@ -121,8 +121,8 @@ TEST_F(TenantsKafkaTest, KcatOverSaslSslWithPlainAndScram) {
   // alice with PLAIN, bob with SCRAM-SHA-512: each produces and reads back its own topic.
   auto p = Kcat("PLAIN", "alice", kAlicePassword, {"-P", "-t", "alice.kcat"}, "a1\na2\n");
   ASSERT_EQ(p.exit_code, 0) << p.err << server_->Output();
-  auto c = Kcat("PLAIN", "alice", kAlicePassword, {"-C", "-t", "alice.kcat", "-o", "beginning",
-                                                   "-e", "-q"});
+  auto c = Kcat("PLAIN", "alice", kAlicePassword,
+                {"-C", "-t", "alice.kcat", "-o", "beginning", "-e", "-q"});
   EXPECT_EQ(c.exit_code, 0) << c.err;
   EXPECT_EQ(c.out, "a1\na2\n");
   p = Kcat("SCRAM-SHA-512", "bob", kBobPassword, {"-P", "-t", "bob.kcat"}, "b1\n");
@@ -157,16 +157,17 @@ TEST_F(TenantsKafkaTest, KcatOverSaslSslWithPlainAndScram) {
   EXPECT_EQ(bad.out.find("alice.kcat"), std::string::npos);
 
   const std::string everything = Everything();
-  for (const std::string secret :
+  for (const std::string& secret :
        {std::string(kAlicePassword), std::string(kBobPassword), std::string("alice-rest-key-5"),
         std::string("bob-rest-key-6"), std::string("ops-admin-key-7")}) {
     EXPECT_EQ(everything.find(secret), std::string::npos) << "leaked: " << secret;
   }
   // Nor the verifiers (they are secrets too: `config show` masks them).
-  for (const std::string line : {"scram_sha256 = \"", "scram_sha512 = \""}) {
+  for (const std::string& line :
+       {std::string("scram_sha256 = \""), std::string("scram_sha512 = \"")}) {
     const size_t at = bob_verifiers_.find(line);
     ASSERT_NE(at, std::string::npos);
-    const std::string stored_key = bob_verifiers_.substr(at + strlen(line.c_str()), 40);
+    const std::string stored_key = bob_verifiers_.substr(at + line.size(), 40);
     EXPECT_EQ(everything.find(stored_key), std::string::npos) << "verifier leaked";
   }
 }
@@ -194,8 +195,11 @@ TEST_F(TenantsKafkaTest, ConfluentKafkaIsolationMatrixAndQuota) {
   EXPECT_EQ(o["alice_with_bobs_group"][1], json({"GROUP_AUTHORIZATION_FAILED"}));
   // bob reads exactly his three records: alice's refused produce stored nothing.
   EXPECT_EQ(o["bob_consume_own"][0], json({"bob0", "bob1", "bob2"}));
-  EXPECT_EQ(o["wrong_password"], "_AUTHENTICATION");
-  EXPECT_EQ(o["unknown_user"], "_AUTHENTICATION");
+  for (const char* refused : {"wrong_password", "unknown_user"}) {
+    const auto& errors = o[refused];
+    EXPECT_NE(std::find(errors.begin(), errors.end(), "_AUTHENTICATION"), errors.end()) << refused;
+    EXPECT_EQ(std::find(errors.begin(), errors.end(), "accepted"), errors.end()) << refused;
+  }
   // 300 records at 100/s: the next produce is held about two seconds.
   EXPECT_GE(o["quota_throttle_ms"].get<double>(), 1000);
   EXPECT_GE(o["quota_second_flush_s"].get<double>(), 1.0);
@@ -206,10 +210,10 @@ TEST_F(TenantsKafkaTest, ConfluentKafkaIsolationMatrixAndQuota) {
 }
 
 TEST_F(TenantsKafkaTest, SighupReloadsCertificatesAndKeepsConnections) {
-  auto r = RunCommand({"python3", SourceDir() + "/tests/tenants/tls_reload.py",
-                       std::to_string(server_->pid()), std::to_string(kafka_port_),
-                       std::to_string(http_port_), cert_, key_, "2002"},
-                      "", {}, 60s);
+  auto r = RunCommand(
+      {"python3", SourceDir() + "/tests/tenants/tls_reload.py", std::to_string(server_->pid()),
+       std::to_string(kafka_port_), std::to_string(http_port_), cert_, key_, "2002"},
+      "", {}, 60s);
   ASSERT_EQ(r.exit_code, 0) << r.err << server_->Output();
   const json o = json::parse(r.out);
   SCOPED_TRACE(o.dump(1));

@@ -32,11 +32,21 @@ def connect(port):
     return s, serial.strip().split("=")[1]
 
 
+def recv_exactly(s, n):
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        if not chunk:
+            raise EOFError("connection closed")
+        data += chunk
+    return data
+
+
 def api_versions(s, correlation):
     body = struct.pack(">hhih", 18, 0, correlation, -1)
     s.sendall(struct.pack(">i", len(body)) + body)
-    size = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
-    data = s.recv(size, socket.MSG_WAITALL)
+    size = struct.unpack(">i", recv_exactly(s, 4))[0]
+    data = recv_exactly(s, size)
     return struct.unpack(">ih", data[:6])  # correlation id, error code
 
 
