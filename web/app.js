@@ -176,13 +176,13 @@ function stateBadge(state) { return `<span class="badge state-${esc(state)}">${e
 
 function renderOverview(s) {
   const prev = previous;
-  $("#req-rate").textContent = rate(perSecond(s, prev, (x) => x.api.requests));
-  $("#rec-rate").textContent = rate(perSecond(s, prev, (x) => x.api.records));
+  $("#req-rate").textContent = rate(perSecond(s, prev, (x) => x.api?.requests));
+  $("#rec-rate").textContent = rate(perSecond(s, prev, (x) => x.api?.records));
   $("#sink-lag").textContent = s.sink.enabled ? num(s.sink.lag) : "off";
   const lags = (s.stream_job.tables || []).map((t) => t.lag_ms || 0);
   $("#stream-lag").textContent = s.stream_job.enabled ? num(lags.length ? Math.max(...lags) : 0) + " ms" : "off";
-  $("#lake-objects").textContent = num(s.lake.objects);
-  $("#lake-bytes").textContent = bytes(s.lake.bytes);
+  $("#lake-objects").textContent = num(s.lake?.objects);  // a tenant's status has no process-wide api/lake
+  $("#lake-bytes").textContent = bytes(s.lake?.bytes);
   const logRows = (list, prevList, kind) => {
     const before = byName(prevList);
     const rows = (list || []).map((t) => {
