@@ -28,9 +28,43 @@ function dur(ms) {
   if (ms < 60000) return (ms / 1000).toFixed(1) + " s";
   return Math.floor(ms / 60000) + " m " + Math.round((ms % 60000) / 1000) + " s";
 }
+// A shared pipeline ([[tenants]]): the tenant's API key, entered once in the
+// page and kept for this tab only (sessionStorage), goes with every request as
+// x-api-key; the server then answers with that tenant's names only.
+const KEY_ITEM = "pinpipe.apiKey";
+function apiKey() { try { return sessionStorage.getItem(KEY_ITEM) || ""; } catch (e) { return ""; } }
+function authFetch(url, opts = {}) {
+  const headers = new Headers(opts.headers || {});
+  const key = apiKey();
+  if (key) headers.set("x-api-key", key);
+  return fetch(url, { ...opts, headers });
+}
+window.authFetch = authFetch;  // live-answers.js
+function askForKey(message) {
+  const form = $("#key-form");
+  if (!form.hidden) return;
+  form.hidden = false;
+  $("#key-message").textContent = message;
+  $("#api-key").focus();
+}
+$("#key-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const key = $("#api-key").value.trim();
+  if (!key) return;
+  try { sessionStorage.setItem(KEY_ITEM, key); } catch (e) { /* private mode: this page only */ }
+  location.reload();
+});
+$("#key-forget").addEventListener("click", () => {
+  try { sessionStorage.removeItem(KEY_ITEM); } catch (e) { /* nothing kept */ }
+  location.reload();
+});
+if (apiKey()) $("#key-forget").hidden = false;
 async function getJson(url) {
-  const r = await fetch(url, { cache: "no-store" });
+  const r = await authFetch(url, { cache: "no-store" });
   const body = await r.json().catch(() => null);
+  if (r.status === 401 || r.status === 403) {
+    askForKey(apiKey() ? "This key is not accepted here." : "This pipeline is shared: enter your API key.");
+  }
   if (!r.ok) throw new Error((body && body.message) || "HTTP " + r.status);
   return body;
 }
@@ -142,13 +176,13 @@ function stateBadge(state) { return `<span class="badge state-${esc(state)}">${e
 
 function renderOverview(s) {
   const prev = previous;
-  $("#req-rate").textContent = rate(perSecond(s, prev, (x) => x.api.requests));
-  $("#rec-rate").textContent = rate(perSecond(s, prev, (x) => x.api.records));
+  $("#req-rate").textContent = rate(perSecond(s, prev, (x) => x.api?.requests));
+  $("#rec-rate").textContent = rate(perSecond(s, prev, (x) => x.api?.records));
   $("#sink-lag").textContent = s.sink.enabled ? num(s.sink.lag) : "off";
   const lags = (s.stream_job.tables || []).map((t) => t.lag_ms || 0);
   $("#stream-lag").textContent = s.stream_job.enabled ? num(lags.length ? Math.max(...lags) : 0) + " ms" : "off";
-  $("#lake-objects").textContent = num(s.lake.objects);
-  $("#lake-bytes").textContent = bytes(s.lake.bytes);
+  $("#lake-objects").textContent = num(s.lake?.objects);  // a tenant's status has no process-wide api/lake
+  $("#lake-bytes").textContent = bytes(s.lake?.bytes);
   const logRows = (list, prevList, kind) => {
     const before = byName(prevList);
     const rows = (list || []).map((t) => {
@@ -357,7 +391,7 @@ $("#trigger").addEventListener("click", async () => {
   const btn = $("#trigger");
   btn.disabled = true;
   try {
-    const r = await fetch("/api/runs/" + encodeURIComponent(dag), { method: "POST" });
+    const r = await authFetch("/api/runs/" + encodeURIComponent(dag), { method: "POST" });
     const body = await r.json();
     if (r.ok) { await pollRuns(); location.hash = "#runs/" + body.run_id; }
   } finally { btn.disabled = false; }

@@ -39,7 +39,7 @@
 
   async function poll() {
     try {
-      const r = await fetch("/api/answers/live", { cache: "no-store" });
+      const r = await (window.authFetch || fetch)("/api/answers/live", { cache: "no-store" });
       const doc = await r.json();
       if (r.ok) render(doc); else meta.textContent = doc.message || `HTTP ${r.status}`;
     } catch (e) {

@@ -66,5 +66,6 @@ void RegisterStreamCommands(CLI::App& app, CommandContext& ctx);
 void RegisterUpCommands(CLI::App& app, CommandContext& ctx);
 void RegisterRunsCommands(CLI::App& app, CommandContext& ctx);
 void RegisterAnswersCommands(CLI::App& app, CommandContext& ctx);
+void RegisterAuthCommands(CLI::App& app, CommandContext& ctx);
 
 }  // namespace pinpipe::app

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   pinpipe::app::RegisterUpCommands(app, ctx);
   pinpipe::app::RegisterRunsCommands(app, ctx);
   pinpipe::app::RegisterAnswersCommands(app, ctx);
+  pinpipe::app::RegisterAuthCommands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -71,6 +71,8 @@ class Service {
   Metrics& metrics() { return metrics_; }
   // The tenants in force; Swap a new snapshot in to reload (SIGHUP).
   auth::Registry& tenants() { return *options_.tenants; }
+  // The per-tenant ingest quotas (shared with the Kafka protocol server).
+  auth::QuotaLimiter& quotas() { return quotas_; }
 
   // Who sent a request, for routes served beside the API (the dashboard).
   struct Caller {

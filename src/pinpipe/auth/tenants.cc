@@ -293,6 +293,13 @@ bool SecretEquals(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+std::string ScramHmac(ScramMechanism mechanism, std::string_view key, std::string_view data) {
+  return Hmac(Digest(mechanism), key, data);
+}
+std::string ScramHash(ScramMechanism mechanism, std::string_view data) {
+  return Hash(Digest(mechanism), data);
+}
+
 ScramVerifier MakeScramVerifier(ScramMechanism mechanism, std::string_view password,
                                 std::string_view salt, int32_t iterations) {
   const EVP_MD* md = Digest(mechanism);

@@ -48,6 +48,9 @@ ScramVerifier MakeScramVerifier(ScramMechanism mechanism, std::string_view passw
                                 std::string_view salt, int32_t iterations);
 // "<salt b64>:<iterations>:<StoredKey b64>:<ServerKey b64>" <-> verifier.
 std::string FormatScramVerifier(const ScramVerifier& v);
+// HMAC-H(key, data) and H(data) of the mechanism's hash (raw bytes).
+std::string ScramHmac(ScramMechanism mechanism, std::string_view key, std::string_view data);
+std::string ScramHash(ScramMechanism mechanism, std::string_view data);
 Result<ScramVerifier> ParseScramVerifier(std::string_view text);
 
 struct SaslUser {

@@ -63,6 +63,10 @@ const std::vector<ConfigKey>& KnownConfigKeys() {
       {"kafka_api.max_request_bytes", "100MiB",
        "Largest Kafka request frame; a larger one closes the connection."},
       {"kafka_api.threads", "2", "I/O threads of the Kafka protocol server."},
+      {"kafka_api.tls_cert", "",
+       "PEM certificate file for TLS on the Kafka listener (default: api.tls_cert)."},
+      {"kafka_api.tls_key", "",
+       "PEM private key file for kafka_api.tls_cert (default: api.tls_key).", true},
       // object store / lake
       {"lake.url", "file://./data/lake",
        "Object store for the sink: file:///path or s3://bucket/prefix."},

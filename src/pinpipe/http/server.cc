@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "pinpipe/base/uri.h"
+#include "pinpipe/http/tls.h"
 
 namespace pinpipe::http {
 namespace {
@@ -105,6 +106,8 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   virtual ~SessionBase() = default;
   // Closes the connection if it is waiting for a new request.
   virtual void OnStop() = 0;
+  // The TLS context the connection was accepted with, kept alive across a reload.
+  std::shared_ptr<void> tls_context;
 };
 
 class Server::Impl {
@@ -197,7 +200,7 @@ class Server::Impl {
   std::vector<std::unique_ptr<asio::io_context>> iocs_;
   size_t next_ioc_ = 0;  // the accepting thread's round robin
   tcp::acceptor acceptor_;
-  std::optional<ssl::context> ssl_ctx_;
+  std::shared_ptr<ServerTls> tls_;
   std::unique_ptr<asio::thread_pool> workers_;
   // Keep run() going while the only outstanding work sits elsewhere.
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
@@ -473,20 +476,7 @@ Status Server::Impl::Start() {
   auto address = asio::ip::make_address(host, ec);
   if (ec) return InvalidArgumentError("bad listen host '" + host + "': " + ec.message());
   if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
-    if (options_.tls_cert_file.empty() || options_.tls_key_file.empty()) {
-      return InvalidArgumentError("TLS needs both a certificate and a key file");
-    }
-    ssl_ctx_.emplace(ssl::context::tls_server);
-    ssl_ctx_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                          ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                          ssl::context::no_tlsv1_1);
-    ssl_ctx_->use_certificate_chain_file(options_.tls_cert_file, ec);
-    if (ec) {
-      return InvalidArgumentError("TLS certificate '" + options_.tls_cert_file +
-                                  "': " + ec.message());
-    }
-    ssl_ctx_->use_private_key_file(options_.tls_key_file, ssl::context::pem, ec);
-    if (ec) return InvalidArgumentError("TLS key '" + options_.tls_key_file + "': " + ec.message());
+    PINPIPE_ASSIGN_OR_RETURN(tls_, ServerTls::Open(options_.tls_cert_file, options_.tls_key_file));
   }
   tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
   acceptor_.open(endpoint.protocol(), ec);
@@ -516,10 +506,12 @@ void Server::Impl::Accept() {
     } else {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      if (ssl_ctx_) {
-        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(this, std::move(socket),
-                                                                        *ssl_ctx_)
-            ->Run();
+      if (tls_) {
+        auto ctx = tls_->Current();
+        auto session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+            this, std::move(socket), *ctx);
+        session->tls_context = std::move(ctx);
+        session->Run();
       } else {
         std::make_shared<Session<beast::tcp_stream>>(this, std::move(socket))->Run();
       }
@@ -584,6 +576,7 @@ Server::~Server() = default;
 Status Server::Start() { return impl_->Start(); }
 int Server::port() const { return impl_->port_; }
 void Server::Stop(int64_t grace_ms) { impl_->Stop(grace_ms); }
+Status Server::ReloadTls() { return impl_->tls_ ? impl_->tls_->Reload() : Status::Ok(); }
 int64_t Server::open_connections() const { return impl_->connections_.load(); }
 void Server::Offload(std::function<void()> work) { impl_->Offload(std::move(work)); }
 

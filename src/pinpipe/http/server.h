@@ -104,6 +104,10 @@ class Server {
   // idle connections and joins the threads. Safe to call more than once.
   void Stop(int64_t grace_ms = 10'000);
 
+  // Re-reads the TLS certificate and key files (no-op without TLS): new
+  // connections use them, open ones keep theirs. On error the old pair stays.
+  Status ReloadTls();
+
   // Connections currently open.
   int64_t open_connections() const;
 

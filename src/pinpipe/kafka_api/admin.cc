@@ -144,7 +144,11 @@ std::optional<BodyWriter> DescribeGroups(const AdminContext& ctx, int16_t versio
     for (const std::string& id : groups) {
       GroupDescription d = ctx.groups->Describe(id);
       int16_t error = kNone;
-      if (id.empty()) {
+      if (!ctx.principal.MayGroup(id)) {
+        error = kGroupAuthorizationFailed;
+        d = GroupDescription{};
+        d.state = "Dead";
+      } else if (id.empty()) {
         error = 24;  // INVALID_GROUP_ID
       } else if (!d.known) {
         // A group without members here may still have offsets in the broker (REST
@@ -213,7 +217,10 @@ std::optional<BodyWriter> DescribeConfigs(const AdminContext& ctx, int16_t versi
       std::string message;
       std::vector<ConfigEntry> configs;
       if (res.type == kResourceTopic) {
-        if (!ValidTopicName(res.name)) {
+        if (!ctx.principal.MayTopic(res.name)) {
+          error = kTopicAuthorizationFailed;
+          message = "Topic authorization failed.";
+        } else if (!ValidTopicName(res.name)) {
           error = kInvalidTopicException;
           message = "invalid topic name";
         } else if (auto c = TopicConfigs(ctx, res.name); c.ok()) {
@@ -224,7 +231,10 @@ std::optional<BodyWriter> DescribeConfigs(const AdminContext& ctx, int16_t versi
           message = c.status().message();
         }
       } else if (res.type == kResourceBroker) {
-        if (res.name == "0") {
+        if (!ctx.principal.SeesAll()) {
+          error = kClusterAuthorizationFailed;
+          message = "Cluster authorization failed.";
+        } else if (res.name == "0") {
           configs = BrokerConfigs(ctx);
         } else if (!res.name.empty()) {  // "" is the cluster default: none set
           error = kInvalidRequest;
@@ -321,6 +331,9 @@ std::optional<BodyWriter> CreatePartitions(const AdminContext& ctx, int16_t vers
       if (names.count(t.name) > 1) {
         error = kInvalidRequest;
         message = "topic " + t.name + " appears more than once in the request";
+      } else if (!ctx.principal.MayTopic(t.name)) {
+        error = kTopicAuthorizationFailed;
+        message = "Topic authorization failed.";
       } else if (!ValidTopicName(t.name)) {
         error = kInvalidTopicException;
         message = "invalid topic name";

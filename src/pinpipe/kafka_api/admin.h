@@ -20,6 +20,7 @@
 #include <string>
 
 #include "pinpipe/broker/broker.h"
+#include "pinpipe/kafka_api/authz.h"
 #include "pinpipe/kafka_api/group_coordinator.h"
 #include "pinpipe/kafka_api/protocol.h"
 #include "pinpipe/kafka_api/server.h"
@@ -40,6 +41,10 @@ struct AdminContext {
   const ServerOptions* options = nullptr;
   std::string host;  // advertised host and port of this node (id 0)
   int32_t port = 0;
+  // Who asks (set per request): topics and groups outside its scope get
+  // TOPIC_/GROUP_AUTHORIZATION_FAILED, broker configs CLUSTER_AUTHORIZATION_FAILED,
+  // and nothing about them is revealed or changed.
+  Principal principal;
 };
 
 using BodyWriter = std::function<void(Writer&)>;

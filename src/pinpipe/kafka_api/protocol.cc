@@ -204,6 +204,10 @@ int FlexibleFrom(int16_t api_key) {
       return 4;
     case kApiVersions:
       return 3;
+    case kSaslAuthenticate:
+      return 2;
+    case kSaslHandshake:
+      return 0x7fff;  // never flexible
     case kInitProducerId:
     case kCreatePartitions:
       return 2;

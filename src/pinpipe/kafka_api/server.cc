@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -17,10 +18,12 @@
 
 #include "pinpipe/embedded/embedded_broker.h"
 #include "pinpipe/http/server.h"
+#include "pinpipe/http/tls.h"
 #include "pinpipe/kafka_api/admin.h"
 #include "pinpipe/kafka_api/group_coordinator.h"
 #include "pinpipe/kafka_api/protocol.h"
 #include "pinpipe/kafka_api/records.h"
+#include "pinpipe/kafka_api/sasl.h"
 
 namespace pinpipe::kafka_api {
 namespace {
@@ -56,6 +59,9 @@ constexpr Served kServed[] = {
     {kDescribeConfigs, 0, 4},
     {kCreatePartitions, 0, 3},
     {kDescribeCluster, 0, 1},
+    // sasl.h
+    {kSaslHandshake, 0, 1},
+    {kSaslAuthenticate, 0, 2},
 };
 
 // Requests read ahead on one connection before reading pauses.
@@ -132,6 +138,15 @@ std::pair<int16_t, int16_t> SupportedVersions(int16_t api_key) {
 
 class Connection;
 
+// A produce request waiting for its tenant's quota.
+struct HeldProduce {
+  Principal principal;
+  int64_t records = 0;
+  int64_t bytes = 0;
+  std::shared_ptr<int32_t> held_ms;
+  std::function<void()> submit;
+};
+
 // Idempotent producer state of one (producer id, topic, partition).
 struct ProducerState {
   int16_t epoch = 0;
@@ -150,6 +165,7 @@ struct FetchPartition {
 };
 struct FetchTopic {
   std::string name;
+  bool denied = false;  // outside the caller's scope
   std::vector<FetchPartition> partitions;
 };
 struct FetchState {
@@ -184,6 +200,7 @@ class Server::Impl {
   bool Handle(const std::shared_ptr<Connection>& c, uint64_t seq, const RequestHeader& h,
               Reader& r);
   int64_t max_request_bytes() const { return options_.max_request_bytes; }
+  Status ReloadTls() { return tls_ ? tls_->Reload() : Status::Ok(); }
 
  private:
   friend class Connection;
@@ -212,6 +229,18 @@ class Server::Impl {
   bool HandleListGroups(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
   bool HandleCreateTopics(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
   bool HandleDeleteTopics(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
+  bool HandleSasl(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
+  // Sets the connection's principal for request `h`; false when the request
+  // needs an authenticated connection and this one is not (it is closed).
+  bool Admit(Connection& c, const RequestHeader& h);
+  // Runs `submit` once `records`/`bytes` fit the tenant's produce quota,
+  // after waiting on a timer of `c`'s thread (no thread is held); *held_ms
+  // adds up the wait, reported as throttle_time_ms.
+  // Requests held by the quota wait in the connection's order (so an
+  // idempotent producer's sequence stays in order).
+  void WithinQuota(const Conn& c, const Principal& p, int64_t records, int64_t bytes,
+                   std::shared_ptr<int32_t> held_ms, std::function<void()> submit);
+  void DrainHeld(const Conn& c);
   // Runs `body` on the blocking pool (broker calls that may wait on the disk), where it
   // writes the response after the header; then closes the frame and answers `c` in order.
   // Counted in produces_in_flight_, so Stop waits for it.
@@ -219,12 +248,7 @@ class Server::Impl {
   void AnswerOffThread(const Conn& c, uint64_t seq, const RequestHeader& h, Body body);
   // An admin.h API: decodes with `decode`, answers off thread; false when it does not decode.
   template <typename Decode>
-  bool HandleAdmin(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r, Decode decode) {
-    std::optional<BodyWriter> body = decode(admin_, h.api_version, h.flexible, r);
-    if (!body) return false;
-    AnswerOffThread(c, seq, h, std::move(*body));
-    return true;
-  }
+  bool HandleAdmin(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r, Decode decode);
   // Appends the Fetch response into `frame`; returns the record bytes.
   int64_t BuildFetch(FetchState& st, std::string* frame);
   void RetryFetch(const std::shared_ptr<FetchState>& st, bool final);
@@ -239,6 +263,9 @@ class Server::Impl {
   ServerOptions options_;
   broker::Broker& broker_;
   embedded::EmbeddedBroker* embedded_;
+  std::shared_ptr<http::ServerTls> tls_;  // null: plaintext
+  auth::QuotaLimiter own_quotas_;         // when options_.quotas is null
+  auth::QuotaLimiter* quotas_ = nullptr;
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
   std::vector<std::thread> threads_;
@@ -268,19 +295,38 @@ class Server::Impl {
 
 // One client connection: reads frames, hands them to Impl::Handle, and
 // writes the responses in request order. Lives on one io_context thread.
+// With TLS the bytes go through `tls_` (holding the context it was accepted
+// with, so a certificate reload leaves it alone), else straight to the socket.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Server::Impl* server, tcp::socket socket)
-      : server_(server), socket_(std::move(socket)) {
+  Connection(Server::Impl* server, tcp::socket socket,
+             std::shared_ptr<asio::ssl::context> tls_context)
+      : server_(server),
+        executor_(socket.get_executor()),
+        socket_(std::move(socket)),
+        tls_context_(std::move(tls_context)) {
     boost::system::error_code ec;
     const auto peer = socket_.remote_endpoint(ec);
     if (!ec) client_host_ = "/" + peer.address().to_string();
+    if (tls_context_) {
+      tls_ = std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(socket_), *tls_context_);
+    }
   }
   // The peer's address as Kafka shows it ("/127.0.0.1").
   const std::string& client_host() const { return client_host_; }
 
-  void Start() { ReadSize(); }
-  asio::any_io_executor executor() { return socket_.get_executor(); }
+  void Start() {
+    if (!tls_) return ReadSize();
+    tls_->async_handshake(asio::ssl::stream_base::server,
+                          [self = shared_from_this()](boost::system::error_code ec) {
+                            if (ec) {
+                              spdlog::debug("kafka_api: TLS handshake: {}", ec.message());
+                              return self->Close();
+                            }
+                            self->ReadSize();
+                          });
+  }
+  asio::any_io_executor executor() { return executor_; }
 
   // The response to request `seq`; nullopt when none is sent (acks=0).
   // Must run on this connection's thread.
@@ -304,39 +350,74 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (closed_) return;
     closed_ = true;
     boost::system::error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    Socket().shutdown(tcp::socket::shutdown_both, ec);
+    Socket().close(ec);
+  }
+  // Closes once every answer owed so far has been written (a failed login).
+  void CloseAfterAnswers() {
+    close_after_answers_ = true;
+    Flush();
   }
 
   log::ReadBuffer& read_buffer() { return read_buffer_; }
   std::string& scratch() { return scratch_; }
+  SaslSession& sasl() { return sasl_; }
+  std::deque<HeldProduce>& held_produces() { return held_produces_; }
+  // Who sent the request being handled (set by Impl::Admit).
+  const Principal& principal() const { return principal_; }
+  void set_principal(Principal p) { principal_ = std::move(p); }
 
  private:
+  tcp::socket& Socket() { return tls_ ? tls_->next_layer() : socket_; }
+  template <typename Buffers, typename Handler>
+  void Read(const Buffers& buffers, Handler&& handler) {
+    if (tls_) return asio::async_read(*tls_, buffers, std::forward<Handler>(handler));
+    asio::async_read(socket_, buffers, std::forward<Handler>(handler));
+  }
+  template <typename Buffers, typename Handler>
+  void Write(const Buffers& buffers, Handler&& handler) {
+    if (tls_) return asio::async_write(*tls_, buffers, std::forward<Handler>(handler));
+    asio::async_write(socket_, buffers, std::forward<Handler>(handler));
+  }
+
   void ReadSize() {
-    asio::async_read(socket_, asio::buffer(size_buf_, 4),
-                     [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                       if (ec) return self->Close();
-                       Reader r(std::string_view(self->size_buf_, 4));
-                       const int32_t size = r.Int32();
-                       if (size < 8 || size > self->server_->max_request_bytes()) {
-                         spdlog::warn("kafka_api: frame of {} bytes (limit {}): closing", size,
-                                      self->server_->max_request_bytes());
-                         return self->Close();
-                       }
-                       self->ReadBody(static_cast<size_t>(size));
-                     });
+    Read(asio::buffer(size_buf_, 4),
+         [self = shared_from_this()](boost::system::error_code ec, size_t) {
+           if (ec) return self->Close();
+           Reader r(std::string_view(self->size_buf_, 4));
+           const int32_t size = r.Int32();
+           // A bare SASL token (after a v0 handshake) may be short.
+           const int32_t min = self->sasl_.expects_raw_token() ? 0 : 8;
+           if (size < min || size > self->server_->max_request_bytes()) {
+             spdlog::warn("kafka_api: frame of {} bytes (limit {}): closing", size,
+                          self->server_->max_request_bytes());
+             return self->Close();
+           }
+           self->ReadBody(static_cast<size_t>(size));
+         });
   }
 
   void ReadBody(size_t size) {
     body_.resize(size);
-    asio::async_read(socket_, asio::buffer(body_.data(), size),
-                     [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                       if (ec) return self->Close();
-                       self->Dispatch();
-                     });
+    Read(asio::buffer(body_.data(), size),
+         [self = shared_from_this()](boost::system::error_code ec, size_t) {
+           if (ec) return self->Close();
+           self->Dispatch();
+         });
   }
 
   void Dispatch() {
+    if (sasl_.expects_raw_token()) {
+      const uint64_t seq = next_seq_++;
+      ++in_flight_;
+      auto answer = sasl_.RawToken(body_);
+      if (!answer) {
+        Finish(seq, std::nullopt);
+        return CloseAfterAnswers();
+      }
+      Finish(seq, std::move(*answer));
+      return ReadSize();
+    }
     Reader r(body_);
     RequestHeader h;
     h.api_key = r.Int16();
@@ -351,13 +432,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     h.flexible = IsFlexible(h.api_key, h.api_version);
     if (h.flexible) r.SkipTaggedFields();
     if (!r.ok()) return Close();
+    if (!server_->Admit(*this, h)) return Close();
     const uint64_t seq = next_seq_++;
     ++in_flight_;
     if (!server_->Handle(shared_from_this(), seq, h, r)) {
       spdlog::debug("kafka_api: malformed request (API {} v{}): closing", h.api_key, h.api_version);
       return Close();
     }
-    if (closed_) return;
+    if (closed_ || close_after_answers_) return;
     if (in_flight_ >= kMaxInFlight) {
       read_paused_ = true;
       return;
@@ -373,21 +455,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
       done_.erase(it);
       ++write_seq_;
     }
-    if (writing_ || pending_.empty() || closed_) return;
+    if (writing_ || closed_) return;
+    if (pending_.empty()) {
+      if (close_after_answers_ && done_.empty() && in_flight_ == 0) Close();
+      return;
+    }
     writing_ = true;
     std::swap(pending_, out_);
-    asio::async_write(socket_, asio::buffer(out_),
-                      [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                        self->writing_ = false;
-                        self->out_.clear();
-                        if (ec) return self->Close();
-                        self->Flush();
-                      });
+    Write(asio::buffer(out_), [self = shared_from_this()](boost::system::error_code ec, size_t) {
+      self->writing_ = false;
+      self->out_.clear();
+      if (ec) return self->Close();
+      self->Flush();
+    });
   }
 
   Server::Impl* server_;
+  asio::any_io_executor executor_;
   tcp::socket socket_;
   std::string client_host_;
+  std::shared_ptr<asio::ssl::context> tls_context_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
   char size_buf_[4];
   std::string body_;
   uint64_t next_seq_ = 0;
@@ -395,17 +483,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int in_flight_ = 0;
   bool read_paused_ = false;
   bool closed_ = false;
+  bool close_after_answers_ = false;
   std::map<uint64_t, std::optional<std::string>> done_;
   std::string pending_;  // responses ready, not yet handed to the socket
   std::string out_;      // being written
   bool writing_ = false;
   log::ReadBuffer read_buffer_;
   std::string scratch_;
+  SaslSession sasl_;
+  Principal principal_;
+  std::deque<HeldProduce> held_produces_;
 };
 
 Status Server::Impl::Start() {
   PINPIPE_ASSIGN_OR_RETURN(auto hp, http::SplitHostPort(options_.listen));
   if (options_.io_threads < 1) return InvalidArgumentError("kafka_api: io_threads must be >= 1");
+  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+    auto tls = http::ServerTls::Open(options_.tls_cert_file, options_.tls_key_file);
+    if (!tls.ok()) return tls.status().WithContext("kafka_api");
+    tls_ = *tls;
+  }
+  quotas_ = options_.quotas ? options_.quotas : &own_quotas_;
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(hp.first.empty() ? "0.0.0.0" : hp.first, ec);
   if (ec) return InvalidArgumentError("kafka_api.listen: bad address '" + options_.listen + "'");
@@ -488,7 +586,8 @@ void Server::Impl::Accept() {
     } else {
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Connection>(this, std::move(socket))->Start();
+      std::make_shared<Connection>(this, std::move(socket), tls_ ? tls_->Current() : nullptr)
+          ->Start();
     }
     Accept();
   });
@@ -537,6 +636,17 @@ void Server::Impl::WaitLoop() {
       }
     }
   }
+}
+
+template <typename Decode>
+bool Server::Impl::HandleAdmin(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r,
+                               Decode decode) {
+  AdminContext ctx = admin_;
+  ctx.principal = c->principal();  // the scope of this request's tenant
+  std::optional<BodyWriter> body = decode(ctx, h.api_version, h.flexible, r);
+  if (!body) return false;
+  AnswerOffThread(c, seq, h, std::move(*body));
+  return true;
 }
 
 bool Server::Impl::Handle(const std::shared_ptr<Connection>& c, uint64_t seq,
@@ -607,8 +717,78 @@ bool Server::Impl::Handle(const std::shared_ptr<Connection>& c, uint64_t seq,
       return HandleAdmin(c, seq, h, r, CreatePartitions);
     case kDescribeCluster:
       return HandleAdmin(c, seq, h, r, DescribeCluster);
+    case kSaslHandshake:
+    case kSaslAuthenticate:
+      return HandleSasl(c, seq, h, r);
     default:
       return false;
+  }
+}
+
+bool Server::Impl::Admit(Connection& c, const RequestHeader& h) {
+  std::shared_ptr<const auth::TenantSet> current =
+      options_.tenants ? options_.tenants->Current() : nullptr;
+  if (!current || current->empty()) {
+    c.set_principal(Principal{});  // tenants off: everything, as without tenants
+    return true;
+  }
+  if (h.api_key == kApiVersions || h.api_key == kSaslHandshake || h.api_key == kSaslAuthenticate) {
+    return true;
+  }
+  auto p = c.sasl().PrincipalIn(std::move(current));
+  if (!p) {
+    spdlog::info("kafka_api: {} request (API {}) from client '{}': closing",
+                 c.sasl().authenticated() ? "no longer authorized" : "unauthenticated", h.api_key,
+                 h.client_id);
+    return false;
+  }
+  c.set_principal(std::move(*p));
+  return true;
+}
+
+bool Server::Impl::HandleSasl(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r) {
+  std::string frame = StartFrame(h);
+  Writer w(&frame);
+  const bool ok =
+      h.api_key == kSaslHandshake
+          ? c->sasl().Handshake(h.api_version,
+                                options_.tenants ? options_.tenants->Current() : nullptr, r, w)
+          : c->sasl().Authenticate(h.api_version, h.flexible, r, w);
+  if (!ok) return false;
+  if (h.flexible) w.EmptyTaggedFields();
+  EndFrame(&frame);
+  c->Finish(seq, std::move(frame));
+  if (c->sasl().failed()) c->CloseAfterAnswers();
+  return true;
+}
+
+void Server::Impl::WithinQuota(const Conn& c, const Principal& p, int64_t records, int64_t bytes,
+                               std::shared_ptr<int32_t> held_ms, std::function<void()> submit) {
+  auto& queue = c->held_produces();
+  queue.push_back({p, records, bytes, std::move(held_ms), std::move(submit)});
+  if (queue.size() == 1) DrainHeld(c);
+}
+
+void Server::Impl::DrainHeld(const Conn& c) {
+  auto& queue = c->held_produces();
+  while (!queue.empty()) {
+    HeldProduce& front = queue.front();
+    const int64_t now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+            .count();
+    const int64_t wait = quotas_->Admit(*front.principal.tenant, front.records, front.bytes, now);
+    if (wait > 0) {
+      *front.held_ms += static_cast<int32_t>(std::min<int64_t>(wait, 1 << 30));
+      auto timer =
+          std::make_shared<asio::steady_timer>(c->executor(), std::chrono::milliseconds(wait));
+      timer->async_wait([this, c, timer](boost::system::error_code ec) {
+        if (!ec) DrainHeld(c);
+      });
+      return;
+    }
+    auto submit = std::move(front.submit);
+    queue.pop_front();
+    submit();
   }
 }
 
@@ -665,6 +845,7 @@ bool Server::Impl::HandleMetadata(const std::shared_ptr<Connection>& c, uint64_t
     names = std::move(*requested);
   } else if (auto all = broker_.ListTopics(); all.ok()) {
     names = std::move(*all);
+    std::erase_if(names, [&](const std::string& n) { return !c->principal().MayTopic(n); });
   }
   std::string frame = StartFrame(h);
   Writer w(&frame);
@@ -683,6 +864,8 @@ bool Server::Impl::HandleMetadata(const std::shared_ptr<Connection>& c, uint64_t
     Result<broker::TopicDescription> desc = NotFoundError("");
     if (!ValidTopicName(name)) {
       error = kInvalidTopicException;
+    } else if (!c->principal().MayTopic(name)) {
+      error = kTopicAuthorizationFailed;  // neither described nor created
     } else {
       desc = broker_.DescribeTopic(name);
       if (!desc.ok() && desc.status().code() == StatusCode::kNotFound && allow_auto &&
@@ -804,6 +987,7 @@ bool Server::Impl::HandleProduce(const std::shared_ptr<Connection>& c, uint64_t 
     std::atomic<int> pending{1};
     RequestHeader header;
     bool acks0 = false;
+    std::shared_ptr<int32_t> held_ms = std::make_shared<int32_t>(0);  // by the quota
   };
   auto st = std::make_shared<State>();
   st->header = h;
@@ -824,6 +1008,8 @@ bool Server::Impl::HandleProduce(const std::shared_ptr<Connection>& c, uint64_t 
         p.error = kInvalidRequiredAcks;
       } else if (!ValidTopicName(t.name)) {
         p.error = kInvalidTopicException;
+      } else if (!c->principal().MayTopic(t.name)) {
+        p.error = kTopicAuthorizationFailed;
       } else if (bytes) {
         p.error = DecodeBatches(*bytes, p.index, &p.records, &p.batches, &scratch);
       }
@@ -856,47 +1042,65 @@ bool Server::Impl::HandleProduce(const std::shared_ptr<Connection>& c, uint64_t 
       }
       if (flex) w.EmptyTaggedFields();
     }
-    if (v >= 1) w.Int32(0);  // throttle
+    if (v >= 1) w.Int32(*st->held_ms);  // throttle_time_ms: how long the quota held it
     if (flex) w.EmptyTaggedFields();
     EndFrame(&frame);
     c->FinishFromAnyThread(seq, std::move(frame));
   };
-  for (Topic& t : st->topics) {
-    for (Part& p : t.parts) {
+  int64_t quota_records = 0, quota_bytes = 0;
+  for (const Topic& t : st->topics) {
+    for (const Part& p : t.parts) {
       if (!p.submit) continue;
-      int64_t duplicate = -2;
-      p.error = CheckSequence(t.name, p.index, p.batches, &duplicate);
-      if (p.error != kNone) continue;
-      if (duplicate != -2) {
-        p.base_offset = duplicate;  // a retry of a stored batch: stored once
-        continue;
+      quota_records += static_cast<int64_t>(p.records.size());
+      for (const auto& rec : p.records) {
+        quota_bytes += static_cast<int64_t>((rec.value ? rec.value->size() : 0) +
+                                            (rec.key ? rec.key->size() : 0));
       }
-      st->pending.fetch_add(1);
-      produces_in_flight_.fetch_add(1);
-      broker_.ProduceAsync(
-          t.name, p.records,
-          [this, st, &t, &p, respond](Result<std::vector<broker::ProduceAck>> acks) {
-            bool ok = acks.ok();
-            if (!acks.ok()) {
-              p.error = ToErrorCode(acks.status());
-            } else if (!acks->empty()) {
-              for (const auto& a : *acks) {
-                if (!a.error.ok()) {
-                  p.error = ToErrorCode(a.error);
-                  ok = false;
-                  break;
-                }
-              }
-              if (ok) p.base_offset = acks->front().offset;
-            }
-            SequenceDone(t.name, p.index, p.batches, p.base_offset, ok);
-            p.records.clear();
-            if (st->pending.fetch_sub(1) == 1) respond();
-            produces_in_flight_.fetch_sub(1);
-          });
     }
   }
-  if (st->pending.fetch_sub(1) == 1) respond();
+  auto submit = [this, st, respond]() {
+    for (Topic& t : st->topics) {
+      for (Part& p : t.parts) {
+        if (!p.submit) continue;
+        int64_t duplicate = -2;
+        p.error = CheckSequence(t.name, p.index, p.batches, &duplicate);
+        if (p.error != kNone) continue;
+        if (duplicate != -2) {
+          p.base_offset = duplicate;  // a retry of a stored batch: stored once
+          continue;
+        }
+        st->pending.fetch_add(1);
+        produces_in_flight_.fetch_add(1);
+        broker_.ProduceAsync(
+            t.name, p.records,
+            [this, st, &t, &p, respond](Result<std::vector<broker::ProduceAck>> acks) {
+              bool ok = acks.ok();
+              if (!acks.ok()) {
+                p.error = ToErrorCode(acks.status());
+              } else if (!acks->empty()) {
+                for (const auto& a : *acks) {
+                  if (!a.error.ok()) {
+                    p.error = ToErrorCode(a.error);
+                    ok = false;
+                    break;
+                  }
+                }
+                if (ok) p.base_offset = acks->front().offset;
+              }
+              SequenceDone(t.name, p.index, p.batches, p.base_offset, ok);
+              p.records.clear();
+              if (st->pending.fetch_sub(1) == 1) respond();
+              produces_in_flight_.fetch_sub(1);
+            });
+      }
+    }
+    if (st->pending.fetch_sub(1) == 1) respond();
+  };
+  if (quota_records > 0 && !c->principal().SeesAll()) {
+    WithinQuota(c, c->principal(), quota_records, quota_bytes, st->held_ms, std::move(submit));
+  } else {
+    submit();
+  }
   return true;
 }
 
@@ -918,7 +1122,7 @@ int64_t Server::Impl::BuildFetch(FetchState& st, std::string* frame) {
     w.String(t.name, flex);
     w.ArrayLength(static_cast<int32_t>(t.partitions.size()), flex);
     std::shared_ptr<log::Topic> log_topic;
-    if (embedded_) {
+    if (embedded_ && !t.denied) {
       auto lt = embedded_->log().GetTopic(t.name);
       if (lt.ok()) log_topic = *lt;
     }
@@ -932,7 +1136,9 @@ int64_t Server::Impl::BuildFetch(FetchState& st, std::string* frame) {
       // Kafka returns at least one batch of the first partition with data,
       // even over the limits, so a consumer always progresses.
       if (total > 0 && budget - total <= 0) fo.max_bytes = 0;
-      if (embedded_) {
+      if (t.denied) {
+        error = kTopicAuthorizationFailed;
+      } else if (embedded_) {
         if (!log_topic || p.partition < 0 || p.partition >= log_topic->partition_count()) {
           error = kUnknownTopicOrPartition;
         } else {
@@ -1022,6 +1228,7 @@ bool Server::Impl::HandleFetch(const std::shared_ptr<Connection>& c, uint64_t se
   for (int32_t i = 0; i < nt && r.ok(); ++i) {
     FetchTopic& t = st->topics.emplace_back();
     t.name = std::string(r.String(flex));
+    t.denied = !c->principal().MayTopic(t.name);
     const int32_t np = r.ArrayLength(flex);
     for (int32_t j = 0; j < np && r.ok(); ++j) {
       FetchPartition& p = t.partitions.emplace_back();
@@ -1071,7 +1278,9 @@ bool Server::Impl::HandleListOffsets(const std::shared_ptr<Connection>& c, uint6
   for (int32_t i = 0; i < nt && r.ok(); ++i) {
     const std::string name(r.String(flex));
     w.String(name, flex);
-    auto desc = broker_.DescribeTopic(name);
+    const bool denied = !c->principal().MayTopic(name);
+    auto desc = denied ? Result<broker::TopicDescription>(NotFoundError(name))
+                       : broker_.DescribeTopic(name);
     const int32_t np = r.ArrayLength(flex);
     w.ArrayLength(std::max(np, 0), flex);
     for (int32_t j = 0; j < np && r.ok(); ++j) {
@@ -1082,7 +1291,9 @@ bool Server::Impl::HandleListOffsets(const std::shared_ptr<Connection>& c, uint6
       if (flex) r.SkipTaggedFields();
       ErrorCode error = kNone;
       int64_t offset = -1;
-      if (!desc.ok()) {
+      if (denied) {
+        error = kTopicAuthorizationFailed;
+      } else if (!desc.ok()) {
         error = ToErrorCode(desc.status());
       } else if (partition < 0 || partition >= static_cast<int32_t>(desc->partitions.size())) {
         error = kUnknownTopicOrPartition;
@@ -1166,7 +1377,7 @@ bool Server::Impl::HandleFindCoordinator(const Conn& c, uint64_t seq, const Requ
   const bool flex = h.flexible;
   std::vector<std::string> keys;
   if (v <= 3) keys.emplace_back(r.String(flex));
-  if (v >= 1) (void)r.Int8();  // key type: group or transaction, one coordinator for both
+  const int8_t key_type = v >= 1 ? r.Int8() : 0;  // group or transaction: one coordinator
   if (v >= 4) {
     const int32_t n = r.ArrayLength(flex);
     for (int32_t i = 0; i < n && r.ok(); ++i) keys.emplace_back(r.String(flex));
@@ -1176,8 +1387,12 @@ bool Server::Impl::HandleFindCoordinator(const Conn& c, uint64_t seq, const Requ
   std::string frame = StartFrame(h);
   Writer w(&frame);
   if (v >= 1) w.Int32(0);
+  auto error_for = [&](const std::string& key) {
+    return key_type == 0 && !c->principal().MayGroup(key) ? int16_t{kGroupAuthorizationFailed}
+                                                          : int16_t{kNone};
+  };
   if (v <= 3) {
-    w.Int16(kNone);
+    w.Int16(error_for(keys.front()));
     if (v >= 1) w.NullableString(std::nullopt, flex);
     w.Int32(0);
     w.String(advertised_host_, flex);
@@ -1189,7 +1404,7 @@ bool Server::Impl::HandleFindCoordinator(const Conn& c, uint64_t seq, const Requ
       w.Int32(0);
       w.String(advertised_host_, flex);
       w.Int32(port_);
-      w.Int16(kNone);
+      w.Int16(error_for(k));
       w.NullableString(std::nullopt, flex);
       w.EmptyTaggedFields();
     }
@@ -1220,34 +1435,42 @@ bool Server::Impl::HandleJoinGroup(const Conn& c, uint64_t seq, const RequestHea
   if (flex) r.SkipTaggedFields();
   if (!r.ok()) return false;
   RequestHeader hdr = h;
+  auto answer = [c, seq, hdr](JoinResult res) {
+    const int16_t v = hdr.api_version;
+    const bool flex = hdr.flexible;
+    std::string frame = StartFrame(hdr);
+    Writer w(&frame);
+    if (v >= 2) w.Int32(0);
+    w.Int16(res.error);
+    w.Int32(res.generation);
+    if (v >= 7) w.NullableString(res.protocol_type, flex);
+    if (v >= 7) {
+      w.NullableString(res.protocol_name, flex);
+    } else {
+      w.String(res.protocol_name, flex);
+    }
+    w.String(res.leader, flex);
+    w.String(res.member_id, flex);
+    w.ArrayLength(static_cast<int32_t>(res.members.size()), flex);
+    for (const auto& [id, meta] : res.members) {
+      w.String(id, flex);
+      if (v >= 5) w.NullableString(std::nullopt, flex);
+      w.Bytes(meta, flex);
+      if (flex) w.EmptyTaggedFields();
+    }
+    if (flex) w.EmptyTaggedFields();
+    EndFrame(&frame);
+    c->FinishFromAnyThread(seq, std::move(frame));
+  };
+  if (!c->principal().MayGroup(group)) {
+    JoinResult denied;
+    denied.error = kGroupAuthorizationFailed;
+    denied.member_id = member;
+    answer(std::move(denied));
+    return true;
+  }
   groups_.Join(group, member, h.client_id, c->client_host(), session_timeout, rebalance_timeout,
-               protocol_type, std::move(protocols), [c, seq, hdr](JoinResult res) {
-                 const int16_t v = hdr.api_version;
-                 const bool flex = hdr.flexible;
-                 std::string frame = StartFrame(hdr);
-                 Writer w(&frame);
-                 if (v >= 2) w.Int32(0);
-                 w.Int16(res.error);
-                 w.Int32(res.generation);
-                 if (v >= 7) w.NullableString(res.protocol_type, flex);
-                 if (v >= 7) {
-                   w.NullableString(res.protocol_name, flex);
-                 } else {
-                   w.String(res.protocol_name, flex);
-                 }
-                 w.String(res.leader, flex);
-                 w.String(res.member_id, flex);
-                 w.ArrayLength(static_cast<int32_t>(res.members.size()), flex);
-                 for (const auto& [id, meta] : res.members) {
-                   w.String(id, flex);
-                   if (v >= 5) w.NullableString(std::nullopt, flex);
-                   w.Bytes(meta, flex);
-                   if (flex) w.EmptyTaggedFields();
-                 }
-                 if (flex) w.EmptyTaggedFields();
-                 EndFrame(&frame);
-                 c->FinishFromAnyThread(seq, std::move(frame));
-               });
+               protocol_type, std::move(protocols), std::move(answer));
   return true;
 }
 
@@ -1273,7 +1496,7 @@ bool Server::Impl::HandleSyncGroup(const Conn& c, uint64_t seq, const RequestHea
   if (flex) r.SkipTaggedFields();
   if (!r.ok()) return false;
   RequestHeader hdr = h;
-  groups_.Sync(group, generation, member, std::move(assignments), [c, seq, hdr](SyncResult res) {
+  auto answer = [c, seq, hdr](SyncResult res) {
     const int16_t v = hdr.api_version;
     const bool flex = hdr.flexible;
     std::string frame = StartFrame(hdr);
@@ -1288,7 +1511,14 @@ bool Server::Impl::HandleSyncGroup(const Conn& c, uint64_t seq, const RequestHea
     if (flex) w.EmptyTaggedFields();
     EndFrame(&frame);
     c->FinishFromAnyThread(seq, std::move(frame));
-  });
+  };
+  if (!c->principal().MayGroup(group)) {
+    SyncResult denied;
+    denied.error = kGroupAuthorizationFailed;
+    answer(std::move(denied));
+    return true;
+  }
+  groups_.Sync(group, generation, member, std::move(assignments), std::move(answer));
   return true;
 }
 
@@ -1303,7 +1533,8 @@ bool Server::Impl::HandleHeartbeat(const Conn& c, uint64_t seq, const RequestHea
   std::string frame = StartFrame(h);
   Writer w(&frame);
   if (h.api_version >= 1) w.Int32(0);
-  w.Int16(groups_.Heartbeat(group, generation, member));
+  w.Int16(c->principal().MayGroup(group) ? groups_.Heartbeat(group, generation, member)
+                                         : int16_t{kGroupAuthorizationFailed});
   if (flex) w.EmptyTaggedFields();
   EndFrame(&frame);
   c->Finish(seq, std::move(frame));
@@ -1328,12 +1559,16 @@ bool Server::Impl::HandleLeaveGroup(const Conn& c, uint64_t seq, const RequestHe
   }
   if (flex) r.SkipTaggedFields();
   if (!r.ok()) return false;
+  const bool denied = !c->principal().MayGroup(group);
   std::vector<int16_t> errors;
-  for (const auto& m : members) errors.push_back(groups_.Leave(group, m));
+  for (const auto& m : members) {
+    errors.push_back(denied ? int16_t{kGroupAuthorizationFailed} : groups_.Leave(group, m));
+  }
   std::string frame = StartFrame(h);
   Writer w(&frame);
   if (v >= 1) w.Int32(0);
-  w.Int16(v <= 2 && !errors.empty() ? errors[0] : int16_t{kNone});
+  w.Int16(denied ? int16_t{kGroupAuthorizationFailed}
+                 : (v <= 2 && !errors.empty() ? errors[0] : int16_t{kNone}));
   if (v >= 3) {
     w.ArrayLength(static_cast<int32_t>(members.size()), flex);
     for (size_t i = 0; i < members.size(); ++i) {
@@ -1365,12 +1600,14 @@ bool Server::Impl::HandleOffsetCommit(const Conn& c, uint64_t seq, const Request
   struct Topic {
     std::string name;
     std::vector<std::pair<int32_t, int64_t>> parts;
+    bool denied = false;
   };
   std::vector<Topic> topics;
   const int32_t nt = r.ArrayLength(flex);
   for (int32_t i = 0; i < nt && r.ok(); ++i) {
     Topic& t = topics.emplace_back();
     t.name = std::string(r.String(flex));
+    t.denied = !c->principal().MayTopic(t.name);
     const int32_t np = r.ArrayLength(flex);
     for (int32_t j = 0; j < np && r.ok(); ++j) {
       const int32_t p = r.Int32();
@@ -1385,7 +1622,9 @@ bool Server::Impl::HandleOffsetCommit(const Conn& c, uint64_t seq, const Request
   }
   if (flex) r.SkipTaggedFields();
   if (!r.ok()) return false;
-  const int16_t check = groups_.CheckCommit(group, generation, member);
+  const int16_t check = c->principal().MayGroup(group)
+                            ? groups_.CheckCommit(group, generation, member)
+                            : int16_t{kGroupAuthorizationFailed};
   AnswerOffThread(
       c, seq, h,
       [this, hdr = h, group = std::move(group), topics = std::move(topics), check](Writer& w) {
@@ -1394,6 +1633,7 @@ bool Server::Impl::HandleOffsetCommit(const Conn& c, uint64_t seq, const Request
         w.ArrayLength(static_cast<int32_t>(topics.size()), flex);
         for (const Topic& t : topics) {
           int16_t error = check;
+          if (error == kNone && t.denied) error = kTopicAuthorizationFailed;
           if (error == kNone) {
             std::vector<broker::TopicPartitionOffset> offsets;
             for (const auto& [p, o] : t.parts) offsets.push_back({t.name, p, o});
@@ -1432,10 +1672,14 @@ bool Server::Impl::HandleOffsetFetch(const Conn& c, uint64_t seq, const RequestH
   if (v >= 7) (void)r.Bool();
   if (flex) r.SkipTaggedFields();
   if (!r.ok()) return false;
+  const bool group_denied = !c->principal().MayGroup(group);
   if (!topics) {  // every topic with a committed offset
     topics.emplace();
-    if (auto all = broker_.ListTopics(); all.ok()) {
+    if (auto all = group_denied ? Result<std::vector<std::string>>(std::vector<std::string>())
+                                : broker_.ListTopics();
+        all.ok()) {
       for (const auto& name : *all) {
+        if (!c->principal().MayTopic(name)) continue;
         auto committed = broker_.FetchCommittedOffsets(group, name);
         if (!committed.ok() || committed->empty()) continue;
         auto& t = topics->emplace_back();
@@ -1449,7 +1693,12 @@ bool Server::Impl::HandleOffsetFetch(const Conn& c, uint64_t seq, const RequestH
   if (v >= 3) w.Int32(0);
   w.ArrayLength(static_cast<int32_t>(topics->size()), flex);
   for (const auto& [name, parts] : *topics) {
-    auto committed = broker_.FetchCommittedOffsets(group, name);
+    const int16_t denied = group_denied                     ? int16_t{kGroupAuthorizationFailed}
+                           : !c->principal().MayTopic(name) ? int16_t{kTopicAuthorizationFailed}
+                                                            : int16_t{kNone};
+    auto committed = denied != kNone
+                         ? Result<std::vector<broker::TopicPartitionOffset>>(NotFoundError(name))
+                         : broker_.FetchCommittedOffsets(group, name);
     w.String(name, flex);
     w.ArrayLength(static_cast<int32_t>(parts.size()), flex);
     for (int32_t p : parts) {
@@ -1463,14 +1712,15 @@ bool Server::Impl::HandleOffsetFetch(const Conn& c, uint64_t seq, const RequestH
       w.Int64(offset);
       if (v >= 5) w.Int32(-1);
       w.NullableString("", flex);
-      w.Int16(committed.ok() || committed.status().code() == StatusCode::kNotFound
-                  ? kNone
-                  : ToErrorCode(committed.status()));
+      w.Int16(denied != kNone ? denied
+              : committed.ok() || committed.status().code() == StatusCode::kNotFound
+                  ? int16_t{kNone}
+                  : int16_t{ToErrorCode(committed.status())});
       if (flex) w.EmptyTaggedFields();
     }
     if (flex) w.EmptyTaggedFields();
   }
-  if (v >= 2) w.Int16(kNone);
+  if (v >= 2) w.Int16(group_denied ? kGroupAuthorizationFailed : kNone);
   if (flex) w.EmptyTaggedFields();
   EndFrame(&frame);
   c->Finish(seq, std::move(frame));
@@ -1489,6 +1739,7 @@ bool Server::Impl::HandleListGroups(const Conn& c, uint64_t seq, const RequestHe
   if (flex) r.SkipTaggedFields();
   if (!r.ok()) return false;
   auto groups = groups_.List();
+  std::erase_if(groups, [&](const auto& g) { return !c->principal().MayGroup(g.group); });
   if (!states.empty()) {
     std::erase_if(groups, [&](const auto& g) {
       return std::find(states.begin(), states.end(), g.state) == states.end();
@@ -1551,7 +1802,9 @@ bool Server::Impl::HandleCreateTopics(const Conn& c, uint64_t seq, const Request
   if (flex) r.SkipTaggedFields();
   if (!r.ok()) return false;
   AnswerOffThread(
-      c, seq, h, [this, hdr = h, creates = std::move(creates), validate_only](Writer& w) {
+      c, seq, h,
+      [this, hdr = h, creates = std::move(creates), validate_only,
+       principal = c->principal()](Writer& w) {
         const int16_t v = hdr.api_version;
         const bool flex = hdr.flexible;
         if (v >= 2) w.Int32(0);
@@ -1581,6 +1834,9 @@ bool Server::Impl::HandleCreateTopics(const Conn& c, uint64_t seq, const Request
           if (!ValidTopicName(t.name)) {
             error = kInvalidTopicException;
             message = "topic names are 1-249 of [a-zA-Z0-9._-], not . or ..";
+          } else if (!principal.MayTopic(t.name)) {
+            error = kTopicAuthorizationFailed;
+            message = "topic is outside this tenant's prefixes";
           } else if (t.explicit_assignment || (t.replication != -1 && t.replication != 1)) {
             error = kInvalidReplicationFactor;
             message = "this broker has one node: replication factor 1 only";
@@ -1639,28 +1895,30 @@ bool Server::Impl::HandleDeleteTopics(const Conn& c, uint64_t seq, const Request
   (void)r.Int32();
   if (flex) r.SkipTaggedFields();
   if (!r.ok()) return false;
-  AnswerOffThread(c, seq, h, [this, hdr = h, names = std::move(names)](Writer& w) {
-    const int16_t v = hdr.api_version;
-    const bool flex = hdr.flexible;
-    if (v >= 1) w.Int32(0);
-    w.ArrayLength(static_cast<int32_t>(names.size()), flex);
-    for (const auto& name : names) {
-      // Topics by id only: the embedded log has no ids to look up.
-      const int16_t error =
-          !name ? int16_t{kUnknownTopicOrPartition}
-                : (!ValidTopicName(*name) ? int16_t{kInvalidTopicException}
-                                          : int16_t{ToErrorCode(broker_.DeleteTopic(*name))});
-      if (v >= 6) {
-        w.NullableString(name ? std::optional<std::string_view>(*name) : std::nullopt, flex);
-        w.Uuid(name ? TopicId(*name) : std::string(16, '\0'));
-      } else {
-        w.String(name.value_or(""), flex);
-      }
-      w.Int16(error);
-      if (v >= 5) w.NullableString(std::nullopt, flex);
-      if (flex) w.EmptyTaggedFields();
-    }
-  });
+  AnswerOffThread(
+      c, seq, h, [this, hdr = h, names = std::move(names), principal = c->principal()](Writer& w) {
+        const int16_t v = hdr.api_version;
+        const bool flex = hdr.flexible;
+        if (v >= 1) w.Int32(0);
+        w.ArrayLength(static_cast<int32_t>(names.size()), flex);
+        for (const auto& name : names) {
+          // Topics by id only: the embedded log has no ids to look up.
+          const int16_t error = !name ? int16_t{kUnknownTopicOrPartition}
+                                      : (!ValidTopicName(*name) ? int16_t{kInvalidTopicException}
+                                         : !principal.MayTopic(*name)
+                                             ? int16_t{kTopicAuthorizationFailed}
+                                             : int16_t{ToErrorCode(broker_.DeleteTopic(*name))});
+          if (v >= 6) {
+            w.NullableString(name ? std::optional<std::string_view>(*name) : std::nullopt, flex);
+            w.Uuid(name ? TopicId(*name) : std::string(16, '\0'));
+          } else {
+            w.String(name.value_or(""), flex);
+          }
+          w.Int16(error);
+          if (v >= 5) w.NullableString(std::nullopt, flex);
+          if (flex) w.EmptyTaggedFields();
+        }
+      });
   return true;
 }
 
@@ -1682,6 +1940,7 @@ Server::Server(ServerOptions options, broker::Broker& broker)
     : impl_(std::make_unique<Impl>(std::move(options), broker)) {}
 Server::~Server() { Stop(); }
 Status Server::Start() { return impl_->Start(); }
+Status Server::ReloadTls() { return impl_->ReloadTls(); }
 int Server::port() const { return impl_->port(); }
 std::string Server::advertised() const { return impl_->advertised(); }
 void Server::Stop() { impl_->Stop(); }

@@ -16,6 +16,11 @@
 // that cannot be decoded closes the connection; nothing of a request that
 // failed to decode is stored.
 //
+// Security (optional): TLS from PEM files (reloadable), and with tenants SASL
+// authentication before any request (sasl.h), each request checked against the
+// tenant's names (authz.h), and produces held until they fit the tenant's quota
+// (on a timer of the connection's thread; the answer carries throttle_time_ms).
+//
 // Thread-safety: Start/Stop from one thread; the broker must be thread-safe
 // and outlive the server.
 #pragma once
@@ -24,6 +29,7 @@
 #include <memory>
 #include <string>
 
+#include "pinpipe/auth/tenants.h"
 #include "pinpipe/base/status.h"
 #include "pinpipe/broker/broker.h"
 
@@ -39,6 +45,15 @@ struct ServerOptions {
   bool auto_create_topics = true;         // on Metadata, like auto.create.topics.enable
   int32_t default_partitions = 1;
   std::string cluster_id = "pinpipe";
+  // PEM files; both set serves TLS (SSL / SASL_SSL) on the listener.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // The tenants in force (see sasl.h and authz.h); null or an empty set:
+  // no authentication, every name allowed. Must outlive the server.
+  auth::Registry* tenants = nullptr;
+  // The per-tenant ingest quotas, shared with the HTTP APIs so a tenant has
+  // one budget; null: the server keeps its own. Must outlive the server.
+  auth::QuotaLimiter* quotas = nullptr;
 };
 
 class Server {
@@ -54,6 +69,9 @@ class Server {
   int port() const;
   // The address clients are told to connect to (valid after Start).
   std::string advertised() const;
+  // Re-reads the TLS files (no-op without TLS): new connections use them,
+  // open ones keep theirs. On error the old pair stays in force.
+  Status ReloadTls();
   // Closes the listener and every connection and joins the threads.
   void Stop();
 

@@ -53,6 +53,13 @@ Result<std::optional<kafka_api::ServerOptions>> CheckedKafkaApiOptions(const Con
   }
   o.io_threads = static_cast<int>(threads);
   o.default_partitions = static_cast<int32_t>(std::max<int64_t>(1, partitions));
+  // The Kafka listener's own certificate, else the HTTP API's.
+  o.tls_cert_file = config.Get("kafka_api.tls_cert");
+  o.tls_key_file = config.Get("kafka_api.tls_key");
+  if (o.tls_cert_file.empty() && o.tls_key_file.empty()) {
+    o.tls_cert_file = config.Get("api.tls_cert");
+    o.tls_key_file = config.Get("api.tls_key");
+  }
   return std::optional<kafka_api::ServerOptions>(std::move(o));
 }
 

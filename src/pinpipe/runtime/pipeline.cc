@@ -201,7 +201,8 @@ Status Pipeline::Start() {
   service_->SetConnectionGauge([this] { return server_->open_connections(); });
   service_->SetOffloader([this](std::function<void()> work) { server_->Offload(std::move(work)); });
   PINPIPE_RETURN_IF_ERROR(server_->Start());
-  PINPIPE_ASSIGN_OR_RETURN(kafka_server_, StartKafkaApi(config_, *broker_));
+  PINPIPE_ASSIGN_OR_RETURN(
+      kafka_server_, StartKafkaApi(config_, *broker_, &service_->tenants(), &service_->quotas()));
   return Status::Ok();
 }
 
@@ -239,6 +240,8 @@ void Pipeline::Stop() {
   service_.reset();
   broker_.reset();  // closes the log
 }
+
+void Pipeline::ReloadTls() { runtime::ReloadTls(server_.get(), kafka_server_.get()); }
 
 int Pipeline::port() const { return server_ ? server_->port() : 0; }
 
@@ -370,7 +373,7 @@ Status RunUp(const Config& config, SignalWaiter& signals, std::ostream& out) {
     pipeline.Stop();
     return s;
   }
-  WatchTenantReloads(signals, config, pipeline.tenants());
+  WatchTenantReloads(signals, config, pipeline.tenants(), [&pipeline] { pipeline.ReloadTls(); });
   const std::string& prefix = config.Get("general.prefix");
   const std::string url = pipeline.BaseUrl();
   out << "pinpipe up: prefix " << prefix << ", data in " << config.Get("general.data_dir") << "\n"

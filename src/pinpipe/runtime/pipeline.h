@@ -50,6 +50,8 @@ class Pipeline {
   int port() const;
   // The tenants the API and the dashboard check (swap to reload).
   auth::Registry* tenants() { return &service_->tenants(); }
+  // Re-reads the TLS certificates of the HTTP and Kafka listeners (SIGHUP).
+  void ReloadTls();
   std::string BaseUrl() const;
   // host:port of the Kafka protocol server, "" when off.
   std::string KafkaAddress() const;

@@ -41,16 +41,10 @@ Status RunServe(const Config& config, const ServeOptions& options, SignalWaiter&
   service.SetOffloader([&server](std::function<void()> work) { server.Offload(std::move(work)); });
   service.SetConnectionGauge([&server] { return server.open_connections(); });
 
-  WatchTenantReloads(signals, config, &service.tenants());
-  struct EndWatch {
-    SignalWaiter& signals;
-    ~EndWatch() { signals.OnHangup(nullptr); }  // before `service` goes
-  } end_watch{signals};
-
   PINPIPE_RETURN_IF_ERROR(server.Start());
   spdlog::info("serve: listening on {} (port {}{}), broker {}", so.listen, server.port(),
                so.tls_cert_file.empty() ? "" : ", TLS", broker->Kind());
-  auto kafka_server = StartKafkaApi(config, *broker);
+  auto kafka_server = StartKafkaApi(config, *broker, &service.tenants(), &service.quotas());
   if (!kafka_server.ok()) {
     server.Stop(options.grace_ms);
     return kafka_server.status();
@@ -59,6 +53,13 @@ Status RunServe(const Config& config, const ServeOptions& options, SignalWaiter&
     spdlog::info("serve: Kafka protocol on {} (advertised {})", config.Get("kafka_api.listen"),
                  (*kafka_server)->advertised());
   }
+  // SIGHUP reloads the tenants and both listeners' certificates.
+  WatchTenantReloads(signals, config, &service.tenants(),
+                     [&server, kafka = kafka_server->get()] { ReloadTls(&server, kafka); });
+  struct EndWatch {
+    SignalWaiter& signals;
+    ~EndWatch() { signals.OnHangup(nullptr); }  // before `service` and the servers go
+  } end_watch{signals};
   const int sig = signals.Wait();
   spdlog::info("serve: signal {}, finishing requests in flight", sig);
   server.Stop(options.grace_ms);

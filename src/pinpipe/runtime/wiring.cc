@@ -81,21 +81,40 @@ void WatchTenantReloads(SignalWaiter& signals, const Config& config, auth::Regis
     if (!tenants.ok()) {
       spdlog::error("tenants: reload of {} failed, keeping the tenants in force: {}", config.file(),
                     tenants.status().ToString());
-      return;
+    } else {
+      registry->Swap(*tenants);
+      spdlog::info("tenants: reloaded {} tenants from {}", (*tenants)->tenants().size(),
+                   config.file());
     }
-    registry->Swap(*tenants);
-    spdlog::info("tenants: reloaded {} tenants from {}", (*tenants)->tenants().size(),
-                 config.file());
     if (on_reload) on_reload();
   });
 }
 
 void RemoveKafkaAddressFile(const Config& config) { attach::RemoveAddressFile(config); }
 
+void ReloadTls(http::Server* http_server, kafka_api::Server* kafka_server) {
+  if (http_server) {
+    if (Status s = http_server->ReloadTls(); !s.ok()) {
+      spdlog::error("tls: reload of the HTTP certificate failed, keeping the one in force: {}",
+                    s.ToString());
+    }
+  }
+  if (kafka_server) {
+    if (Status s = kafka_server->ReloadTls(); !s.ok()) {
+      spdlog::error("tls: reload of the Kafka certificate failed, keeping the one in force: {}",
+                    s.ToString());
+    }
+  }
+}
+
 Result<std::unique_ptr<kafka_api::Server>> StartKafkaApi(const Config& config,
-                                                         broker::Broker& broker) {
+                                                         broker::Broker& broker,
+                                                         auth::Registry* tenants,
+                                                         auth::QuotaLimiter* quotas) {
   PINPIPE_ASSIGN_OR_RETURN(auto options, CheckedKafkaApiOptions(config));
   if (!options) return std::unique_ptr<kafka_api::Server>();
+  options->tenants = tenants;
+  options->quotas = quotas;
   auto server = std::make_unique<kafka_api::Server>(*options, broker);
   if (Status s = server->Start(); !s.ok()) {
     // A busy port (often the default 9092 taken by a Kafka broker or a

@@ -10,6 +10,7 @@
 #include "pinpipe/base/clock.h"
 #include "pinpipe/base/config.h"
 #include "pinpipe/broker/broker.h"
+#include "pinpipe/http/server.h"
 #include "pinpipe/kafka_api/server.h"
 #include "pinpipe/objstore/object_store.h"
 #include "pinpipe/runtime/signals.h"
@@ -37,9 +38,16 @@ Result<std::unique_ptr<stream::StreamJob>> BuildStreamJob(const Config& config,
 std::string StreamStatusPath(const Config& config);
 
 // The Kafka protocol server on `broker` from kafka_api.* (and the API's
-// auto-create settings), started; nullptr when kafka_api.listen is empty.
+// auto-create and TLS settings), started; nullptr when kafka_api.listen is
+// empty. `tenants` and `quotas` (may be null) are shared with the HTTP APIs.
 Result<std::unique_ptr<kafka_api::Server>> StartKafkaApi(const Config& config,
-                                                         broker::Broker& broker);
+                                                         broker::Broker& broker,
+                                                         auth::Registry* tenants = nullptr,
+                                                         auth::QuotaLimiter* quotas = nullptr);
+
+// Re-reads the TLS certificate and key of each server given (SIGHUP); a pair
+// that cannot be used is logged and the one in force stays.
+void ReloadTls(http::Server* http_server, kafka_api::Server* kafka_server);
 
 // The [[tenants]] of the config file, secrets resolved from files and the
 // process environment (an empty set when there are none).
@@ -49,7 +57,8 @@ Result<std::shared_ptr<const auth::TenantSet>> LoadTenants(const Config& config)
 // and swaps them into `registry`; a file that does not parse keeps the
 // tenants in force (and is logged without secrets). Connections stay open:
 // each request reads the snapshot in force when it arrives. `on_reload` runs
-// after each successful swap. `registry` must live until the watch ends
+// after each SIGHUP, whether or not the tenants parsed (it reloads the TLS
+// certificates). `registry` must live until the watch ends
 // (signals.OnHangup(nullptr)) or `signals` goes.
 void WatchTenantReloads(SignalWaiter& signals, const Config& config, auth::Registry* registry,
                         std::function<void()> on_reload = nullptr);
