@@ -10,24 +10,12 @@
 #include "pinpipe/runtime/wiring.h"
 
 namespace pinpipe::runtime {
-namespace {
-
-// The broker `serve` answers for: broker.type embedded (the log, exclusively:
-// a log held by a running server is an error naming it) or kafka.
-Result<std::unique_ptr<broker::Broker>> OpenServeBroker(const Config& config) {
-  const std::string& type = config.Get("broker.type");
-  if (type == "embedded" || type == "kafka") return attach::OpenServerBroker(config);
-  return InvalidArgumentError("broker.type must be 'embedded' or 'kafka', not '" + type + "'");
-}
-
-}  // namespace
-
 Status RunServe(const Config& config, const ServeOptions& options, SignalWaiter& signals) {
   PINPIPE_ASSIGN_OR_RETURN(auto service_options, api::ServiceOptionsFromConfig(config));
   PINPIPE_ASSIGN_OR_RETURN(http::ServerOptions so,
                            CheckedHttpOptions(config, options.handler_threads));
   PINPIPE_RETURN_IF_ERROR(CheckedKafkaApiOptions(config).status());
-  PINPIPE_ASSIGN_OR_RETURN(auto broker, OpenServeBroker(config));
+  PINPIPE_ASSIGN_OR_RETURN(auto broker, attach::OpenServerBroker(config));
   api::Service service(*broker, Clock::Real(), std::move(service_options));
   PINPIPE_RETURN_IF_ERROR(service.Open());
 
