@@ -14,6 +14,7 @@ mode, plus the Python workers), sampled every 0.2 s. Needs the Spark peers
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -33,13 +34,16 @@ print(json.dumps(summary["timings_ms"]))
 """ % os.path.join(ROOT, "tests", "spark")
 
 
-def spark_case(lake, prefix, out):
+def spark_case(lake, prefix, out, timeout=None):
+    """-> the numbers; with `timeout` (seconds) a run still going then is
+    killed and reported as {"timed_out": true, "seconds": timeout, ...}."""
     py = os.path.join(PEERS, "venv", "bin", "python")
     if not os.path.exists(py):
         raise SystemExit("spark_side: the Spark peers are missing (%s): run scripts/install-peers" % py)
     t = time.time()
     p = subprocess.Popen([py, "-c", _DRIVER, os.path.abspath(lake), prefix, os.path.abspath(out)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
     peak, cpu = [0], [0.0]
     done = threading.Event()
 
@@ -53,7 +57,15 @@ def spark_case(lake, prefix, out):
             time.sleep(0.2)
     th = threading.Thread(target=sample, daemon=True)
     th.start()
-    stdout, stderr = p.communicate()
+    try:
+        stdout, stderr = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        done.set()
+        th.join()
+        return {"engine": "spark local[2]", "timed_out": True, "seconds": round(time.time() - t, 2),
+                "peak_rss_bytes": peak[0], "cpu_seconds": round(cpu[0], 1), "job_ms": None}
     seconds = time.time() - t
     done.set()
     th.join()
