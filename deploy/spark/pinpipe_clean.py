@@ -557,27 +557,55 @@ def to_table(df, table):
 
 
 def first_arrival(df):
-    """One row per ind: the first by arrival order (_source, then _position)."""
+    """One row per ind: the first by arrival order (_arrival when the rows
+    have it, then _source, then _position)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
-    w = Window.partitionBy("ind").orderBy("_source", "_position")
+    order = (["_arrival"] if "_arrival" in df.columns else []) + ["_source", "_position"]
+    w = Window.partitionBy("ind").orderBy(*order)
     return df.withColumn("_n", F.row_number().over(w)).where("_n = 1").drop("_n")
 
 
-def clean_dataframes(spark, table, objects_rdd):
-    """objects_rdd: (key, content bytes) of one table's objects.
-    -> (rows DataFrame (internal schema, duplicates kept), rejects DataFrame)."""
-    def run(part):
-        for key, content in part:
-            for kind, payload in clean_object(table, key, bytes(content)):
-                if kind == "row":
-                    source, position, row = payload
-                    yield (0, (source, position) + tuple(row))
-                else:
-                    yield (1, payload)
-    out = objects_rdd.mapPartitions(run).cache()
-    rows = spark.createDataFrame(out.filter(lambda x: x[0] == 0).map(lambda x: x[1]),
-                                 spark_schemas()[table])
+def _tagged(outputs, extra=()):
+    """clean_object/clean_records outputs -> (0, internal row) | (1, reject row)."""
+    for kind, payload in outputs:
+        if kind == "row":
+            source, position, row = payload
+            yield (0, (source, position) + tuple(row) + extra)
+        else:
+            yield (1, payload)
+
+
+def _frames(spark, schema, tagged_rdd):
+    out = tagged_rdd.cache()
+    rows = spark.createDataFrame(out.filter(lambda x: x[0] == 0).map(lambda x: x[1]), schema)
     rejects = spark.createDataFrame(out.filter(lambda x: x[0] == 1).map(lambda x: x[1]),
                                     reject_schema())
     return rows, rejects, out
+
+
+def clean_dataframes(spark, table, objects_rdd):
+    """objects_rdd: (key, content bytes) of one table's objects (a lake).
+    -> (rows DataFrame (internal schema, duplicates kept), rejects DataFrame,
+    the cached RDD behind both: unpersist it when done)."""
+    def run(part):
+        for key, content in part:
+            yield from _tagged(clean_object(table, key, bytes(content)))
+    return _frames(spark, spark_schemas()[table], objects_rdd.mapPartitions(run))
+
+
+def clean_record_dataframes(spark, table, records_rdd):
+    """records_rdd: (source, position, arrival ms, record bytes) of one table's
+    records, one record per message (a topic: source "<topic>/<partition>",
+    position the offset). Rows carry `_arrival` as well: first_arrival orders
+    by arrival time, then source and position, as `pinpipe stream` does.
+    -> as clean_dataframes."""
+    from pyspark.sql import types as T
+
+    def run(part):
+        for source, position, arrival, data in part:
+            line = bytes(data) if data is not None else b""
+            yield from _tagged(clean_records(table, source, [(position, line)]), (arrival,))
+    schema = T.StructType(spark_schemas()[table].fields +
+                          [T.StructField("_arrival", T.LongType(), True)])
+    return _frames(spark, schema, records_rdd.mapPartitions(run))

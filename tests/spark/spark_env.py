@@ -59,7 +59,7 @@ def spark():
                 .config("spark.default.parallelism", "2")
                 .config("spark.ui.enabled", "false")
                 .config("spark.ui.showConsoleProgress", "false")
-                .config("spark.driver.memory", "1g")
+                .config("spark.driver.memory", os.environ.get("PINPIPE_SPARK_DRIVER_MEMORY", "1g"))
                 .config("spark.databricks.delta.snapshotPartitions", "2")
                 .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", "2")
                 .getOrCreate())
