@@ -15,7 +15,7 @@
 
 #include "fault_file_system.h"
 #include "pinpipe/base/clock.h"
-#include "pinpipe/broker/embedded_broker.h"
+#include "pinpipe/embedded/embedded_broker.h"
 #include "pinpipe/log/log.h"
 #include "pinpipe/objstore/local_object_store.h"
 #include "pinpipe/sink/properties.h"
@@ -228,11 +228,11 @@ TEST_F(FaultTest, ObjectStoreWritesFailWithoutAHalfObject) {
 // keeps the error in its status, rewinds to the committed offset and
 // commits nothing until the objects are written.
 TEST_F(FaultTest, TheSinkSurfacesAFullDiskAndWritesEverythingOnceItHeals) {
-  broker::EmbeddedBrokerOptions options;
+  embedded::EmbeddedBrokerOptions options;
   options.log.dir = dir_ / "log";
   options.log.fsync.mode = log::FsyncMode::kNever;
   options.log.retention_ms = -1;
-  auto broker = broker::EmbeddedBroker::Open(options);
+  auto broker = embedded::EmbeddedBroker::Open(options);
   ASSERT_TRUE(broker.ok()) << broker.status().ToString();
   broker::TopicConfig topic;
   ASSERT_TRUE((*broker)->CreateTopic("t", topic).ok());
