@@ -110,7 +110,7 @@ struct Dataset {
 class BatchOracleTest : public ::testing::TestWithParam<Dataset> {};
 
 TEST_P(BatchOracleTest, ResultsEqualDuckDbRowForRow) {
-  if (!HaveDuckDb()) GTEST_SKIP() << "node or @duckdb/node-api not available";
+  ASSERT_TRUE(HaveDuckDb()) << "node or @duckdb/node-api missing: run scripts/install-deps --test";
   TempDir lake;
   ASSERT_TRUE(GenerateSink(lake.path().string(), GetParam().options));
   CompareWithOracle(lake.path().string(), GetParam().options.prefix, GetParam().tables);
@@ -140,7 +140,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(BatchOracleFixtureTest, OriginalSampleEqualsDuckDb) {
-  if (!HaveDuckDb()) GTEST_SKIP() << "node or @duckdb/node-api not available";
+  ASSERT_TRUE(HaveDuckDb()) << "node or @duckdb/node-api missing: run scripts/install-deps --test";
   TempDir lake;
   for (const char* t : {"pin", "geo", "user"}) {
     std::string dir = lake / ("topics/fx." + std::string(t) + "/partition=0");
@@ -153,7 +153,7 @@ TEST(BatchOracleFixtureTest, OriginalSampleEqualsDuckDb) {
 
 // Hand-written records, hand-computed cleaned rows, read back by DuckDB.
 TEST(BatchParquetTest, DuckDbReadsTheCleanedTablesWithSpecTypesAndValues) {
-  if (!HaveDuckDb()) GTEST_SKIP() << "node or @duckdb/node-api not available";
+  ASSERT_TRUE(HaveDuckDb()) << "node or @duckdb/node-api missing: run scripts/install-deps --test";
   TempDir lake;
   auto put = [&](const char* t, const std::string& lines) {
     std::string dir = lake / ("topics/h." + std::string(t) + "/partition=0");

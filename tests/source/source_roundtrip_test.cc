@@ -41,7 +41,7 @@ class SourceRoundTripTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     server_ = ServerFor(GetParam());
-    if (!server_->error().empty()) GTEST_SKIP() << server_->error();
+    ASSERT_TRUE(server_->error().empty()) << server_->error();
     auto db = OpenSourceDb(server_->url(), {.create = true});
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(db).value();
