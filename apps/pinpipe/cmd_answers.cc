@@ -2,13 +2,12 @@
 // (`pinpipe up`), printed as `pinpipe batch` prints them: --live asks
 // GET /api/answers/live (kept up to date from the streams), otherwise
 // GET /api/results/latest (the latest batch run).
-#include <curl/curl.h>
-
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
 #include "pinpipe/live/answers.h"
+#include "pinpipe/runtime/remote.h"
 
 namespace pinpipe::app {
 namespace {
@@ -19,37 +18,11 @@ struct AnswersFlags {
   std::string url;
 };
 
-size_t Collect(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
-  return size * n;
-}
-
 Status RunAnswers(const Config& config, const AnswersFlags& flags) {
-  const std::string base = flags.url.empty() ? "http://" + config.Get("api.listen") : flags.url;
-  const std::string url = base + (flags.live ? "/api/answers/live" : "/api/results/latest");
-  CURL* curl = curl_easy_init();
-  if (!curl) return InternalError("curl_easy_init failed");
-  std::string body;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10'000L);
-  const CURLcode rc = curl_easy_perform(curl);
-  long http = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http);
-  curl_easy_cleanup(curl);
-  if (rc == CURLE_COULDNT_CONNECT) {
-    return UnavailableError("no running pipeline answers at " + base +
-                            " (start one with `pinpipe up`, or pass --url)");
-  }
-  if (rc != CURLE_OK) return UnavailableError(url + ": " + curl_easy_strerror(rc));
-  auto doc = nlohmann::json::parse(body, nullptr, false);
-  if (http != 200) {
-    std::string message = doc.is_object() ? doc.value("message", body) : body;
-    return http == 404 ? NotFoundError(message)
-                       : FailedPreconditionError(url + " answered HTTP " + std::to_string(http) +
-                                                 ": " + message);
-  }
+  PINPIPE_ASSIGN_OR_RETURN(runtime::PipelineAnswers answers,
+                           runtime::FetchPipelineAnswers(config, flags.url, flags.live));
+  const std::string& body = answers.body;
+  nlohmann::json& doc = answers.doc;
   if (flags.json) {
     std::cout << body << "\n";
     return Status::Ok();

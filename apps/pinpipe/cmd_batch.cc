@@ -2,14 +2,13 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "cli.h"
 #include "pinpipe/batch/job.h"
 #include "pinpipe/batch/queries.h"
-#include "pinpipe/objstore/object_store.h"
+#include "pinpipe/runtime/batch_dag.h"
 
 namespace pinpipe::app {
 namespace {
@@ -23,19 +22,7 @@ struct BatchFlags {
 };
 
 Status RunBatch(const Config& config, const BatchFlags& flags) {
-  std::string url = config.Get("lake.url");
-  // Reading must not create an empty lake: a local folder has to exist already.
-  if (url.find("://") == std::string::npos || url.starts_with("file://")) {
-    std::string path = url.starts_with("file://") ? url.substr(7) : url;
-    std::error_code ec;
-    if (!std::filesystem::is_directory(path, ec)) {
-      return UnavailableError("object store unreachable: folder '" + path +
-                              "' does not exist (--store " + url + ")");
-    }
-  }
-  PINPIPE_ASSIGN_OR_RETURN(auto store, objstore::OpenObjectStore(url, config));
   batch::JobOptions options;
-  options.load.prefix = config.Get("general.prefix");
   options.load.threads = flags.threads;
   options.out_dir = flags.write_out ? config.Get("batch.out") : "";
   options.write_tables = !flags.no_tables;
@@ -54,7 +41,7 @@ Status RunBatch(const Config& config, const BatchFlags& flags) {
       std::fflush(stderr);
     };
   }
-  auto report = batch::RunBatchJob(*store, options);
+  auto report = runtime::RunBatchOnce(config, options);
   if (tty) std::fprintf(stderr, "\n");
   if (!report.ok()) return report.status();
   std::int64_t records = 0, rejected = 0, duplicates = 0;

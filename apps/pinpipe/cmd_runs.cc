@@ -1,12 +1,11 @@
 // `pinpipe runs list|show|trigger`: the scheduler's run history, and runs on demand.
-#include <curl/curl.h>
-
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
 
 #include "cli.h"
 #include "pinpipe/runtime/batch_dag.h"
+#include "pinpipe/runtime/remote.h"
 #include "pinpipe/schedule/run_store.h"
 
 namespace pinpipe::app {
@@ -30,35 +29,6 @@ void PrintRun(const schedule::RunRecord& r) {
                     ? std::to_string((r.end_ms - r.start_ms) / 1000.0) + " s"
                     : "-")
             << (r.error.empty() ? "" : "  " + r.error) << "\n";
-}
-
-size_t Collect(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
-  return size * n;
-}
-
-// Asks a running `pinpipe up` to trigger the DAG. Unavailable when none listens.
-Result<std::string> TriggerRemote(const Config& config, const std::string& dag) {
-  const std::string url = "http://" + config.Get("api.listen") + "/api/runs/" + dag;
-  CURL* curl = curl_easy_init();
-  if (!curl) return InternalError("curl_easy_init failed");
-  std::string body;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10'000L);
-  const CURLcode rc = curl_easy_perform(curl);
-  long http = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http);
-  curl_easy_cleanup(curl);
-  if (rc == CURLE_COULDNT_CONNECT) return UnavailableError("no pinpipe up at " + url);
-  if (rc != CURLE_OK) return UnavailableError(std::string(curl_easy_strerror(rc)));
-  if (http == 404) return NotFoundError("no DAG named '" + dag + "'");
-  if (http != 202)
-    return InternalError("trigger answered HTTP " + std::to_string(http) + ": " + body);
-  return body;
 }
 
 // Runs the DAG in this process, recording it in the same history.
@@ -125,7 +95,7 @@ void RegisterRunsCommands(CLI::App& app, CommandContext& ctx) {
   ctx.BindFlag(trigger, "--prefix", "general.prefix", "User prefix");
   ctx.SetAction(trigger, [dag, local](const Config& config) -> Status {
     if (!*local) {
-      auto remote = TriggerRemote(config, *dag);
+      auto remote = runtime::TriggerRemoteRun(config, *dag);
       if (remote.ok()) {
         std::cout << *remote << "\n";
         return Status::Ok();

@@ -1,14 +1,9 @@
 // `pinpipe stream`: the streaming job on its own (it also runs inside `pinpipe up`).
-#include <spdlog/spdlog.h>
-
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "cli.h"
 #include "pinpipe/base/clock.h"
 #include "pinpipe/runtime/stream_job.h"
-#include "pinpipe/runtime/wiring.h"
 #include "pinpipe/stream/status.h"
 
 namespace pinpipe::app {
@@ -19,22 +14,13 @@ struct StreamFlags {
 };
 
 Status ShowStatus(const Config& config, bool json) {
-  const std::string path = runtime::StreamStatusPath(config);
-  std::ifstream in(path);
-  if (!in) {
-    return NotFoundError("no status for the streaming job of prefix '" +
-                         config.Get("general.prefix") + "' (" + path + "); has it run?");
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  int64_t updated_ms = 0;
-  PINPIPE_ASSIGN_OR_RETURN(auto statuses, stream::StatusesFromJson(text.str(), &updated_ms));
+  PINPIPE_ASSIGN_OR_RETURN(runtime::StreamStatusFile file, runtime::ReadStreamStatus(config));
   if (json) {
-    std::cout << text.str();
+    std::cout << file.text;
     return Status::Ok();
   }
-  const int64_t age_s = (Clock::Real().NowMillis() - updated_ms) / 1000;
-  std::cout << stream::StatusesToTable(statuses) << "(written " << age_s
+  const int64_t age_s = (Clock::Real().NowMillis() - file.updated_ms) / 1000;
+  std::cout << stream::StatusesToTable(file.statuses) << "(written " << age_s
             << " s ago by the running or last job)\n";
   return Status::Ok();
 }

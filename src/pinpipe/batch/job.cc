@@ -16,6 +16,7 @@
 #include "pinpipe/batch/answers.h"
 #include "pinpipe/batch/parquet_tables.h"
 #include "pinpipe/batch/render.h"
+#include "pinpipe/clean/rules.h"
 #include "pinpipe/clean/schema.h"
 #include "pinpipe/frame/ops.h"
 
@@ -59,7 +60,7 @@ Status CleanGroup(objstore::ObjectStore& store, const std::vector<Item>& items, 
       if (!plain.ok()) {
         // A corrupt object is bad input: reject it whole and go on.
         cleaner->RejectUnreadable(item.kind, item.info.key, 0,
-                                  "unreadable object: " + plain.status().message());
+                                  clean::reasons::UnreadableObject(plain.status().message()));
         continue;
       }
       data = std::move(plain).value();

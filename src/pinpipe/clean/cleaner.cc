@@ -78,14 +78,11 @@ std::string_view KindName(Kind kind) {
 }
 
 Status WrongKind(std::string_view field, const Val& v, std::string_view wanted) {
-  return InvalidArgumentError("field '" + std::string(field) + "' is " +
-                              std::string(KindName(v.kind)) + ", not " + std::string(wanted));
+  return InvalidArgumentError(reasons::WrongKind(field, KindName(v.kind), wanted));
 }
 
 Status NotA(std::string_view field, const Val& v, std::string_view wanted) {
-  std::string shown(v.text.substr(0, 40));
-  return InvalidArgumentError("field '" + std::string(field) + "' is not " + std::string(wanted) +
-                              ": \"" + shown + "\"");
+  return InvalidArgumentError(reasons::NotA(field, v.text, wanted));
 }
 
 // A text column: missing/null/empty/placeholder -> null; numbers and booleans
@@ -123,7 +120,7 @@ Status TypedField(std::string_view field, const Val& v, const TypedSpec& spec, P
   switch (v.kind) {
     case Kind::kMissing:
     case Kind::kNull:
-      if (spec.required) return InvalidArgumentError("missing field '" + std::string(field) + "'");
+      if (spec.required) return InvalidArgumentError(reasons::MissingField(field));
       return Status::Ok();
     case Kind::kString:
     case Kind::kNumber:
@@ -198,16 +195,19 @@ struct RecordCleaner::Impl {
     }
     simdjson::ondemand::document doc;
     if (parser.iterate(data, json.size(), capacity).get(doc)) {
-      return InvalidArgumentError("not valid JSON");
+      return InvalidArgumentError(std::string(reasons::kNotValidJson));
     }
     simdjson::ondemand::object object;
-    if (doc.get_object().get(object)) return InvalidArgumentError("not a JSON object");
+    if (doc.get_object().get(object))
+      return InvalidArgumentError(std::string(reasons::kNotJsonObject));
     for (auto field : object) {
       std::string_view key;
-      if (field.unescaped_key().get(key)) return InvalidArgumentError("not valid JSON");
+      if (field.unescaped_key().get(key))
+        return InvalidArgumentError(std::string(reasons::kNotValidJson));
       for (size_t i = 0; i < columns.size(); ++i) {
         if (key == columns[i].name) {
-          if (ReadVal(field.value(), &vals[i])) return InvalidArgumentError("not valid JSON");
+          if (ReadVal(field.value(), &vals[i]))
+            return InvalidArgumentError(std::string(reasons::kNotValidJson));
           break;
         }
       }
@@ -450,8 +450,7 @@ void BatchCleaner::Add(TableKind kind, std::string_view json, size_t readable,
       status = CleanInto(cleaner_, &RecordCleaner::CleanPin, json, readable, all, t, &row);
       if (status.ok() && row.follower_count_rejected) {
         ++batch_.follower_count_rejected;
-        AddReject(kind, json, source, position, "field 'follower_count' is not a follower count",
-                  true);
+        AddReject(kind, json, source, position, std::string(reasons::kFollowerCount), true);
       }
       break;
     }

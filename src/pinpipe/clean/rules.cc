@@ -109,4 +109,26 @@ std::optional<std::string_view> UserName(std::optional<std::string_view> first,
   return std::string_view(*buffer);
 }
 
+namespace reasons {
+
+std::string MissingField(std::string_view field) {
+  return "missing field '" + std::string(field) + "'";
+}
+
+std::string WrongKind(std::string_view field, std::string_view kind, std::string_view wanted) {
+  return "field '" + std::string(field) + "' is " + std::string(kind) + ", not " +
+         std::string(wanted);
+}
+
+std::string NotA(std::string_view field, std::string_view text, std::string_view wanted) {
+  return "field '" + std::string(field) + "' is not " + std::string(wanted) + ": \"" +
+         std::string(text.substr(0, 40)) + "\"";
+}
+
+std::string UnreadableObject(std::string_view why) {
+  return "unreadable object: " + std::string(why);
+}
+
+}  // namespace reasons
+
 }  // namespace pinpipe::clean

@@ -1,6 +1,7 @@
 // The field-level cleaning rules of spec/cleaning.md as pure functions:
 // placeholders, follower_count coercion, strict integer/double coercion,
-// the year of a timestamp, save_location's path and user_name.
+// the year of a timestamp, save_location's path and user_name; and the one
+// wording of every reject reason.
 //
 // Thread-safety: pure functions; safe from any thread.
 #pragma once
@@ -44,5 +45,29 @@ std::string_view SaveLocationPath(std::string_view value);
 // nullopt when both are. Written into `*buffer`, which the view points into.
 std::optional<std::string_view> UserName(std::optional<std::string_view> first,
                                          std::optional<std::string_view> last, std::string* buffer);
+
+// The reasons a record is rejected (the `reason` of a rejects.jsonl line and
+// of the streaming job's rejects): one wording for `pinpipe batch` and
+// `pinpipe stream`, which deploy/spark/pinpipe_clean.py and sql/clean.sql
+// match byte for byte.
+namespace reasons {
+
+inline constexpr std::string_view kNotValidJson = "not valid JSON";
+inline constexpr std::string_view kNotJsonObject = "not a JSON object";
+// Not a rejection of the row: it is kept with a null follower_count.
+inline constexpr std::string_view kFollowerCount = "field 'follower_count' is not a follower count";
+
+// "missing field 'ind'": a required field is missing or null.
+std::string MissingField(std::string_view field);
+// "field 'age' is a boolean, not an integer": a JSON value of a kind the
+// column cannot take; `kind` and `wanted` are "a string", "an integer", ...
+std::string WrongKind(std::string_view field, std::string_view kind, std::string_view wanted);
+// "field 'ind' is not an integer: \"x1\"": a value that does not parse; at
+// most the first 40 bytes of `text` are shown.
+std::string NotA(std::string_view field, std::string_view text, std::string_view wanted);
+// "unreadable object: <why>": a whole object that cannot be read (corrupt gzip).
+std::string UnreadableObject(std::string_view why);
+
+}  // namespace reasons
 
 }  // namespace pinpipe::clean

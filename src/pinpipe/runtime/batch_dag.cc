@@ -101,4 +101,20 @@ Result<schedule::RunRecord> RunBatchDagNow(const Config& config, const std::stri
   return runs->GetRun(id);
 }
 
+Result<batch::JobReport> RunBatchOnce(const Config& config, batch::JobOptions options) {
+  const std::string url = config.Get("lake.url");
+  // Reading must not create an empty lake: a local folder has to exist already.
+  if (url.find("://") == std::string::npos || url.starts_with("file://")) {
+    std::string path = url.starts_with("file://") ? url.substr(7) : url;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(path, ec)) {
+      return UnavailableError("object store unreachable: folder '" + path +
+                              "' does not exist (--store " + url + ")");
+    }
+  }
+  PINPIPE_ASSIGN_OR_RETURN(auto store, objstore::OpenObjectStore(url, config));
+  options.load.prefix = config.Get("general.prefix");
+  return batch::RunBatchJob(*store, options);
+}
+
 }  // namespace pinpipe::runtime

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "pinpipe/base/config.h"
+#include "pinpipe/batch/job.h"
 #include "pinpipe/objstore/object_store.h"
 #include "pinpipe/schedule/run_store.h"
 #include "pinpipe/schedule/scheduler.h"
@@ -41,5 +42,11 @@ Result<nlohmann::json> LatestBatchResults(schedule::RunStore& runs,
 // --local`), recorded in the same run history, and returns the finished run.
 // NotFound for a DAG other than "batch".
 Result<schedule::RunRecord> RunBatchDagNow(const Config& config, const std::string& dag);
+
+// `pinpipe batch`: batch::RunBatchJob once, outside the scheduler, on the
+// lake that lake.url names, for general.prefix (options.load.prefix is set
+// from it; the rest of `options` is the caller's). Reading never creates an
+// empty lake: a local lake.url whose folder does not exist is Unavailable.
+Result<batch::JobReport> RunBatchOnce(const Config& config, batch::JobOptions options);
 
 }  // namespace pinpipe::runtime

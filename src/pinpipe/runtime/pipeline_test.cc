@@ -16,6 +16,8 @@
 #include "pinpipe/http/client.h"
 #include "pinpipe/runtime/batch_dag.h"
 #include "pinpipe/runtime/serve.h"
+#include "pinpipe/runtime/sink_worker.h"
+#include "pinpipe/runtime/stream_job.h"
 #include "pinpipe/runtime/wiring.h"
 
 namespace pinpipe::runtime {
@@ -231,6 +233,52 @@ TEST(BatchDagTest, TenantDagsAreNamedAfterTheirPrefix) {
   ASSERT_EQ(dag.tasks.size(), 2u);
   EXPECT_EQ(dag.tasks[0].id, "check_input");
   EXPECT_EQ(dag.tasks[1].id, "clean_and_query");
+}
+
+TEST(SinkWorkerTest, StatusIsNotFoundBeforeARunAndShowsTheDrainedRunAfter) {
+  TempDir dir;
+  Config config = SmallPipeline(dir.path());
+  ASSERT_TRUE(config.Set("sink.flush_size", "1").ok());
+  auto before = ReadSinkStatus(config);
+  ASSERT_EQ(before.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(before.status().message().find("has it run?"), std::string::npos);
+  {
+    auto broker = OpenBroker(config);
+    ASSERT_TRUE(broker.ok()) << broker.status().ToString();
+    ASSERT_TRUE((*broker)->CreateTopic("rt.pin", broker::TopicConfig{}).ok());
+    std::vector<broker::Record> records(2);
+    records[0].value = R"({"index":1})";
+    records[1].value = R"({"index":2})";
+    auto acks = (*broker)->Produce("rt.pin", records);
+    ASSERT_TRUE(acks.ok()) << acks.status().ToString();
+  }
+  ASSERT_TRUE(RunSinkOnce(config).ok());
+  EXPECT_TRUE(fs::exists(SinkStatusPath(config, "pinpipe-sink")));
+  EXPECT_TRUE(fs::exists(dir.path() / "lake" / "topics" / "rt.pin" / "partition=0" /
+                         "rt.pin+0+0000000001.json"));
+  auto after = ReadSinkStatus(config);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_EQ(after->partitions.size(), 1u);
+  EXPECT_EQ(after->partitions[0].topic, "rt.pin");
+  EXPECT_EQ(after->partitions[0].committed_offset, 2);
+  EXPECT_EQ(after->partitions[0].high_watermark, 2);
+  EXPECT_EQ(after->partitions[0].lag, 0);
+}
+
+TEST(StreamJobTest, StatusIsNotFoundBeforeTheJobWroteOne) {
+  TempDir dir;
+  auto status = ReadStreamStatus(SmallPipeline(dir.path()));
+  ASSERT_EQ(status.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(status.status().message().find("prefix 'rt'"), std::string::npos);
+}
+
+TEST(BatchDagTest, RunBatchOnceDoesNotCreateAMissingLocalLake) {
+  TempDir dir;
+  Config config = SmallPipeline(dir.path());
+  auto report = RunBatchOnce(config, batch::JobOptions{});
+  ASSERT_EQ(report.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(report.status().message().find("does not exist"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir.path() / "lake"));
 }
 
 }  // namespace

@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 #include "pinpipe/base/clock.h"
+#include "pinpipe/base/file.h"
 #include "pinpipe/objstore/object_store.h"
 #include "pinpipe/runtime/wiring.h"
 #include "pinpipe/stream/status.h"
@@ -31,6 +34,19 @@ Status RunStreamJob(const Config& config, bool once, SignalWaiter& signals, std:
   }
   out << stream::StatusesToTable(job->Statuses());
   return Status::Ok();
+}
+
+Result<StreamStatusFile> ReadStreamStatus(const Config& config) {
+  const std::string path = StreamStatusPath(config);
+  auto text = FileSystem::Default().ReadFile(path);
+  if (!text.ok()) {
+    return NotFoundError("no status for the streaming job of prefix '" +
+                         config.Get("general.prefix") + "' (" + path + "); has it run?");
+  }
+  StreamStatusFile out;
+  out.text = std::move(text).value();
+  PINPIPE_ASSIGN_OR_RETURN(out.statuses, stream::StatusesFromJson(out.text, &out.updated_ms));
+  return out;
 }
 
 }  // namespace pinpipe::runtime

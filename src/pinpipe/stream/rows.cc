@@ -1,5 +1,7 @@
 #include "pinpipe/stream/rows.h"
 
+#include "pinpipe/clean/rules.h"
+
 namespace pinpipe::stream {
 namespace {
 
@@ -55,7 +57,8 @@ CleanResult CleanRecords(clean::TableKind kind, const std::vector<RecordRef>& re
           reject(r, s.message(), false);
           continue;
         }
-        if (row.follower_count_rejected) reject(r, "follower_count is not a count", true);
+        if (row.follower_count_rejected)
+          reject(r, std::string(clean::reasons::kFollowerCount), true);
         if (!first_time(row.ind)) continue;
         cols[0].AppendInt64(row.ind);
         AppendOptString(cols[1], row.unique_id);
