@@ -1,5 +1,5 @@
-// The Kafka protocol of a shared `pinpipe serve` with [[tenants]]: kcat and
-// confluent-kafka over SASL_SSL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, with a
+// The Kafka protocol of a shared `pinpipe serve` with [[tenants]]: kcat,
+// confluent-kafka and kafkajs over SASL_SSL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, with a
 // certificate made by openssl here), the isolation matrix on topics and
 // consumer groups, the produce quota answered with throttle_time_ms, a
 // certificate reload on SIGHUP that keeps open connections (Kafka and HTTP),
