@@ -1,5 +1,5 @@
-// The Kafka protocol of a shared `pinpipe serve` with [[tenants]]: kcat and
-// confluent-kafka over SASL_SSL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, with a
+// The Kafka protocol of a shared `pinpipe serve` with [[tenants]]: kcat,
+// confluent-kafka and kafkajs over SASL_SSL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, with a
 // certificate made by openssl here), the isolation matrix on topics and
 // consumer groups, the produce quota answered with throttle_time_ms, a
 // certificate reload on SIGHUP that keeps open connections (Kafka and HTTP),
@@ -32,8 +32,6 @@ std::string Python() {
 class TenantsKafkaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_EQ(RunCommand({"kcat", "-V"}).exit_code, 0)
-        << "kcat is missing: run scripts/install-deps --test";
     cert_ = dir_ / "cert.pem";
     key_ = dir_ / "key.pem";
     auto gen = RunCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
@@ -118,6 +116,8 @@ api_keys = ["ops-admin-key-7"]
 };
 
 TEST_F(TenantsKafkaTest, KcatOverSaslSslWithPlainAndScram) {
+  ASSERT_EQ(RunCommand({"kcat", "-V"}).exit_code, 0)
+      << "kcat is missing: run scripts/install-deps --test";
   // alice with PLAIN, bob with SCRAM-SHA-512: each produces and reads back its own topic.
   auto p = Kcat("PLAIN", "alice", kAlicePassword, {"-P", "-t", "alice.kcat"}, "a1\na2\n");
   ASSERT_EQ(p.exit_code, 0) << p.err << server_->Output();
@@ -203,6 +203,52 @@ TEST_F(TenantsKafkaTest, ConfluentKafkaIsolationMatrixAndQuota) {
   // 300 records at 100/s: the next produce is held about two seconds.
   EXPECT_GE(o["quota_throttle_ms"].get<double>(), 1000);
   EXPECT_GE(o["quota_second_flush_s"].get<double>(), 1.0);
+
+  const std::string everything = Everything();
+  EXPECT_EQ(everything.find(kAlicePassword), std::string::npos);
+  EXPECT_EQ(everything.find(kBobPassword), std::string::npos);
+}
+
+TEST_F(TenantsKafkaTest, KafkajsOverSaslSslWithPlainAndScram) {
+  const std::string modules = SourceDir() + "/tests/peers/node_modules";
+  ASSERT_TRUE(std::filesystem::exists(modules + "/kafkajs"))
+      << "kafkajs missing: run (cd tests/peers && npm ci)";
+  auto r = RunCommand({"node", SourceDir() + "/tests/tenants/tenant_kafkajs.js", Bootstrap(),
+                       dir_ / "ca.pem", kAlicePassword, kBobPassword},
+                      "", {{"NODE_PATH", modules}}, 150s);
+  outputs_ += r.out + r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err << server_->Output();
+  const json o = json::parse(r.out);
+  SCOPED_TRACE(o.dump(1));
+  // alice logs in with each mechanism, writes her topic and lists only her topics.
+  for (const char* mechanism : {"plain", "scram-sha-256", "scram-sha-512"}) {
+    EXPECT_EQ(o["alice"][mechanism]["produce_own"], "ok") << mechanism;
+    EXPECT_EQ(o["alice"][mechanism]["list_topics"], json({"alice.js"})) << mechanism;
+  }
+  // Her group alice-js reads the three records, one per mechanism.
+  json values = o["alice_consume_own"]["values"];
+  std::sort(values.begin(), values.end());
+  EXPECT_EQ(values, json({"plain", "scram-sha-256", "scram-sha-512"}));
+  EXPECT_TRUE(o["alice_consume_own"]["error"].is_null());
+  // bob's topic and bob's group: refused with Kafka's ACL errors.
+  EXPECT_EQ(o["alice_produce_bobs"], "TOPIC_AUTHORIZATION_FAILED");
+  // kafkajs turns the refused FindCoordinator into an error of its own; the
+  // broker's answer is in its debug log.
+  EXPECT_EQ(o["alice_with_bobs_group"]["error"],
+            "KafkaJSGroupCoordinatorNotFound: Failed to find group coordinator");
+  EXPECT_EQ(o["alice_with_bobs_group"]["broker_errors"], json({"GROUP_AUTHORIZATION_FAILED"}));
+  EXPECT_EQ(o["alice_with_bobs_group"]["values"], json::array());
+  EXPECT_EQ(o["alice_metadata_topics"], json({"alice.js"}));
+  EXPECT_EQ(o["alice_metadata_bobs"], "TOPIC_AUTHORIZATION_FAILED");
+  // A wrong password is refused at login.
+  for (const char* mechanism : {"plain", "scram-sha-256"}) {
+    const std::string refused = o["wrong_password"][mechanism];
+    EXPECT_TRUE(refused.starts_with("KafkaJSSASLAuthenticationError: SASL")) << refused;
+    EXPECT_NE(refused.find("authentication failed"), std::string::npos) << refused;
+  }
+  // bob's topic holds exactly his two records: nothing of alice's refused produce.
+  EXPECT_EQ(o["bob_high_watermark"], 2);
+  EXPECT_EQ(o["bob_consume_own"]["values"], json({"b0", "b1"}));
 
   const std::string everything = Everything();
   EXPECT_EQ(everything.find(kAlicePassword), std::string::npos);
