@@ -1,8 +1,10 @@
 #include "pinpipe/batch/job.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -158,6 +160,9 @@ class StreamingDeduper {
 // are de-duplicated as they arrive (first ind wins, null inds dropped, like
 // DropDuplicates), and every row group goes to the file as soon as it fills,
 // so memory holds about one merged group per table, not the table or the file.
+// The row groups are encoded, compressed and written on the stream's own
+// thread, so that work overlaps with the cleaning and merging of the next
+// groups; at most kQueuedBatches row groups wait for it.
 class TableStream {
  public:
   static Result<std::unique_ptr<TableStream>> Open(const std::filesystem::path& path,
@@ -169,30 +174,49 @@ class TableStream {
     stream->path_ = path;
     stream->file_.open(path, std::ios::binary | std::ios::trunc);
     if (!stream->file_) return UnavailableError("cannot write " + path.string());
+    stream->thread_ = std::thread([s = stream.get()] { s->Run(); });
     return stream;
   }
 
-  // Returns the rows of `cleaned` that are first sightings (the rest are
-  // duplicates), after writing them.
-  Result<frame::Table> Add(const frame::Table& cleaned) {
+  ~TableStream() { Stop(); }
+
+  // Queues the rows of `cleaned` that are first sightings (the rest are
+  // duplicates) for writing; returns which rows those are (1 = kept). Fails
+  // with the writer's error once a write has failed.
+  Result<std::vector<uint8_t>> Add(const frame::Table& cleaned) {
     int index = cleaned.Find("ind");
     if (index < 0) return InvalidArgumentError("cleaned table without ind");
     const frame::Column& ind = cleaned.column(index);
     std::vector<uint8_t> keep(cleaned.num_rows(), 0);
+    std::vector<uint32_t> rows;
+    rows.reserve(keep.size());
     for (size_t r = 0; r < keep.size(); ++r) {
       keep[r] = !ind.IsNull(r) && dedup_.FirstTime(ind.Int64At(r));
+      if (keep[r]) rows.push_back(static_cast<uint32_t>(r));
     }
-    frame::Table kept = frame::Filter(cleaned, keep);
-    PINPIPE_ASSIGN_OR_RETURN(table::RecordBatch batch,
-                             ToRecordBatch(kept, kind_, 0, kept.num_rows()));
-    // One row group per merged group (up to kGroupBytes of input, ~10k+
-    // rows): encoded straight from `batch`, no copy into a pending buffer.
-    PINPIPE_RETURN_IF_ERROR(writer_->WriteRowGroups(batch));
-    PINPIPE_RETURN_IF_ERROR(Flush(writer_->TakeBytes()));
-    return kept;
+    // One row group per merged group (up to kGroupBytes of input, ~10k+ rows).
+    // A batch the thread has written, to reuse its memory.
+    table::RecordBatch batch;
+    {
+      std::lock_guard lock(mu_);
+      if (!spare_.empty()) {
+        batch = std::move(spare_.back());
+        spare_.pop_back();
+      }
+    }
+    PINPIPE_RETURN_IF_ERROR(ToRecordBatch(cleaned, kind_, rows, &batch));
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !failure_.ok() || queue_.size() < kQueuedBatches; });
+    if (!failure_.ok()) return failure_;
+    queue_.push_back(std::move(batch));
+    cv_.notify_all();
+    return keep;
   }
 
+  // Writes what is queued, the last row group and the footer, and closes the file.
   Status Finish() {
+    Stop();
+    if (!failure_.ok()) return failure_;
     PINPIPE_ASSIGN_OR_RETURN(std::string tail, writer_->Finish());
     PINPIPE_RETURN_IF_ERROR(Flush(tail));
     file_.close();
@@ -201,8 +225,51 @@ class TableStream {
   }
 
  private:
+  static constexpr size_t kQueuedBatches = 1;
+
   TableStream(TableKind kind, std::unique_ptr<table::ParquetWriter> writer)
       : kind_(kind), writer_(std::move(writer)) {}
+
+  // Lets the thread write what is queued, and waits for it.
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;
+      cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void Run() {
+    std::string bytes;
+    while (true) {
+      table::RecordBatch batch;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        batch = std::move(queue_.front());
+        queue_.pop_front();
+        cv_.notify_all();
+      }
+      Status status = writer_->WriteRowGroups(batch);
+      if (status.ok()) {
+        writer_->TakeBytes(&bytes);
+        status = Flush(bytes);
+      }
+      {
+        std::lock_guard lock(mu_);
+        if (spare_.empty()) spare_.push_back(std::move(batch));
+      }
+      if (!status.ok()) {
+        std::lock_guard lock(mu_);
+        failure_ = status;
+        queue_.clear();
+        cv_.notify_all();
+        return;
+      }
+    }
+  }
 
   Status Flush(const std::string& bytes) {
     if (bytes.empty()) return Status::Ok();
@@ -212,10 +279,17 @@ class TableStream {
   }
 
   TableKind kind_;
-  std::unique_ptr<table::ParquetWriter> writer_;
+  std::unique_ptr<table::ParquetWriter> writer_;  // used by thread_ until Stop
   std::filesystem::path path_;
   std::ofstream file_;
-  StreamingDeduper dedup_;
+  StreamingDeduper dedup_;  // used by the caller's thread only
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<table::RecordBatch> queue_;   // guarded by mu_
+  std::vector<table::RecordBatch> spare_;  // written batches; guarded by mu_
+  bool closing_ = false;                   // guarded by mu_
+  Status failure_;                         // guarded by mu_; final after Stop
+  std::thread thread_;
 };
 
 }  // namespace
@@ -334,19 +408,20 @@ Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& 
       break;
     }
     for (int k = 0; k < 3 && stream_tables; ++k) {
-      const size_t rows = result.batch.tables[k].num_rows();
-      auto kept = streams[k]->Add(result.batch.tables[k]);
-      if (!kept.ok()) {
-        failure = kept.status();
+      auto keep = streams[k]->Add(result.batch.tables[k]);
+      if (!keep.ok()) {
+        failure = keep.status();
         break;
       }
-      loaded.stats[k].duplicates += static_cast<int64_t>(rows - kept->num_rows());
-      auto projected = frame::Project(*kept, kept_columns[k]);
+      loaded.stats[k].duplicates +=
+          static_cast<int64_t>(std::count(keep->begin(), keep->end(), uint8_t{0}));
+      // Only the query columns stay: projected first, so the others are not copied.
+      auto projected = frame::Project(result.batch.tables[k], kept_columns[k]);
       if (!projected.ok()) {
         failure = projected.status();
         break;
       }
-      result.batch.tables[k] = std::move(projected).value();
+      result.batch.tables[k] = frame::Filter(*projected, *keep);
     }
     if (!failure.ok()) break;
     for (int k = 0; k < 3; ++k) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <string>
 
 #include "memory_object_store.h"
 #include "pinpipe/base/gzip.h"
@@ -177,6 +178,34 @@ TEST(RunBatchJobTest, WritesResultsTablesRejectsAndSummary) {
   EXPECT_NE(summary.find("\"peak_rss_bytes\": "), std::string::npos);
   EXPECT_NE(terminal.str().find("| Chad    | art      |              1 |"), std::string::npos)
       << terminal.str();
+  std::filesystem::remove_all(dir);
+}
+
+// A table file that cannot be written (here a full device) fails the job with
+// the file's name, whether the write fails on the writer's thread or at the end.
+TEST(RunBatchJobTest, AFullDiskForATableFailsTheJob) {
+  ASSERT_TRUE(std::filesystem::exists("/dev/full")) << "this test needs /dev/full";
+  MemoryStore store;
+  for (int i = 0; i < 700; ++i) {  // more than one group of objects
+    store.Add(Key("p.pin", 0, i), "{\"index\": " + std::to_string(i) +
+                                      ", \"category\": \"art\", \"title\": \"" +
+                                      std::string(200, 'a' + i % 26) + "\", \"description\": \"d" +
+                                      std::to_string(i * 7919) + "\"}\n");
+  }
+  store.Add(Key("p.geo", 0, 0), "{\"ind\": 1, \"country\": \"Chad\"}\n");
+  store.Add(Key("p.user", 0, 0), "{\"ind\": 1, \"first_name\": \"A\"}\n");
+  auto dir = std::filesystem::temp_directory_path() /
+             ("batch_job_full_test_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "cleaned");
+  std::filesystem::create_symlink("/dev/full", dir / "cleaned" / "pin.parquet");
+  JobOptions options;
+  options.load.prefix = "p";
+  options.out_dir = dir.string();
+  auto report = RunBatchJob(store, options);
+  EXPECT_EQ(report.status().code(), StatusCode::kUnavailable) << report.status().ToString();
+  EXPECT_NE(report.status().message().find("pin.parquet"), std::string::npos)
+      << report.status().message();
   std::filesystem::remove_all(dir);
 }
 

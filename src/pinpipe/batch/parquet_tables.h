@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string>
 
 #include "pinpipe/base/status.h"
@@ -25,6 +27,14 @@ namespace pinpipe::batch {
 // table) or has a type that does not map.
 Result<table::RecordBatch> ToRecordBatch(const frame::Table& cleaned, clean::TableKind kind,
                                          size_t begin, size_t end);
+// The given rows of `cleaned` (in that order) in clean::CleanedSchema(kind);
+// also InvalidArgument for a row past the table's end.
+Result<table::RecordBatch> ToRecordBatch(const frame::Table& cleaned, clean::TableKind kind,
+                                         std::span<const uint32_t> rows);
+// The same into *out, replacing its rows and reusing its columns' memory when
+// it already has clean::CleanedSchema(kind).
+Status ToRecordBatch(const frame::Table& cleaned, clean::TableKind kind,
+                     std::span<const uint32_t> rows, table::RecordBatch* out);
 
 // The whole table as one Parquet file (converted in slices, so the extra memory
 // is about one row group, plus the file itself).

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "pinpipe/clean/schema.h"
 #include "pinpipe/table/parquet_reader.h"
 
@@ -73,6 +76,48 @@ TEST(ParquetTablesTest, EmptyTableIsAValidFile) {
   auto schema = parsed->FlatSchema();
   ASSERT_TRUE(schema.ok()) << schema.status().ToString();
   EXPECT_EQ(*schema, clean::CleanedSchema(TableKind::kGeo));
+}
+
+// Chosen rows, into a reused batch: the same rows as the range form gives,
+// whatever the batch held before; a row past the end is refused.
+TEST(ParquetTablesTest, ChosenRowsIntoAReusedBatch) {
+  clean::BatchCleaner cleaner;
+  for (int i = 0; i < 6; ++i) {
+    cleaner.AddRecord(TableKind::kUser,
+                      "{\"ind\": " + std::to_string(i) + ", \"first_name\": \"n" +
+                          std::to_string(i) + "\", \"age\": " + std::to_string(20 + i) + "}",
+                      "s", i + 1);
+  }
+  frame::Table users = std::move(cleaner.Take().tables[static_cast<int>(TableKind::kUser)]);
+  ASSERT_EQ(users.num_rows(), 6u);
+  auto all = ToRecordBatch(users, TableKind::kUser, 0, users.num_rows());
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  table::RecordBatch reused = *all;  // holds six rows before the call
+  const std::vector<uint32_t> rows = {1, 4, 5};
+  ASSERT_TRUE(ToRecordBatch(users, TableKind::kUser, rows, &reused).ok());
+  ASSERT_TRUE(reused.Validate().ok());
+  ASSERT_EQ(reused.num_rows(), 3u);
+  for (size_t c = 0; c < reused.columns.size(); ++c) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const table::Column& got = reused.columns[c];
+      const table::Column& want = all->columns[c];
+      ASSERT_EQ(got.IsNull(i), want.IsNull(rows[i])) << c << " " << i;
+      if (got.IsNull(i)) continue;
+      if (got.type() == table::ColumnType::kString) {
+        EXPECT_EQ(got.GetString(i), want.GetString(rows[i]));
+      } else if (got.type() == table::ColumnType::kInt32) {
+        EXPECT_EQ(got.GetInt32(i), want.GetInt32(rows[i]));
+      } else {
+        EXPECT_EQ(got.GetInt64(i), want.GetInt64(rows[i]));
+      }
+    }
+  }
+  auto fresh = ToRecordBatch(users, TableKind::kUser, rows);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(table::WriteParquet(*fresh).value(), table::WriteParquet(reused).value());
+  const std::vector<uint32_t> past = {2, 6};
+  EXPECT_EQ(ToRecordBatch(users, TableKind::kUser, past, &reused).code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST(ParquetTablesTest, QueryOnlyColumnsAreRefused) {

@@ -35,6 +35,18 @@ Column::Column(ColumnType type) : type_(type) {
   if (type == ColumnType::kString || type == ColumnType::kDoubleList) offsets_.push_back(0);
 }
 
+void Column::Clear() {
+  valid_.clear();
+  null_count_ = 0;
+  fixed8_.clear();
+  i32_.clear();
+  i64_.clear();
+  f64_.clear();
+  bytes_.clear();
+  offsets_.clear();
+  if (type_ == ColumnType::kString || type_ == ColumnType::kDoubleList) offsets_.push_back(0);
+}
+
 void Column::Reserve(size_t rows) {
   valid_.reserve(rows);
   switch (type_) {

@@ -57,6 +57,8 @@ class Column {
   bool IsNull(size_t row) const { return valid_[row] == 0; }
   size_t null_count() const { return null_count_; }
   void Reserve(size_t rows);
+  // Removes every row, keeping the memory for the next ones.
+  void Clear();
 
   void AppendNull();
   void AppendBool(bool v);

@@ -152,34 +152,55 @@ Status RleDecode(std::string_view in, int bit_width, size_t n, uint32_t* out) {
   return RleDecodeImpl(in, bit_width, n, out);
 }
 
-Status Compress(parquet::CompressionCodec codec, int level, std::string_view in, std::string* out) {
+size_t MaxCompressedSize(parquet::CompressionCodec codec, size_t n) {
+  switch (codec) {
+    case parquet::kSnappy:
+      return snappy::MaxCompressedLength(n);
+    case parquet::kZstd:
+      return ZSTD_compressBound(n);
+    default:
+      return n;
+  }
+}
+
+Result<size_t> CompressTo(parquet::CompressionCodec codec, int level, std::string_view in,
+                          char* dst, size_t capacity) {
+  if (capacity < MaxCompressedSize(codec, in.size())) {
+    return InvalidArgumentError("parquet: compression buffer too small");
+  }
   switch (codec) {
     case parquet::kUncompressed:
-      out->append(in);
-      return Status::Ok();
+      if (!in.empty()) std::memcpy(dst, in.data(), in.size());
+      return in.size();
     case parquet::kSnappy: {
-      size_t start = out->size();
-      out->resize(start + snappy::MaxCompressedLength(in.size()));
       size_t n = 0;
-      snappy::RawCompress(in.data(), in.size(), out->data() + start, &n);
-      out->resize(start + n);
-      return Status::Ok();
+      snappy::RawCompress(in.data(), in.size(), dst, &n);
+      return n;
     }
     case parquet::kZstd: {
-      size_t start = out->size();
-      out->resize(start + ZSTD_compressBound(in.size()));
-      size_t n =
-          ZSTD_compress(out->data() + start, out->size() - start, in.data(), in.size(), level);
-      if (ZSTD_isError(n)) {
-        out->resize(start);
-        return InternalError(std::string("zstd: ") + ZSTD_getErrorName(n));
-      }
-      out->resize(start + n);
-      return Status::Ok();
+      size_t n = ZSTD_compress(dst, capacity, in.data(), in.size(), level);
+      if (ZSTD_isError(n)) return InternalError(std::string("zstd: ") + ZSTD_getErrorName(n));
+      return n;
     }
     default:
       return UnimplementedError("parquet: unsupported codec for writing");
   }
+}
+
+Status Compress(parquet::CompressionCodec codec, int level, std::string_view in, std::string* out) {
+  if (codec != parquet::kUncompressed && codec != parquet::kSnappy && codec != parquet::kZstd) {
+    return UnimplementedError("parquet: unsupported codec for writing");
+  }
+  const size_t start = out->size();
+  const size_t cap = MaxCompressedSize(codec, in.size());
+  out->resize(start + cap);
+  auto n = CompressTo(codec, level, in, out->data() + start, cap);
+  if (!n.ok()) {
+    out->resize(start);
+    return n.status();
+  }
+  out->resize(start + *n);
+  return Status::Ok();
 }
 
 Status Decompress(int32_t codec, std::string_view in, size_t uncompressed_size, std::string* out) {

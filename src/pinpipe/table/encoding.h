@@ -26,6 +26,12 @@ Status RleDecode(std::string_view in, int bit_width, size_t n, uint32_t* out);
 
 // Appends the compressed form of `in` to *out.
 Status Compress(parquet::CompressionCodec codec, int level, std::string_view in, std::string* out);
+// The most bytes CompressTo can write for `n` bytes of input.
+size_t MaxCompressedSize(parquet::CompressionCodec codec, size_t n);
+// Writes the compressed form of `in` to dst[0, capacity) (capacity at least
+// MaxCompressedSize) and returns its size.
+Result<size_t> CompressTo(parquet::CompressionCodec codec, int level, std::string_view in,
+                          char* dst, size_t capacity);
 // Replaces *out with the decompression of `in`, which must be exactly
 // `uncompressed_size` bytes.
 Status Decompress(int32_t codec, std::string_view in, size_t uncompressed_size, std::string* out);

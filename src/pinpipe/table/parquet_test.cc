@@ -144,7 +144,7 @@ TEST(ParquetWriterTest, TakeBytesStreamsTheSameFile) {
   auto write = [&](bool take, int* takes_with_bytes) {
     auto writer = ParquetWriter::Create(batch.schema, o);
     EXPECT_TRUE(writer.ok());
-    std::string file;
+    std::string file, reused = "stale bytes that must not reach the file";
     for (size_t begin = 0; begin < 3000; begin += 250) {
       RecordBatch slice(batch.schema);
       for (size_t c = 0; c < batch.columns.size(); ++c) {
@@ -152,7 +152,14 @@ TEST(ParquetWriterTest, TakeBytesStreamsTheSameFile) {
       }
       EXPECT_TRUE((*writer)->Write(slice).ok());
       if (take) {
-        std::string bytes = (*writer)->TakeBytes();
+        // Both forms: a new string, and into a buffer passed back each time.
+        std::string bytes;
+        if (begin % 500 == 0) {
+          bytes = (*writer)->TakeBytes();
+        } else {
+          (*writer)->TakeBytes(&reused);
+          bytes = reused;
+        }
         *takes_with_bytes += bytes.empty() ? 0 : 1;
         file += bytes;
       }

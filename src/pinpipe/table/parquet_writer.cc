@@ -246,23 +246,44 @@ size_t ValueWidth(int32_t physical) {
 }
 
 // Writes one page (header + compressed body) and accounts its sizes.
+// `scratch` holds the compressed body; it only grows, so that it is neither
+// reallocated nor cleared page after page.
 Status WritePage(parquet::PageHeader header, std::string_view body, parquet::CompressionCodec codec,
                  int level, std::string* scratch, std::string* out, ColumnChunk* cc) {
-  scratch->clear();
-  PINPIPE_RETURN_IF_ERROR(Compress(codec, level, body, scratch));
+  std::string_view compressed = body;
+  if (codec != parquet::kUncompressed) {
+    const size_t cap = MaxCompressedSize(codec, body.size());
+    if (scratch->size() < cap) scratch->resize(cap);
+    PINPIPE_ASSIGN_OR_RETURN(size_t n,
+                             CompressTo(codec, level, body, scratch->data(), scratch->size()));
+    compressed = std::string_view(scratch->data(), n);
+  }
   header.uncompressed_page_size = static_cast<int32_t>(body.size());
-  header.compressed_page_size = static_cast<int32_t>(scratch->size());
+  header.compressed_page_size = static_cast<int32_t>(compressed.size());
   size_t before = out->size();
   parquet::SerializePageHeader(header, out);
   size_t header_size = out->size() - before;
-  out->append(*scratch);
+  out->append(compressed);
   cc->meta_data.total_uncompressed_size += static_cast<int64_t>(header_size + body.size());
-  cc->meta_data.total_compressed_size += static_cast<int64_t>(header_size + scratch->size());
+  cc->meta_data.total_compressed_size += static_cast<int64_t>(header_size + compressed.size());
   return Status::Ok();
 }
 
+}  // namespace
+
+// Buffers of WriteColumnChunk kept from one column chunk to the next.
+struct ChunkBuffers {
+  std::string body;     // one page, uncompressed
+  std::string scratch;  // one page, compressed (see WritePage)
+  std::vector<uint32_t> indices;
+  std::vector<std::string_view> dict;
+};
+
+namespace {
+
 Status WriteColumnChunk(const LeafSpec& spec, const LeafInput& in, const WriterOptions& opts,
-                        std::string* out, ColumnChunk* cc, ChunkStats* stats) {
+                        ChunkBuffers* buffers, std::string* out, ColumnChunk* cc,
+                        ChunkStats* stats) {
   const parquet::CompressionCodec codec = ToThrift(opts.codec);
   auto& md = cc->meta_data;
   md.type = spec.physical;
@@ -270,13 +291,12 @@ Status WriteColumnChunk(const LeafSpec& spec, const LeafInput& in, const WriterO
   md.codec = codec;
   md.num_values = static_cast<int64_t>(in.num_entries);
   cc->file_offset = static_cast<int64_t>(out->size());
-  *stats = ComputeStats(spec.physical, in);
-  md.statistics = ToThriftStats(spec.physical, *stats);
 
   // Dictionary: only for strings, and only when it pays off.
   bool use_dict = false;
-  std::vector<uint32_t> indices;
-  std::vector<std::string_view> dict;
+  std::vector<uint32_t>& indices = buffers->indices;
+  std::vector<std::string_view>& dict = buffers->dict;
+  dict.clear();
   if (opts.dictionary && spec.physical == parquet::kByteArray && in.num_values > 0) {
     use_dict = true;
     std::unordered_map<std::string_view, uint32_t> map;
@@ -299,8 +319,21 @@ Status WriteColumnChunk(const LeafSpec& spec, const LeafInput& in, const WriterO
     }
     if (use_dict && dict.size() * 2 > in.num_values && in.num_values > 16) use_dict = false;
   }
+  if (use_dict) {
+    // The values' min and max are the dictionary's.
+    LeafInput d;
+    d.str = dict.data();
+    d.num_values = d.num_entries = dict.size();
+    *stats = ComputeStats(spec.physical, d);
+    stats->nulls = static_cast<int64_t>(in.num_entries - in.num_values);
+  } else {
+    *stats = ComputeStats(spec.physical, in);
+  }
+  md.statistics = ToThriftStats(spec.physical, *stats);
 
-  std::string body, scratch;
+  std::string& body = buffers->body;
+  std::string& scratch = buffers->scratch;
+  body.clear();
   std::vector<int32_t> encodings;
   if (use_dict) {
     LeafInput d;
@@ -511,7 +544,10 @@ void FinishFile(parquet::FileMetaData* meta, std::string* out) {
 }  // namespace
 
 ParquetWriter::ParquetWriter(Schema schema, WriterOptions options)
-    : schema_(std::move(schema)), options_(std::move(options)), pending_(schema_) {
+    : schema_(std::move(schema)),
+      options_(std::move(options)),
+      pending_(schema_),
+      buffers_(std::make_unique<ChunkBuffers>()) {
   out_ = "PAR1";
   SchemaElement root;
   root.name = "schema";
@@ -524,6 +560,8 @@ ParquetWriter::ParquetWriter(Schema schema, WriterOptions options)
   meta_.created_by = options_.created_by;
   stats_.resize(schema_.fields.size());
 }
+
+ParquetWriter::~ParquetWriter() = default;
 
 Result<std::unique_ptr<ParquetWriter>> ParquetWriter::Create(Schema schema, WriterOptions options) {
   if (schema.fields.empty()) return InvalidArgumentError("parquet: schema has no fields");
@@ -702,7 +740,7 @@ Status ParquetWriter::EncodeRowGroup(const RecordBatch& src, size_t begin, size_
     }
     ColumnChunk cc;
     ChunkStats cs;
-    PINPIPE_RETURN_IF_ERROR(WriteColumnChunk(spec, in, options_, &out_, &cc, &cs));
+    PINPIPE_RETURN_IF_ERROR(WriteColumnChunk(spec, in, options_, buffers_.get(), &out_, &cc, &cs));
     cc.file_offset += base;
     cc.meta_data.data_page_offset += base;
     if (cc.meta_data.dictionary_page_offset >= 0) cc.meta_data.dictionary_page_offset += base;
@@ -724,6 +762,12 @@ std::string ParquetWriter::TakeBytes() {
   std::string bytes = std::move(out_);
   out_.clear();
   return bytes;
+}
+
+void ParquetWriter::TakeBytes(std::string* bytes) {
+  taken_ += static_cast<int64_t>(out_.size());
+  bytes->clear();
+  out_.swap(*bytes);
 }
 
 Result<std::string> ParquetWriter::Finish() {
@@ -962,6 +1006,7 @@ Result<std::string> WriteNestedParquet(const std::vector<NestedField>& fields,
     }
   }
   std::string out = "PAR1";
+  ChunkBuffers buffers;
   parquet::RowGroup rg;
   rg.num_rows = static_cast<int64_t>(rows.size());
   rg.file_offset = 4;
@@ -970,7 +1015,7 @@ Result<std::string> WriteNestedParquet(const std::vector<NestedField>& fields,
     LeafInput in = sh.leaves[i].View(sh.specs[i]);
     ColumnChunk cc;
     ChunkStats cs;
-    PINPIPE_RETURN_IF_ERROR(WriteColumnChunk(sh.specs[i], in, options, &out, &cc, &cs));
+    PINPIPE_RETURN_IF_ERROR(WriteColumnChunk(sh.specs[i], in, options, &buffers, &out, &cc, &cs));
     rg.total_byte_size += cc.meta_data.total_uncompressed_size;
     rg.columns.push_back(std::move(cc));
   }

@@ -58,8 +58,11 @@ struct ColumnStats {
   std::string min_string, max_string;
 };
 
+struct ChunkBuffers;
+
 class ParquetWriter {
  public:
+  ~ParquetWriter();
   // InvalidArgument for an empty schema or duplicate/empty names.
   static Result<std::unique_ptr<ParquetWriter>> Create(Schema schema, WriterOptions options = {});
 
@@ -73,6 +76,10 @@ class ParquetWriter {
   // that no earlier TakeBytes returned, so a caller can stream the file out as
   // row groups fill instead of holding it whole; offsets stay file-absolute.
   std::string TakeBytes();
+  // Like TakeBytes, into `*bytes` (its old contents dropped): passing the same
+  // buffer back each time lets the writer and the caller reuse two buffers
+  // instead of growing a new one per row group.
+  void TakeBytes(std::string* bytes);
   // Writes the last row group and the footer; returns the file's bytes that
   // TakeBytes has not returned (the whole file when it was never called). The
   // writer is finished afterwards.
@@ -98,6 +105,7 @@ class ParquetWriter {
   std::vector<ColumnStats> stats_;
   int64_t num_rows_ = 0;
   bool finished_ = false;
+  std::unique_ptr<ChunkBuffers> buffers_;  // reused by every column chunk
 };
 
 // Writes `batch` to one Parquet file in memory.
