@@ -4,7 +4,8 @@
 // pinpipe_broker: this header and broker.cc, no implementation). Two
 // implementations, each a module of its own: the embedded log
 // (embedded::EmbeddedBroker, src/pinpipe/embedded) and Apache Kafka through
-// librdkafka (kafka::KafkaBroker, src/pinpipe/kafka). Only runtime/ (wiring.h) and attach/ pick one.
+// librdkafka (kafka::KafkaBroker, src/pinpipe/kafka). Only attach/ and
+// runtime/ (wiring.h) pick one.
 //
 // Thread-safety: every method of Broker and the Consumer it creates is safe to
 // call from many threads at once, except that one Consumer is used by one
