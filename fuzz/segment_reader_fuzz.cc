@@ -61,7 +61,7 @@ const std::map<std::string, std::string>& Template() {
     options.index_interval_bytes = 64;
     options.segment_bytes = 700;
     {
-      auto p = Partition::Open(dir, 0, options, &clock, &notifier);
+      auto p = Partition::Open(dir, 0, options, &clock, notifier);
       if (!p.ok()) std::abort();
       for (int i = 0; i < 40; ++i) {
         std::string v = "value-" + std::to_string(i);
@@ -110,7 +110,7 @@ int FuzzIndexFile(const uint8_t* data, size_t size) {
   options.fsync.mode = FsyncMode::kNever;
   options.index_interval_bytes = 64;
   options.segment_bytes = 700;
-  auto p = Partition::Open(dir, 0, options, &clock, &notifier);
+  auto p = Partition::Open(dir, 0, options, &clock, notifier);
   if (!p.ok()) return 0;
   for (int64_t o = 0; o < (*p)->high_watermark(); ++o) {
     auto recs = (*p)->Read(o, 3, 1 << 20);
@@ -147,7 +147,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   PartitionOptions options;
   options.fsync.mode = FsyncMode::kNever;
   options.index_interval_bytes = 64;
-  auto p = Partition::Open(dir, 0, options, &clock, &notifier);
+  auto p = Partition::Open(dir, 0, options, &clock, notifier);
   if (!p.ok()) return 0;
   int64_t offset = (*p)->log_start_offset();
   while (offset < (*p)->high_watermark()) {

@@ -29,7 +29,7 @@ Result<std::unique_ptr<objstore::ObjectStore>> OpenTableStore(const std::string&
 
 Status Show(const TableArgs& a, const Config& config) {
   PINPIPE_ASSIGN_OR_RETURN(auto store, OpenTableStore(a.url, config));
-  table::DeltaTable t(store.get(), "");
+  table::DeltaTable t(*store, "");
   PINPIPE_ASSIGN_OR_RETURN(table::Snapshot s, t.Load());
   std::cout << fmt::format("table:      {}\n", store->Url());
   std::cout << fmt::format("id:         {}\n", s.table_id);
@@ -55,7 +55,7 @@ Status Show(const TableArgs& a, const Config& config) {
 
 Status History(const TableArgs& a, const Config& config) {
   PINPIPE_ASSIGN_OR_RETURN(auto store, OpenTableStore(a.url, config));
-  table::DeltaTable t(store.get(), "");
+  table::DeltaTable t(*store, "");
   PINPIPE_ASSIGN_OR_RETURN(auto history, t.History(a.limit));
   std::cout << fmt::format("{:>8}  {:>13}  {:<18}  {}\n", "version", "timestamp", "operation",
                            "metrics");
@@ -71,7 +71,7 @@ Status History(const TableArgs& a, const Config& config) {
 Status Optimize(const TableArgs& a, const Config& config) {
   if (a.target_mb <= 0) return InvalidArgumentError("--target-size-mb must be positive");
   PINPIPE_ASSIGN_OR_RETURN(auto store, OpenTableStore(a.url, config));
-  table::DeltaTable t(store.get(), "");
+  table::DeltaTable t(*store, "");
   PINPIPE_ASSIGN_OR_RETURN(auto r, t.Optimize(static_cast<int64_t>(a.target_mb * 1024 * 1024)));
   if (r.version < 0) {
     std::cout << "nothing to compact\n";
@@ -85,7 +85,7 @@ Status Optimize(const TableArgs& a, const Config& config) {
 Status Vacuum(const TableArgs& a, const Config& config) {
   if (a.retention_hours < 0) return InvalidArgumentError("--retention-hours must be >= 0");
   PINPIPE_ASSIGN_OR_RETURN(auto store, OpenTableStore(a.url, config));
-  table::DeltaTable t(store.get(), "");
+  table::DeltaTable t(*store, "");
   PINPIPE_ASSIGN_OR_RETURN(
       auto r, t.Vacuum(static_cast<int64_t>(a.retention_hours * 3600 * 1000), a.dry_run));
   for (const auto& p : r.deleted)
@@ -97,7 +97,7 @@ Status Vacuum(const TableArgs& a, const Config& config) {
 
 Status Checkpoint(const TableArgs& a, const Config& config) {
   PINPIPE_ASSIGN_OR_RETURN(auto store, OpenTableStore(a.url, config));
-  table::DeltaTable t(store.get(), "");
+  table::DeltaTable t(*store, "");
   PINPIPE_ASSIGN_OR_RETURN(table::Snapshot s, t.Load());
   PINPIPE_RETURN_IF_ERROR(table::CheckWritable(s));
   PINPIPE_RETURN_IF_ERROR(t.WriteCheckpoint(s));

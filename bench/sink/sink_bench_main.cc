@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
                                        "\nflush.size=" + std::to_string(flush) + "\n");
     auto config = sink::SinkConfig::FromProperties(*props);
     Check(config.status(), "config");
-    auto sink = sink::Sink::Create(*config, broker->get(), store->get(), &Clock::Real());
+    auto sink = sink::Sink::Create(*config, **broker, **store, &Clock::Real());
     Check(sink.status(), "sink");
     Check((*sink)->Start(), "start");
     const double t0 = Now();

@@ -56,7 +56,7 @@ int64_t WallMillis() {
 
 // Every committed version's timestamp for each ind it added.
 std::unordered_map<int64_t, int64_t> CommitTimes(objstore::ObjectStore& store, int64_t* version) {
-  table::DeltaTable t(&store, "");
+  table::DeltaTable t(store, "");
   auto snap = t.Load();
   if (!snap.ok()) Die("load table: " + snap.status().ToString());
   *version = snap->version;

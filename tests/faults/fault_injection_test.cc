@@ -250,7 +250,7 @@ TEST_F(FaultTest, TheSinkSurfacesAFullDiskAndWritesEverythingOnceItHeals) {
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   ManualClock clock(1'700'000'000'000'000);
   {
-    auto s = sink::Sink::Create(*config, broker->get(), store->get(), &clock);
+    auto s = sink::Sink::Create(*config, **broker, **store, &clock);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     ASSERT_TRUE((*s)->Start().ok());
     faults_.Fail(FsOp::kAppend, ENOSPC);
@@ -273,7 +273,7 @@ TEST_F(FaultTest, TheSinkSurfacesAFullDiskAndWritesEverythingOnceItHeals) {
   }
   EXPECT_TRUE((*store)->ListAll("")->empty());
   // Healed: a new run writes every record once.
-  auto s = sink::Sink::Create(*config, broker->get(), store->get(), &clock);
+  auto s = sink::Sink::Create(*config, **broker, **store, &clock);
   ASSERT_TRUE(s.ok());
   ASSERT_TRUE((*s)->Start().ok());
   ASSERT_TRUE((*s)->Drain(true).ok());

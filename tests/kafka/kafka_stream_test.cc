@@ -30,7 +30,7 @@ std::vector<int64_t> TableInds(const fs::path& tables, const std::string& table)
   auto store = objstore::LocalObjectStore::Open(tables / table);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   if (!store.ok()) return inds;
-  table::DeltaTable t(store->get(), "");
+  table::DeltaTable t(**store, "");
   auto snap = t.Load();
   EXPECT_TRUE(snap.ok()) << table << ": " << snap.status().ToString();
   if (!snap.ok()) return inds;

@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
     if (argc < 5) return 2;
     const int64_t total = std::stoll(argv[3]) << 20;
     options.segment_bytes = std::stoll(argv[4]) << 20;
-    auto p = Partition::Open(dir, 0, options, &clock, &notifier);
+    auto p = Partition::Open(dir, 0, options, &clock, notifier);
     if (!p.ok()) return std::fprintf(stderr, "%s\n", p.status().ToString().c_str()), 1;
     std::string value(1000, 'v');
     std::vector<RecordView> views(1000);
@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
     }
   }
   const auto start = std::chrono::steady_clock::now();
-  auto p = Partition::Open(dir, 0, options, &clock, &notifier);
+  auto p = Partition::Open(dir, 0, options, &clock, notifier);
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (!p.ok()) return std::fprintf(stderr, "%s\n", p.status().ToString().c_str()), 1;

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   }
   table::Schema schema{
       {{"ind", table::ColumnType::kInt64}, {"writer", table::ColumnType::kString}}};
-  table::DeltaTable t(store->get(), "");
+  table::DeltaTable t(**store, "");
   if (Status st = t.CreateIfAbsent(schema); !st.ok()) {
     std::cerr << "create: " << st.ToString() << "\n";
     return 1;

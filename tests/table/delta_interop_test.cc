@@ -92,7 +92,7 @@ TEST(DeltaInteropTest, DuckDbReadsExactlyTheAppendedRows) {
   testing::TempDir dir;
   auto store = objstore::LocalObjectStore::Open(dir.path());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  DeltaTable table(store->get(), "p_geo_table");
+  DeltaTable table(**store, "p_geo_table");
   ASSERT_TRUE(table.Create(GeoSchema()).ok());
 
   // Version 0 is exactly what the spec shows.
@@ -160,8 +160,8 @@ TEST(DeltaInteropTest, TwoWritersTakingTurnsOnS3LoseNothing) {
   ASSERT_TRUE(server.ok()) << "s3rver did not start";
   auto s3 = objstore::S3ObjectStore::Open(server.Options());
   ASSERT_TRUE(s3.ok()) << s3.status().ToString();
-  DeltaTable a(s3->get(), "p_geo_table");
-  DeltaTable b(s3->get(), "p_geo_table");
+  DeltaTable a(**s3, "p_geo_table");
+  DeltaTable b(**s3, "p_geo_table");
   ASSERT_TRUE(a.Create(GeoSchema()).ok());
   std::vector<int64_t> appended;
   int64_t next = 0;

@@ -14,7 +14,7 @@ TEST(TableCliTest, ShowHistoryOptimizeVacuum) {
   {
     auto store = objstore::LocalObjectStore::Open(dir.path());
     ASSERT_TRUE(store.ok());
-    DeltaTable t(store->get(), "t");
+    DeltaTable t(**store, "t");
     Schema schema{{{"ind", ColumnType::kInt64},
                    {"user_name", ColumnType::kString},
                    {"age", ColumnType::kInt32},

@@ -31,7 +31,7 @@ Result<RebuildReport> LiveAnswers::Rebuild(objstore::ObjectStore& tables,
   RebuildReport report;
   for (clean::TableKind kind : clean::kAllTables) {
     const int k = static_cast<int>(kind);
-    table::DeltaTable delta(&tables, TableRoot(prefix, clean::TableKindName(kind)));
+    table::DeltaTable delta(tables, TableRoot(prefix, clean::TableKindName(kind)));
     auto snapshot = delta.Load();
     if (!snapshot.ok() && snapshot.status().code() == StatusCode::kNotFound) continue;
     if (!snapshot.ok()) return snapshot.status();

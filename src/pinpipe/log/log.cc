@@ -170,9 +170,9 @@ Result<std::shared_ptr<Topic>> Log::OpenTopic(const std::string& name, const Top
   for (int32_t p = 0; p < s.partitions; ++p) {
     std::function<void()> on_dirty;
     if (topic->effective_.fsync.mode != FsyncMode::kNever) on_dirty = [this] { MarkDirty(); };
-    PINPIPE_ASSIGN_OR_RETURN(auto part,
-                             Partition::Open(dir / std::to_string(p), p, topic->effective_, clock_,
-                                             &notifier_, std::move(on_dirty), &fs_));
+    PINPIPE_ASSIGN_OR_RETURN(
+        auto part, Partition::Open(dir / std::to_string(p), p, topic->effective_, clock_, notifier_,
+                                   std::move(on_dirty), &fs_));
     topic->partitions_.push_back(std::move(part));
   }
   return topic;
@@ -299,9 +299,9 @@ Status Log::AddPartitions(std::string_view name, int32_t partitions) {
   for (int32_t p = current; p < partitions; ++p) {
     std::function<void()> on_dirty;
     if (topic->effective_.fsync.mode != FsyncMode::kNever) on_dirty = [this] { MarkDirty(); };
-    PINPIPE_ASSIGN_OR_RETURN(auto part,
-                             Partition::Open(dir / std::to_string(p), p, topic->effective_, clock_,
-                                             &notifier_, std::move(on_dirty)));
+    PINPIPE_ASSIGN_OR_RETURN(
+        auto part, Partition::Open(dir / std::to_string(p), p, topic->effective_, clock_, notifier_,
+                                   std::move(on_dirty), &fs_));
     topic->partitions_.push_back(std::move(part));
   }
   {

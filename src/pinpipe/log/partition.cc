@@ -86,10 +86,11 @@ Partition::~Partition() { (void)Close(); }
 
 Result<std::shared_ptr<Partition>> Partition::Open(std::filesystem::path dir, int32_t id,
                                                    PartitionOptions options, Clock* clock,
-                                                   DataNotifier* notifier,
+                                                   DataNotifier& notifier,
                                                    std::function<void()> on_dirty, FileSystem* fs) {
-  std::shared_ptr<Partition> p(
-      new Partition(std::move(dir), id, options, clock, notifier, std::move(on_dirty), fs));
+  std::shared_ptr<Partition> p(new Partition(std::move(dir), id, options,
+                                             clock != nullptr ? clock : &Clock::Real(), &notifier,
+                                             std::move(on_dirty), fs));
   PINPIPE_RETURN_IF_ERROR(p->Recover());
   return p;
 }

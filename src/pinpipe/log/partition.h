@@ -104,13 +104,13 @@ struct AppendInfo {
 class Partition {
  public:
   // Opens (creating when empty) the partition in `dir` and runs recovery.
-  // `notifier` and `clock` must outlive the partition; `clock` also times
-  // the fsync interval. `on_dirty` (may be empty) is called after an append
-  // under fsync=interval. Files go through `fs` (nullptr:
-  // FileSystem::Default()), which must outlive the partition too.
+  // `notifier` and `clock` (nullptr: Clock::Real()) must outlive the
+  // partition; `clock` also times the fsync interval. `on_dirty` (may be empty) is called after an
+  // append under fsync=interval. Files go through `fs` (nullptr: FileSystem::Default()), which must
+  // outlive the partition too.
   static Result<std::shared_ptr<Partition>> Open(std::filesystem::path dir, int32_t id,
                                                  PartitionOptions options, Clock* clock,
-                                                 DataNotifier* notifier,
+                                                 DataNotifier& notifier,
                                                  std::function<void()> on_dirty = {},
                                                  FileSystem* fs = nullptr);
   ~Partition();

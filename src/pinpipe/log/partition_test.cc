@@ -29,7 +29,7 @@ class PartitionTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   std::shared_ptr<Partition> OpenOrDie() {
-    auto p = Partition::Open(dir_, 0, options_, &clock_, &notifier_);
+    auto p = Partition::Open(dir_, 0, options_, &clock_, notifier_);
     EXPECT_TRUE(p.ok()) << p.status().ToString();
     return p.ok() ? *p : nullptr;
   }

@@ -52,7 +52,7 @@ class SegmentIndexTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   std::shared_ptr<Partition> OpenOrDie() {
-    auto p = Partition::Open(dir_, 0, options_, &clock_, &notifier_);
+    auto p = Partition::Open(dir_, 0, options_, &clock_, notifier_);
     EXPECT_TRUE(p.ok()) << p.status().ToString();
     return p.ok() ? *p : nullptr;
   }

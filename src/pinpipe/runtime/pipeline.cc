@@ -83,8 +83,8 @@ Status Pipeline::Start() {
   if (sink_on) {
     PINPIPE_ASSIGN_OR_RETURN(auto sink_config,
                              sink::SinkConfig::FromPinpipeConfig(config_, tenant_prefixes));
-    PINPIPE_ASSIGN_OR_RETURN(sink_, sink::Sink::Create(std::move(sink_config), broker_.get(),
-                                                       lake_.get(), &Clock::Real()));
+    PINPIPE_ASSIGN_OR_RETURN(
+        sink_, sink::Sink::Create(std::move(sink_config), *broker_, *lake_, &Clock::Real()));
     PINPIPE_RETURN_IF_ERROR(sink_->Start());
     AddFamilies(service_->metrics(), [this] { return sink_->GetStatus().ToMetrics(); });
     sink_thread_ = std::thread([this] {

@@ -69,8 +69,8 @@ Result<OpenedSink> StartSink(const Config& config) {
   PINPIPE_ASSIGN_OR_RETURN(s.config, sink::SinkConfig::FromPinpipeConfig(config));
   PINPIPE_ASSIGN_OR_RETURN(s.store, OpenSinkStore(config, s.config));
   PINPIPE_ASSIGN_OR_RETURN(s.broker, OpenBroker(config));
-  PINPIPE_ASSIGN_OR_RETURN(
-      s.sink, sink::Sink::Create(s.config, s.broker.get(), s.store.get(), &Clock::Real()));
+  PINPIPE_ASSIGN_OR_RETURN(s.sink,
+                           sink::Sink::Create(s.config, *s.broker, *s.store, &Clock::Real()));
   PINPIPE_RETURN_IF_ERROR(s.sink->Start());
   s.status_path = SinkStatusPath(config, s.config.name);
   spdlog::info("sink {}: group {} -> {}", s.config.name, s.config.group(), s.store->Url());

@@ -53,7 +53,7 @@ Result<std::unique_ptr<stream::StreamJob>> BuildStreamJob(const Config& config,
       source = stream::NewBrokerStreamSource(*broker, stream_name);
     }
     PINPIPE_ASSIGN_OR_RETURN(
-        auto writer, stream::NewDeltaTableWriter(tables, TableRoot(prefix, name), kind, &clock));
+        auto writer, stream::NewDeltaTableWriter(*tables, TableRoot(prefix, name), kind, &clock));
     stream::QueryOptions options;
     options.app_id = StreamQueryId(prefix, name);
     options.kind = kind;

@@ -158,14 +158,12 @@ Sink::Sink(SinkConfig config, broker::Broker* broker, objstore::ObjectStore* sto
 
 Sink::~Sink() { (void)Close(); }
 
-Result<std::unique_ptr<Sink>> Sink::Create(SinkConfig config, broker::Broker* broker,
-                                           objstore::ObjectStore* store, Clock* clock) {
-  if (broker == nullptr || store == nullptr || clock == nullptr) {
-    return InvalidArgumentError("sink needs a broker, a store and a clock");
-  }
+Result<std::unique_ptr<Sink>> Sink::Create(SinkConfig config, broker::Broker& broker,
+                                           objstore::ObjectStore& store, Clock* clock) {
   PINPIPE_ASSIGN_OR_RETURN(auto partitioner, Partitioner::Create(config));
-  return std::unique_ptr<Sink>(
-      new Sink(std::move(config), broker, store, clock, std::move(partitioner)));
+  return std::unique_ptr<Sink>(new Sink(std::move(config), &broker, &store,
+                                        clock != nullptr ? clock : &Clock::Real(),
+                                        std::move(partitioner)));
 }
 
 Status Sink::Start() {

@@ -95,9 +95,9 @@ struct SinkStatus {
 
 class Sink {
  public:
-  // `broker`, `store` and `clock` must outlive the sink.
-  static Result<std::unique_ptr<Sink>> Create(SinkConfig config, broker::Broker* broker,
-                                              objstore::ObjectStore* store, Clock* clock);
+  // `broker`, `store` and `clock` (nullptr: Clock::Real()) must outlive the sink.
+  static Result<std::unique_ptr<Sink>> Create(SinkConfig config, broker::Broker& broker,
+                                              objstore::ObjectStore& store, Clock* clock = nullptr);
   ~Sink();
 
   // Joins the group and subscribes.

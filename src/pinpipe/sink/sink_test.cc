@@ -110,7 +110,7 @@ class SinkTest : public ::testing::Test {
   }
 
   std::unique_ptr<Sink> MakeSink(const SinkConfig& config) {
-    auto sink = Sink::Create(config, broker_.get(), flaky_.get(), &clock_);
+    auto sink = Sink::Create(config, *broker_, *flaky_, &clock_);
     EXPECT_TRUE(sink.ok()) << sink.status().ToString();
     EXPECT_TRUE((*sink)->Start().ok());
     return std::move(*sink);
@@ -449,7 +449,7 @@ void SinkTest::ExpectFaultyRunsToEqualACleanRun(const std::string& props) {
     ASSERT_TRUE(other.ok());
     SinkConfig c = Config(props);
     c.name = "reference";
-    auto sink = Sink::Create(c, broker_.get(), other->get(), &clock_);
+    auto sink = Sink::Create(c, *broker_, **other, &clock_);
     ASSERT_TRUE(sink.ok());
     ASSERT_TRUE((*sink)->Start().ok());
     ASSERT_TRUE((*sink)->Drain(true).ok());

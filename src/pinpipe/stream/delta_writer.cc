@@ -8,9 +8,9 @@ namespace {
 
 class DeltaTableWriter final : public TableWriter {
  public:
-  DeltaTableWriter(objstore::ObjectStore* store, std::string root, Clock* clock,
+  DeltaTableWriter(objstore::ObjectStore& store, std::string root, Clock* clock,
                    table::DeltaOptions options)
-      : store_(store), table_(store, std::move(root), clock, std::move(options)) {}
+      : store_(&store), table_(store, std::move(root), clock, std::move(options)) {}
 
   Status Init(clean::TableKind kind) {
     std::string name = table_.root();
@@ -65,7 +65,7 @@ class DeltaTableWriter final : public TableWriter {
 
 }  // namespace
 
-Result<std::unique_ptr<TableWriter>> NewDeltaTableWriter(objstore::ObjectStore* store,
+Result<std::unique_ptr<TableWriter>> NewDeltaTableWriter(objstore::ObjectStore& store,
                                                          std::string root, clean::TableKind kind,
                                                          Clock* clock,
                                                          table::DeltaOptions options) {

@@ -12,9 +12,9 @@
 
 namespace pinpipe::stream {
 
-// `store` must outlive the writer; `root` is the table's key prefix
-// ("<prefix>_pin_table/").
-Result<std::unique_ptr<TableWriter>> NewDeltaTableWriter(objstore::ObjectStore* store,
+// `store` (and `clock`, nullptr: Clock::Real()) must outlive the writer;
+// `root` is the table's key prefix ("<prefix>_pin_table/").
+Result<std::unique_ptr<TableWriter>> NewDeltaTableWriter(objstore::ObjectStore& store,
                                                          std::string root, clean::TableKind kind,
                                                          Clock* clock,
                                                          table::DeltaOptions options = {});

@@ -399,12 +399,15 @@ int64_t Snapshot::NumBytes() const {
   return n;
 }
 
-DeltaTable::DeltaTable(objstore::ObjectStore* store, std::string root, Clock* clock)
+DeltaTable::DeltaTable(objstore::ObjectStore& store, std::string root, Clock* clock)
     : DeltaTable(store, std::move(root), clock, DeltaOptions{}) {}
 
-DeltaTable::DeltaTable(objstore::ObjectStore* store, std::string root, Clock* clock,
+DeltaTable::DeltaTable(objstore::ObjectStore& store, std::string root, Clock* clock,
                        DeltaOptions options)
-    : store_(store), root_(std::move(root)), clock_(clock), options_(std::move(options)) {
+    : store_(&store),
+      root_(std::move(root)),
+      clock_(clock != nullptr ? clock : &Clock::Real()),
+      options_(std::move(options)) {
   while (!root_.empty() && root_.back() == '/') root_.pop_back();
   if (!root_.empty()) root_ += '/';
 }

@@ -125,14 +125,15 @@ struct VacuumResult {
 
 class DeltaTable {
  public:
-  // `store` must outlive the table. `root` is the table's key prefix in the
-  // store ("" when the store's URL is the table itself).
+  // `store` (and `clock`, nullptr: Clock::Real()) must outlive the table.
+  // `root` is the table's key prefix in the store ("" when the store's URL is
+  // the table itself).
   // No `DeltaOptions options = {}` default argument: that builds the options
   // (with a std::string) as a temporary in every caller, where GCC 12 at -O3
   // reports a maybe-uninitialized false positive on its destructor; the
   // defaults are built once, in delta_table.cc, instead.
-  DeltaTable(objstore::ObjectStore* store, std::string root, Clock* clock = &Clock::Real());
-  DeltaTable(objstore::ObjectStore* store, std::string root, Clock* clock, DeltaOptions options);
+  DeltaTable(objstore::ObjectStore& store, std::string root, Clock* clock = nullptr);
+  DeltaTable(objstore::ObjectStore& store, std::string root, Clock* clock, DeltaOptions options);
 
   // Commits version 0 (protocol, metaData, commitInfo). AlreadyExists if the
   // table exists.

@@ -45,7 +45,7 @@ class DeltaTableTest : public ::testing::Test {
  protected:
   testing::MemoryObjectStore store_;
   ManualClock clock_;
-  DeltaTable table_{&store_, "lake/p_geo_table", &clock_};
+  DeltaTable table_{store_, "lake/p_geo_table", &clock_};
 };
 
 TEST(SparkSchemaTest, RoundTripsEveryType) {
@@ -136,7 +136,7 @@ TEST_F(DeltaTableTest, ReplayedTxnVersionIsSkipped) {
 
 TEST_F(DeltaTableTest, ConflictRetriesAtNextVersionAndRechecksTxn) {
   ASSERT_TRUE(table_.Create(GeoSchema()).ok());
-  DeltaTable other(&store_, "lake/p_geo_table", &clock_);
+  DeltaTable other(store_, "lake/p_geo_table", &clock_);
   // Just before our first commit attempt, another writer commits the same txn.
   bool injected = false;
   store_.SetBeforePut([&](std::string_view key) {
@@ -174,7 +174,7 @@ TEST_F(DeltaTableTest, ConcurrentCommittersLoseNothing) {
   std::vector<std::thread> threads;
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
-      DeltaTable t(&store_, "lake/p_geo_table", &clock_);
+      DeltaTable t(store_, "lake/p_geo_table", &clock_);
       for (int b = 0; b < kBatches; ++b) {
         auto r = t.Append(GeoBatch((w * kBatches + b) * 10, 10),
                           {"writer-" + std::to_string(w), b, "WRITE"});
@@ -236,7 +236,7 @@ TEST_F(DeltaTableTest, CheckpointEqualsReplayedJsonState) {
 
   // The checkpoint at 20 holds the state of version 20: 20 adds, 1 txn.
   {
-    DeltaTable t(&store_, "lake/p_geo_table", &clock_);
+    DeltaTable t(store_, "lake/p_geo_table", &clock_);
     auto data = store_.Get("lake/p_geo_table/_delta_log/00000000000000000020.checkpoint.parquet");
     auto file = ParquetFile::Open(*data);
     ASSERT_TRUE(file.ok());
@@ -343,7 +343,7 @@ TEST(DeltaFeaturesTest, RefusesReaderFeaturesByName) {
               R"({"minReaderVersion":3,"minWriterVersion":7,"readerFeatures":["deletionVectors"],)"
               R"("writerFeatures":["deletionVectors","invariants","appendOnly"]})",
               kLongSchema);
-  DeltaTable t(&store, "t");
+  DeltaTable t(store, "t");
   auto s = t.Load();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
@@ -355,7 +355,7 @@ TEST(DeltaFeaturesTest, RefusesColumnMappingPartitionsAndBinary) {
   {
     testing::MemoryObjectStore store;
     PutVersion0(&store, R"({"minReaderVersion":2,"minWriterVersion":5})", kLongSchema);
-    auto s = DeltaTable(&store, "t").Load();
+    auto s = DeltaTable(store, "t").Load();
     ASSERT_FALSE(s.ok());
     EXPECT_NE(s.status().message().find("columnMapping"), std::string::npos);
   }
@@ -363,7 +363,7 @@ TEST(DeltaFeaturesTest, RefusesColumnMappingPartitionsAndBinary) {
     testing::MemoryObjectStore store;
     PutVersion0(&store, R"({"minReaderVersion":1,"minWriterVersion":2})", kLongSchema,
                 R"(["ind"])");
-    auto s = DeltaTable(&store, "t").Load();
+    auto s = DeltaTable(store, "t").Load();
     ASSERT_FALSE(s.ok());
     EXPECT_NE(s.status().message().find("partitioned (partitionColumns ind)"), std::string::npos)
         << s.status().message();
@@ -373,7 +373,7 @@ TEST(DeltaFeaturesTest, RefusesColumnMappingPartitionsAndBinary) {
     PutVersion0(
         &store, R"({"minReaderVersion":1,"minWriterVersion":2})",
         R"({"type":"struct","fields":[{"name":"record","type":"binary","nullable":true,"metadata":{}}]})");
-    auto s = DeltaTable(&store, "t").Load();
+    auto s = DeltaTable(store, "t").Load();
     ASSERT_FALSE(s.ok());
     EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
     EXPECT_NE(s.status().message().find("column record has type binary"), std::string::npos)
@@ -387,7 +387,7 @@ TEST(DeltaFeaturesTest, ReadsButDoesNotWriteUnknownWriterFeatures) {
               R"({"minReaderVersion":1,"minWriterVersion":7,)"
               R"("writerFeatures":["changeDataFeed","invariants","appendOnly"]})",
               kLongSchema);
-  DeltaTable t(&store, "t");
+  DeltaTable t(store, "t");
   auto s = t.Load();
   ASSERT_TRUE(s.ok()) << s.status().message();
   RecordBatch b(s->schema);
@@ -407,11 +407,11 @@ TEST(DeltaFeaturesTest, CheckpointKeepsProtocolFeatures) {
   PutVersion0(&store,
               R"({"minReaderVersion":1,"minWriterVersion":7,"writerFeatures":["appendOnly"]})",
               kLongSchema);
-  DeltaTable t(&store, "t");
+  DeltaTable t(store, "t");
   auto s = t.Load();
   ASSERT_TRUE(s.ok()) << s.status().message();
   ASSERT_TRUE(t.WriteCheckpoint(*s).ok());
-  auto again = DeltaTable(&store, "t").Load();
+  auto again = DeltaTable(store, "t").Load();
   ASSERT_TRUE(again.ok()) << again.status().message();
   EXPECT_EQ(again->checkpoint_version, 0);
   EXPECT_EQ(again->min_writer_version, 7);

@@ -152,7 +152,7 @@ Result<json> BrowseRecords(broker::Broker& broker, const RecordQuery& q) {
 
 Result<json> DescribeTableJson(objstore::ObjectStore& store, const std::string& name,
                                int history_limit, int preview_rows) {
-  table::DeltaTable t(&store, name + "/");
+  table::DeltaTable t(store, name + "/");
   PINPIPE_ASSIGN_OR_RETURN(bool exists, t.Exists());
   if (!exists) return NotFoundError("no Delta table '" + name + "' yet");
   PINPIPE_ASSIGN_OR_RETURN(table::Snapshot s, t.Load());

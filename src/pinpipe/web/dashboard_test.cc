@@ -265,7 +265,7 @@ TEST_F(BrowseTest, FilterFindsTheNewestMatchesAcrossChunks) {
 TEST(TableViewTest, VersionsSchemaAndNewestRows) {
   testing::MemoryObjectStore store;
   ManualClock clock;
-  table::DeltaTable t(&store, "p_pin_table/", &clock);
+  table::DeltaTable t(store, "p_pin_table/", &clock);
   table::Schema schema{{{"ind", table::ColumnType::kInt64}, {"title", table::ColumnType::kString}}};
   ASSERT_TRUE(t.CreateIfAbsent(schema).ok());
   for (int batch = 0; batch < 3; ++batch) {
