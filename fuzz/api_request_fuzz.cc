@@ -43,7 +43,12 @@ constexpr Route kRoutes[] = {
 struct Fixture {
   pinpipe::testing::MemoryBroker broker;
   pinpipe::ManualClock clock;
-  pinpipe::api::Service service{broker, clock, {}};
+  static pinpipe::api::ServiceOptions On(pinpipe::Clock* clock) {
+    pinpipe::api::ServiceOptions options;
+    options.clock = clock;
+    return options;
+  }
+  pinpipe::api::Service service{broker, On(&clock)};
   Fixture() {
     (void)service.Open();
     (void)broker.CreateTopic("fuzz", {});

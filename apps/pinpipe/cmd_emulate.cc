@@ -7,7 +7,6 @@
 #include <memory>
 
 #include "cli.h"
-#include "pinpipe/base/clock.h"
 #include "pinpipe/emulate/emulator.h"
 #include "pinpipe/emulate/post_cache.h"
 #include "pinpipe/runtime/signals.h"
@@ -77,7 +76,7 @@ Status RunEmulate(const Config& config, const EmulateFlags& f) {
   std::printf("emulate: %s mode, %zu posts cached, api %s, prefix %s\n", f.mode.c_str(),
               cache.size(), o.api.c_str(), o.prefix.c_str());
   std::fflush(stdout);
-  PINPIPE_ASSIGN_OR_RETURN(auto summary, emulate::Run(cache, o, Clock::Real()));
+  PINPIPE_ASSIGN_OR_RETURN(auto summary, emulate::Run(cache, o));
   if (tty) std::fprintf(stderr, "\n");
   std::printf("%s", summary.ToString().c_str());
   std::fflush(stdout);

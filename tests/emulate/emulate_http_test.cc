@@ -77,7 +77,7 @@ TEST_F(EmulateTest, BatchModeSendsExactRequests) {
   Options o = Base(server.url());
   o.count = 3;
   o.api_key = "k-123";
-  auto s = emulate::Run(cache_, o, Clock::Real());
+  auto s = emulate::Run(cache_, o);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->records_sent, 9);
   EXPECT_EQ(s->records_failed, 0);
@@ -110,7 +110,7 @@ TEST_F(EmulateTest, BatchSizeGroupsRecordsAndBasePathIsKept) {
   Options o = Base(server.url() + "/prod/");
   o.count = 10;
   o.batch_size = 4;
-  auto s = emulate::Run(cache_, o, Clock::Real());
+  auto s = emulate::Run(cache_, o);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->records_sent, 30);
   auto reqs = server.requests();
@@ -126,7 +126,7 @@ TEST_F(EmulateTest, StreamModeSendsExactRequests) {
   Options o = Base(server.url());
   o.mode = Mode::kStream;
   o.count = 2;
-  auto s = emulate::Run(cache_, o, Clock::Real());
+  auto s = emulate::Run(cache_, o);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->records_sent, 6);
   auto reqs = server.requests();
@@ -146,7 +146,7 @@ TEST_F(EmulateTest, StreamModeBatchesUsePutRecords) {
   o.count = 3;
   o.batch_size = 3;
   o.partition_key = "index";
-  auto s = emulate::Run(cache_, o, Clock::Real());
+  auto s = emulate::Run(cache_, o);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->records_sent, 9);
   auto reqs = server.requests();
@@ -165,7 +165,7 @@ TEST_F(EmulateTest, RetriesOn503ThenSucceeds) {
   });
   Options o = Base(server.url());
   o.count = 2;
-  auto s = emulate::Run(cache_, o, Clock::Real());
+  auto s = emulate::Run(cache_, o);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->records_sent, 6);
   EXPECT_EQ(s->records_failed, 0);
@@ -183,7 +183,7 @@ TEST_F(EmulateTest, GivesUpAfterRetryLimit) {
   Options o = Base(server.url());
   o.count = 1;
   o.max_retries = 2;
-  auto s = emulate::Run(cache_, o, Clock::Real());
+  auto s = emulate::Run(cache_, o);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->records_sent, 0);
   EXPECT_EQ(s->records_failed, 3);
@@ -204,7 +204,7 @@ TEST_F(EmulateTest, ClientErrorFailsWithServerMessageAndNoRetry) {
   });
   Options o = Base(server.url());
   o.count = 2;
-  auto s = emulate::Run(cache_, o, Clock::Real());
+  auto s = emulate::Run(cache_, o);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->records_sent, 4);
   EXPECT_EQ(s->records_failed, 2);
@@ -228,7 +228,7 @@ TEST_F(EmulateTest, RetriesOnlyRetriableRecordsOfAPartialFailure) {
   Options o = Base(server.url());
   o.count = 2;
   o.batch_size = 2;
-  auto s = emulate::Run(cache_, o, Clock::Real());
+  auto s = emulate::Run(cache_, o);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->records_sent, 6);
   EXPECT_EQ(s->records_failed, 0);
@@ -244,7 +244,7 @@ TEST_F(EmulateTest, ConnectionRefusedIsRetriedThenReported) {
   Options o = Base("http://127.0.0.1:" + std::to_string(port));
   o.count = 1;
   o.max_retries = 1;
-  auto s = emulate::Run(cache_, o, Clock::Real());
+  auto s = emulate::Run(cache_, o);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->records_failed, 3);
   EXPECT_EQ(s->retried, 3);
@@ -260,7 +260,7 @@ TEST_F(EmulateTest, RateIsRoughlyHonoured) {
   o.concurrency = 3;
   o.sequential = false;
   auto t0 = std::chrono::steady_clock::now();
-  auto s = emulate::Run(cache_, o, Clock::Real());
+  auto s = emulate::Run(cache_, o);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->records_sent, 300);
@@ -275,7 +275,7 @@ TEST_F(EmulateTest, DurationStopsTheRun) {
   o.duration_ms = 300;
   o.rate = 1000;
   auto t0 = std::chrono::steady_clock::now();
-  auto s = emulate::Run(cache_, o, Clock::Real());
+  auto s = emulate::Run(cache_, o);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_TRUE(s.ok());
   EXPECT_GT(s->records_sent, 0);
@@ -290,7 +290,7 @@ TEST_F(EmulateTest, RandomDrawsAreSeededWithReplacement) {
     o.sequential = false;
     o.seed = seed;
     o.count = 40;
-    EXPECT_TRUE(emulate::Run(cache_, o, Clock::Real()).ok());
+    EXPECT_TRUE(emulate::Run(cache_, o).ok());
     std::vector<int> out;
     for (const auto& r : server.requests()) {
       if (r.target.ends_with(".pin")) {

@@ -288,7 +288,7 @@ TEST_F(FaultTest, TheSinkSurfacesAFullDiskAndWritesEverythingOnceItHeals) {
 
 TEST_F(FaultTest, TheStreamJobReportsAFailedStatusWriteAndKeepsTheOldFile) {
   ManualClock clock;
-  stream::StreamJob job({}, 1000, clock);
+  stream::StreamJob job({}, 1000, &clock);
   const fs::path status = dir_ / "stream" / "status.json";
   job.SetStatusFile(status, &faults_);
   ASSERT_TRUE(job.RunUntilDrained().ok());

@@ -202,7 +202,7 @@ Result<std::vector<broker::ProduceAck>> MemoryBroker::Produce(
   }
   std::vector<broker::ProduceAck> acks;
   acks.reserve(records.size());
-  const int64_t now = clock_.NowMillis();
+  const int64_t now = clock_->NowMillis();
   for (const auto& r : records) {
     int32_t p = r.partition;
     if (p == broker::kAnyPartition) {

@@ -20,8 +20,9 @@ namespace pinpipe::testing {
 
 class MemoryBroker final : public broker::Broker {
  public:
-  // Record timestamps come from `clock`, which must outlive the broker.
-  explicit MemoryBroker(Clock& clock = Clock::Real()) : clock_(clock) {}
+  // Record timestamps come from `clock` (nullptr: Clock::Real()), which must outlive the broker.
+  explicit MemoryBroker(Clock* clock = nullptr)
+      : clock_(clock != nullptr ? clock : &Clock::Real()) {}
 
   std::string_view Kind() const override { return "memory"; }
   Status CreateTopic(std::string_view topic, const broker::TopicConfig& config) override;
@@ -55,7 +56,7 @@ class MemoryBroker final : public broker::Broker {
     std::vector<std::vector<broker::StoredRecord>> partitions;
     int64_t round_robin = 0;
   };
-  Clock& clock_;
+  Clock* clock_;
   mutable std::mutex mu_;
   std::map<std::string, Topic, std::less<>> topics_;
   std::map<std::pair<std::string, std::string>, std::map<int32_t, int64_t>> committed_;

@@ -126,9 +126,11 @@ struct KafkaRest::Instance {
   int64_t last_used_ms = 0;
 };
 
-KafkaRest::KafkaRest(broker::Broker& broker, Metrics& metrics, Clock& clock,
-                     KafkaRestOptions options)
-    : broker_(broker), metrics_(metrics), clock_(clock), options_(options) {}
+KafkaRest::KafkaRest(broker::Broker& broker, Metrics& metrics, KafkaRestOptions options)
+    : broker_(broker),
+      metrics_(metrics),
+      options_(options),
+      clock_(options_.clock != nullptr ? options_.clock : &Clock::Real()) {}
 
 KafkaRest::~KafkaRest() {
   std::lock_guard lock(instances_mu_);
@@ -458,7 +460,7 @@ std::shared_ptr<KafkaRest::Instance> KafkaRest::FindInstance(std::string_view gr
 }
 
 void KafkaRest::ExpireInstances() {
-  const int64_t now = clock_.NowMillis();
+  const int64_t now = clock_->NowMillis();
   std::vector<std::shared_ptr<Instance>> expired;
   {
     std::lock_guard lock(instances_mu_);
@@ -555,7 +557,7 @@ std::string_view KafkaRest::Consumers(http::Request& request, std::string_view r
       return "kafka.consumer.create";
     }
     inst->consumer = std::move(*consumer);
-    inst->last_used_ms = clock_.NowMillis();
+    inst->last_used_ms = clock_->NowMillis();
     {
       std::lock_guard lock(instances_mu_);
       if (!instances_.emplace(key, inst).second) {
@@ -594,7 +596,7 @@ std::string_view KafkaRest::Consumers(http::Request& request, std::string_view r
     return route;
   }
   std::lock_guard il(inst->mu);
-  inst->last_used_ms = clock_.NowMillis();
+  inst->last_used_ms = clock_->NowMillis();
   if (action.empty()) {
     if (m != "DELETE") {
       MethodNotAllowed(response);

@@ -38,11 +38,12 @@ struct KafkaRestOptions {
   // Default and ceiling of GET .../records?timeout=.
   int64_t consumer_request_timeout_ms = 1000;
   int64_t consumer_max_timeout_ms = 30'000;
+  Clock* clock = nullptr;  // nullptr: Clock::Real(); instance expiry and timestamps
 };
 
 class KafkaRest {
  public:
-  KafkaRest(broker::Broker& broker, Metrics& metrics, Clock& clock, KafkaRestOptions options);
+  KafkaRest(broker::Broker& broker, Metrics& metrics, KafkaRestOptions options);
   ~KafkaRest();
 
   // Handles /topics... and /consumers... ; returns the route name for
@@ -86,8 +87,8 @@ class KafkaRest {
 
   broker::Broker& broker_;
   Metrics& metrics_;
-  Clock& clock_;
   KafkaRestOptions options_;
+  Clock* clock_;  // options_.clock resolved
 
   std::shared_mutex cache_mu_;
   std::unordered_map<std::string, int32_t> partitions_;

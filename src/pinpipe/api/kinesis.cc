@@ -85,8 +85,11 @@ bool ValidStreamName(std::string_view name) {
   return true;
 }
 
-Kinesis::Kinesis(broker::Broker& broker, Metrics& metrics, Clock& clock, KinesisOptions options)
-    : broker_(broker), metrics_(metrics), clock_(clock), options_(std::move(options)) {}
+Kinesis::Kinesis(broker::Broker& broker, Metrics& metrics, KinesisOptions options)
+    : broker_(broker),
+      metrics_(metrics),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? options_.clock : &Clock::Real()) {}
 
 namespace {
 
@@ -230,7 +233,7 @@ Result<StreamInfo> Kinesis::Load(std::string_view name) {
     info.emplace();
     info->name = std::string(name);
     info->shards = static_cast<int32_t>(desc->partitions.size());
-    info->created_ms = clock_.NowMillis();
+    info->created_ms = clock_->NowMillis();
     if (Status s = broker_.SetTopicMetadata(name, ToMetadata(*info)); !s.ok()) {
       spdlog::warn("kinesis: {}", s.ToString());
     }
@@ -246,7 +249,7 @@ Result<StreamInfo> Kinesis::LookupOrCreate(std::string_view name, bool auto_crea
   StreamInfo fresh;
   fresh.name = std::string(name);
   fresh.shards = options_.default_shards;
-  fresh.created_ms = clock_.NowMillis();
+  fresh.created_ms = clock_->NowMillis();
   Status s = CreateLocked(fresh);
   if (!s.ok() && s.code() != StatusCode::kAlreadyExists) return s;
   return Lookup(name);
@@ -322,7 +325,7 @@ void Kinesis::CreateStream(std::string_view name, int64_t shards, http::Response
   StreamInfo info;
   info.name = std::string(name);
   info.shards = static_cast<int32_t>(shards);
-  info.created_ms = clock_.NowMillis();
+  info.created_ms = clock_->NowMillis();
   if (Status s = CreateLocked(info); !s.ok()) return KinesisErrorFromStatus(response, s);
   Ok(response, "{}");
 }
@@ -680,7 +683,7 @@ bool Kinesis::ParseIterator(std::string_view token, IteratorState& s, http::Resp
   s.shard = static_cast<int32_t>(*shard);
   s.offset = *offset;
   s.issued_ms = *issued;
-  const int64_t now = clock_.NowMillis();
+  const int64_t now = clock_->NowMillis();
   if (now - s.issued_ms > options_.iterator_ttl_ms) {
     KinesisError(response, "ExpiredIteratorException",
                  "Iterator expired. The iterator was created at time " +
@@ -742,7 +745,7 @@ void Kinesis::GetShardIterator(std::string_view name, std::string_view shard_id,
                                         "AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, "
                                         "AT_TIMESTAMP]"));
   }
-  IteratorState s{info->name, info->created_ms, *shard, offset, clock_.NowMillis()};
+  IteratorState s{info->name, info->created_ms, *shard, offset, clock_->NowMillis()};
   std::string b = "{\"ShardIterator\":";
   AppendJsonString(MakeIterator(s), &b);
   b += '}';
@@ -803,7 +806,7 @@ void Kinesis::GetRecords(std::string_view iterator, int64_t limit, http::Respons
     next = r.offset + 1;
     last_ts = r.timestamp_ms;
   }
-  const int64_t now = clock_.NowMillis();
+  const int64_t now = clock_->NowMillis();
   int64_t behind = 0;
   if (next < fetched->high_watermark && last_ts > 0) behind = std::max<int64_t>(0, now - last_ts);
   IteratorState n{s.stream, s.created_ms, s.shard, next, now};
@@ -1059,7 +1062,7 @@ std::string_view Kinesis::HandleNative(http::Request& request, http::Response& r
     return route->second;
   }
   if (options_.credentials) {
-    if (auto failure = VerifySigV4(request, *options_.credentials, clock_.NowMillis())) {
+    if (auto failure = VerifySigV4(request, *options_.credentials, clock_->NowMillis())) {
       KinesisError(response, failure->type, failure->message);
       return route->second;
     }

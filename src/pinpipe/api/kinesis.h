@@ -51,6 +51,7 @@ struct KinesisOptions {
   std::string region = "us-east-1";
   // When set, native requests must be SigV4-signed with these.
   std::optional<SigV4Credentials> credentials;
+  Clock* clock = nullptr;  // nullptr: Clock::Real(); creation times, iterator expiry, SigV4
 };
 
 struct StreamInfo {
@@ -69,7 +70,7 @@ class Kinesis {
   static constexpr int64_t kMaxGetRecords = 10'000;
   static constexpr int64_t kMaxGetRecordsBytes = 10 << 20;
 
-  Kinesis(broker::Broker& broker, Metrics& metrics, Clock& clock, KinesisOptions options);
+  Kinesis(broker::Broker& broker, Metrics& metrics, KinesisOptions options);
 
   // Sets up the iterator key (creating the default one if needed) and moves
   // a catalog left by an older version into the broker.
@@ -148,8 +149,8 @@ class Kinesis {
 
   broker::Broker& broker_;
   Metrics& metrics_;
-  Clock& clock_;
   KinesisOptions options_;
+  Clock* clock_;  // options_.clock resolved
   std::string iterator_key_;
   std::shared_mutex mu_;
   std::map<std::string, StreamInfo, std::less<>> streams_;  // cache of the broker's metadata

@@ -27,11 +27,12 @@ constexpr char kSharedKey[] = "a key all nodes share, 16+ bytes";
 // One API node: a Service of its own (own cache, own iterator key unless set).
 class Node {
  public:
-  Node(broker::Broker& broker, Clock& clock, const std::string& key, const std::string& data_dir) {
+  Node(broker::Broker& broker, Clock* clock, const std::string& key, const std::string& data_dir) {
     ServiceOptions options;
+    options.clock = clock;
     options.kinesis.iterator_key = key;
     options.kinesis.data_dir = data_dir;
-    service_ = std::make_unique<Service>(broker, clock, options);
+    service_ = std::make_unique<Service>(broker, options);
     open_ = service_->Open();
   }
   const Status& open() const { return open_; }
@@ -89,8 +90,8 @@ class KinesisCatalogTest : public ::testing::Test {
 };
 
 TEST_F(KinesisCatalogTest, TwoNodesOnOneBrokerShareStreamsAndAcceptEachOthersIterators) {
-  Node a(*broker_, clock_, kSharedKey, (dir_ / "a").string());
-  Node b(*broker_, clock_, kSharedKey, (dir_ / "b").string());
+  Node a(*broker_, &clock_, kSharedKey, (dir_ / "a").string());
+  Node b(*broker_, &clock_, kSharedKey, (dir_ / "b").string());
   ASSERT_TRUE(a.open().ok()) << a.open().ToString();
   ASSERT_TRUE(b.open().ok()) << b.open().ToString();
 
@@ -140,8 +141,8 @@ TEST_F(KinesisCatalogTest, TwoNodesOnOneBrokerShareStreamsAndAcceptEachOthersIte
 
 TEST_F(KinesisCatalogTest, NodesWithoutASharedKeyRefuseEachOthersIterators) {
   // Each node generates its own key in its own data folder: the single-node default.
-  Node a(*broker_, clock_, "", (dir_ / "a").string());
-  Node b(*broker_, clock_, "", (dir_ / "b").string());
+  Node a(*broker_, &clock_, "", (dir_ / "a").string());
+  Node b(*broker_, &clock_, "", (dir_ / "b").string());
   ASSERT_TRUE(a.open().ok() && b.open().ok());
   ASSERT_EQ(a.Native("CreateStream", R"({"StreamName":"s1","ShardCount":1})").status, 200);
   auto res = a.Native("GetRecords", R"({"ShardIterator":")" + b.Iterator("s1") + R"("})");
@@ -149,7 +150,7 @@ TEST_F(KinesisCatalogTest, NodesWithoutASharedKeyRefuseEachOthersIterators) {
   EXPECT_NE(res.body.find("Invalid ShardIterator"), std::string::npos) << res.body;
   // The generated key stays with the data folder across restarts.
   std::string it = a.Iterator("s1");
-  Node a_again(*broker_, clock_, "", (dir_ / "a").string());
+  Node a_again(*broker_, &clock_, "", (dir_ / "a").string());
   ASSERT_TRUE(a_again.open().ok());
   EXPECT_EQ(a_again.Native("GetRecords", R"({"ShardIterator":")" + it + R"("})").status, 200);
 }
@@ -168,7 +169,7 @@ TEST_F(KinesisCatalogTest, CatalogFilesOfAnOlderVersionMoveIntoTheBroker) {
       << R"({"name":"gone","shards":1,"created_ms":1600000000000})";
 
   {
-    Node node(*broker_, clock_, "", dir_.string());
+    Node node(*broker_, &clock_, "", dir_.string());
     ASSERT_TRUE(node.open().ok()) << node.open().ToString();
     auto res = node.Native("DescribeStreamSummary", R"({"StreamName":"old"})");
     ASSERT_EQ(res.status, 200) << res.body;
@@ -184,7 +185,7 @@ TEST_F(KinesisCatalogTest, CatalogFilesOfAnOlderVersionMoveIntoTheBroker) {
 
   // After a restart of the broker too, the stream keeps what was migrated.
   OpenBroker();
-  Node node(*broker_, clock_, "", dir_.string());
+  Node node(*broker_, &clock_, "", dir_.string());
   ASSERT_TRUE(node.open().ok());
   auto res = node.Native("ListStreams", "{}");
   auto listed = json::parse(res.body);

@@ -157,6 +157,14 @@ Result<std::string> IteratorKeyFromConfig(const Config& config) {
   return key;
 }
 
+// `o` with its clock resolved and handed to both handlers.
+ServiceOptions WithResolvedClock(ServiceOptions o) {
+  if (o.clock == nullptr) o.clock = &Clock::Real();
+  o.kafka.clock = o.clock;
+  o.kinesis.clock = o.clock;
+  return o;
+}
+
 }  // namespace
 
 Result<ServiceOptions> ServiceOptionsFromConfig(const Config& config) {
@@ -196,12 +204,12 @@ Result<ServiceOptions> ServiceOptionsFromConfig(const Config& config) {
   return o;
 }
 
-Service::Service(broker::Broker& broker, Clock& clock, ServiceOptions options)
+Service::Service(broker::Broker& broker, ServiceOptions options)
     : broker_(broker),
-      clock_(clock),
-      options_(std::move(options)),
-      kafka_(broker, metrics_, clock, options_.kafka),
-      kinesis_(broker, metrics_, clock, options_.kinesis) {
+      options_(WithResolvedClock(std::move(options))),
+      clock_(options_.clock),
+      kafka_(broker, metrics_, options_.kafka),
+      kinesis_(broker, metrics_, options_.kinesis) {
   metrics_.AddGauge("pinpipe_log_size_bytes", "Bytes stored per topic in the broker.", [this] {
     std::vector<std::pair<std::string, double>> out;
     auto topics = broker_.ListTopics();
@@ -262,7 +270,7 @@ const auth::Tenant* Service::Authenticate(const auth::TenantSet& set, const http
     // Unknown keys still go through VerifySigV4 (with a key nobody has), so a
     // missing or malformed header gets the same answer as in single-user mode.
     if (!tenant) credentials.access_key = std::string(1, '\0');
-    if (auto failure = VerifySigV4(request, credentials, clock_.NowMillis())) {
+    if (auto failure = VerifySigV4(request, credentials, clock_->NowMillis())) {
       KinesisError(response, failure->type, failure->message);
       return nullptr;
     }
@@ -421,7 +429,7 @@ bool Service::WithinQuota(const auth::Tenant& tenant, const http::Request& reque
   if (tenant.quota.records_per_s <= 0 && tenant.quota.bytes_per_s <= 0) return true;
   const int64_t wait_ms =
       quotas_.Admit(tenant, RecordCount(request), static_cast<int64_t>(request.body.size()),
-                    clock_.MonotonicMicros() / 1000);
+                    clock_->MonotonicMicros() / 1000);
   if (wait_ms == 0) return true;
   const std::string message =
       "Rate exceeded for tenant " + tenant.name + ": retry in " + std::to_string(wait_ms) + " ms";
@@ -469,9 +477,9 @@ void Service::Dispatch(http::Request& request, http::Responder respond) {
   };
   auto ex = std::make_shared<Exchange>();
   ex->respond = std::move(respond);
-  ex->start = clock_.MonotonicMicros();
+  ex->start = clock_->MonotonicMicros();
   auto send = [this](Exchange& e) {
-    metrics_.RecordRequest(e.route, e.response.status, clock_.MonotonicMicros() - e.start);
+    metrics_.RecordRequest(e.route, e.response.status, clock_->MonotonicMicros() - e.start);
     e.respond(std::move(e.response));
   };
   Deferral later([ex, send](http::Response r) {

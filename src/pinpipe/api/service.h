@@ -6,7 +6,7 @@
 // /metrics), and counts every request (including unreadable ones) in the metrics.
 //
 // Owned by the program that serves (runtime/serve.cc, runtime/pipeline.cc); it borrows the
-// Broker and Clock, which must outlive it.
+// Broker and the options' Clock, which must outlive it.
 //
 // Two ways in: Handle answers before it returns (blocking while a produce
 // waits for durability); HandleAsync never blocks its caller when the broker
@@ -44,6 +44,9 @@ struct ServiceOptions {
   // The tenants (from the config file's [[tenants]]); an empty set means
   // single-user mode (api_keys above, or no auth). Never null.
   std::shared_ptr<auth::Registry> tenants = std::make_shared<auth::Registry>();
+  // nullptr: Clock::Real(). The Kafka REST and Kinesis handlers run on it too
+  // (it replaces kafka.clock and kinesis.clock).
+  Clock* clock = nullptr;
 };
 
 // Reads the api.* keys (and general.data_dir) into ServiceOptions, and the
@@ -52,7 +55,7 @@ Result<ServiceOptions> ServiceOptionsFromConfig(const Config& config);
 
 class Service {
  public:
-  Service(broker::Broker& broker, Clock& clock, ServiceOptions options);
+  Service(broker::Broker& broker, ServiceOptions options);
 
   // Sets up the Kinesis iterator key and moves an older stream catalog into the broker.
   Status Open();
@@ -108,8 +111,8 @@ class Service {
                    http::Response& response);
 
   broker::Broker& broker_;
-  Clock& clock_;
   ServiceOptions options_;
+  Clock* clock_;  // options_.clock resolved
   std::function<void(std::function<void()>)> offload_;
   Metrics metrics_;
   auth::QuotaLimiter quotas_;

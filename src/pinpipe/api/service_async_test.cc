@@ -48,7 +48,7 @@ class ServiceAsyncTest : public ::testing::Test {
     auto b = embedded::EmbeddedBroker::Open(o);
     ASSERT_TRUE(b.ok()) << b.status().ToString();
     broker_ = std::move(*b);
-    service_ = std::make_unique<Service>(*broker_, Clock::Real(), ServiceOptions{});
+    service_ = std::make_unique<Service>(*broker_, ServiceOptions{});
     ASSERT_TRUE(service_->Open().ok());
   }
   void TearDown() override {

@@ -21,7 +21,8 @@ constexpr char kBinaryType[] = "application/vnd.kafka.binary.v2+json";
 class ServiceTest : public ::testing::Test {
  protected:
   void Start() {
-    service_ = std::make_unique<Service>(broker_, clock_, options_);
+    options_.clock = &clock_;
+    service_ = std::make_unique<Service>(broker_, options_);
     ASSERT_TRUE(service_->Open().ok());
   }
   void SetUp() override { Start(); }

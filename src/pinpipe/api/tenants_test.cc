@@ -43,7 +43,8 @@ class TenantsTest : public ::testing::Test {
     auto set = auth::TenantSet::Parse(kTenants, "tenants.toml", {});
     ASSERT_TRUE(set.ok()) << set.status().ToString();
     options_.tenants = std::make_shared<auth::Registry>(*set);
-    service_ = std::make_unique<Service>(broker_, clock_, options_);
+    options_.clock = &clock_;
+    service_ = std::make_unique<Service>(broker_, options_);
     ASSERT_TRUE(service_->Open().ok());
   }
   http::Response Call(std::string method, std::string path, std::string body, std::string key,

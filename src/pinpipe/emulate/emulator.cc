@@ -234,11 +234,11 @@ constexpr size_t kMaxDistinctErrors = 10;
 
 class Runner {
  public:
-  Runner(const PostCache& cache, const Options& o, Clock& clock)
-      : cache_(cache), o_(o), clock_(clock) {}
+  Runner(const PostCache& cache, const Options& o)
+      : cache_(cache), o_(o), clock_(o.clock != nullptr ? o.clock : &Clock::Real()) {}
 
   Summary Run() {
-    start_us_ = clock_.MonotonicMicros();
+    start_us_ = clock_->MonotonicMicros();
     deadline_us_ = o_.duration_ms > 0 ? start_us_ + o_.duration_ms * 1000 : INT64_MAX;
     std::vector<std::thread> workers;
     std::vector<std::vector<int64_t>> latencies(static_cast<size_t>(o_.concurrency));
@@ -294,18 +294,18 @@ class Runner {
   }
 
  private:
-  double Elapsed() { return static_cast<double>(clock_.MonotonicMicros() - start_us_) / 1e6; }
+  double Elapsed() { return static_cast<double>(clock_->MonotonicMicros() - start_us_) / 1e6; }
 
   bool Stopped() {
     if (o_.stop && o_.stop->load()) return true;
-    return clock_.MonotonicMicros() >= deadline_us_;
+    return clock_->MonotonicMicros() >= deadline_us_;
   }
 
   // Sleeps up to `micros`, waking early when the run stops.
   void SleepFor(int64_t micros) {
     while (micros > 0 && !Stopped()) {
       int64_t step = std::min<int64_t>(micros, 50'000);
-      clock_.SleepMicros(step);
+      clock_->SleepMicros(step);
       micros -= step;
     }
   }
@@ -315,7 +315,7 @@ class Runner {
     if (o_.rate <= 0) return;
     int64_t before = reserved_.fetch_add(records);
     auto due = start_us_ + static_cast<int64_t>(static_cast<double>(before) * 1e6 / o_.rate);
-    int64_t now = clock_.MonotonicMicros();
+    int64_t now = clock_->MonotonicMicros();
     if (due > now) SleepFor(due - now);
   }
 
@@ -351,9 +351,9 @@ class Runner {
           "Accept", o_.mode == Mode::kBatch ? "application/vnd.kafka.v2+json" : "application/json");
       if (!o_.api_key.empty()) headers.emplace_back("x-api-key", o_.api_key);
       if (attempt == 0) Pace(static_cast<int64_t>(pending.size()));
-      int64_t t0 = clock_.MonotonicMicros();
+      int64_t t0 = clock_->MonotonicMicros();
       auto res = client->Send(req.method, req.path, headers, req.body);
-      latencies->push_back(clock_.MonotonicMicros() - t0);
+      latencies->push_back(clock_->MonotonicMicros() - t0);
       requests_++;
       Outcome out;
       if (res.ok()) {
@@ -385,7 +385,7 @@ class Runner {
       // Exponential backoff with full jitter, capped at 5 s.
       int64_t cap = std::min<int64_t>(o_.backoff_ms << std::min(attempt, 16), 5'000) * 1000;
       int64_t delay = cap / 2 + static_cast<int64_t>(rng.Below(static_cast<uint64_t>(cap / 2 + 1)));
-      if (o_.stop == nullptr || !o_.stop->load()) clock_.SleepMicros(delay);
+      if (o_.stop == nullptr || !o_.stop->load()) clock_->SleepMicros(delay);
       pending = std::move(again);
     }
   }
@@ -430,7 +430,7 @@ class Runner {
 
   const PostCache& cache_;
   const Options& o_;
-  Clock& clock_;
+  Clock* clock_;
   int64_t start_us_ = 0;
   int64_t deadline_us_ = INT64_MAX;
   std::atomic<int64_t> next_{0};
@@ -442,13 +442,13 @@ class Runner {
 
 }  // namespace
 
-Result<Summary> Run(const PostCache& cache, const Options& options, Clock& clock) {
+Result<Summary> Run(const PostCache& cache, const Options& options) {
   PINPIPE_RETURN_IF_ERROR(ValidateOptions(options));
   if (cache.size() == 0) return FailedPreconditionError("no posts to send");
   if (options.count < 0 && options.duration_ms == 0 && options.stop == nullptr) {
     return InvalidArgumentError("give --count or --duration (or run until interrupted)");
   }
-  Runner runner(cache, options, clock);
+  Runner runner(cache, options);
   return runner.Run();
 }
 

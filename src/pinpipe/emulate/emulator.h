@@ -51,6 +51,8 @@ struct Options {
   const std::atomic<bool>* stop = nullptr;
   // Called about once a second from a monitor thread while running.
   std::function<void(int64_t records_sent, int64_t records_failed, double seconds)> progress;
+  // Paces, times and sleeps the run (retry backoff); nullptr: Clock::Real().
+  Clock* clock = nullptr;
 };
 
 Status ValidateOptions(const Options& options);
@@ -74,7 +76,7 @@ struct Summary {
 // Sends posts from `cache` until count/duration/stop. Returns the summary even
 // when records failed (the caller decides the exit code); a non-OK Status
 // means the run could not start (bad options or URL).
-Result<Summary> Run(const PostCache& cache, const Options& options, Clock& clock);
+Result<Summary> Run(const PostCache& cache, const Options& options);
 
 // Exposed for tests: the request for `records` (JSON objects) of `table`.
 struct Request {

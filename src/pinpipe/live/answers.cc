@@ -22,7 +22,7 @@ int64_t ThreadCpuNanos() {
 
 }  // namespace
 
-LiveAnswers::LiveAnswers(Clock& clock) : clock_(clock) {}
+LiveAnswers::LiveAnswers(Clock* clock) : clock_(clock != nullptr ? clock : &Clock::Real()) {}
 
 Result<RebuildReport> LiveAnswers::Rebuild(objstore::ObjectStore& tables,
                                            const std::string& prefix) {
@@ -78,7 +78,7 @@ void LiveAnswers::OnCommit(const stream::CommitEvent& e) {
     ++generation_;
     in.rows += static_cast<int64_t>(e.rows->num_rows());
     ++in.batches;
-    in.committed_ms = clock_.NowMillis();
+    in.committed_ms = clock_->NowMillis();
   }
   in.delta_version = e.table_version;
   in.positions = e.positions;
@@ -135,7 +135,7 @@ nlohmann::json LiveAnswers::ToJson() const {
     rebuild = rebuild_;
     error = error_;
   }
-  const int64_t now = clock_.NowMillis();
+  const int64_t now = clock_->NowMillis();
   if (questions.is_null()) {
     questions = nlohmann::json::array();
     for (size_t i = 0; i < answers.size(); ++i) {

@@ -43,7 +43,8 @@ struct RebuildReport {
 
 class LiveAnswers {
  public:
-  explicit LiveAnswers(Clock& clock = Clock::Real());
+  // `clock` (nullptr: Clock::Real()) dates commits and freshness; it must outlive this.
+  explicit LiveAnswers(Clock* clock = nullptr);
 
   // Folds every row of the latest versions of <prefix>_{pin,geo,user}_table
   // under `tables` into a fresh engine (a missing table counts as empty).
@@ -67,7 +68,7 @@ class LiveAnswers {
   nlohmann::json ToJson() const;
 
  private:
-  Clock& clock_;
+  Clock* clock_;
   mutable std::mutex mu_;
   Engine engine_;
   InputState inputs_[3];

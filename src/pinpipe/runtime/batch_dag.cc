@@ -2,7 +2,6 @@
 
 #include <filesystem>
 
-#include "pinpipe/base/clock.h"
 #include "pinpipe/base/names.h"
 #include "pinpipe/batch/answers.h"
 #include "pinpipe/batch/job.h"
@@ -94,7 +93,7 @@ Result<schedule::RunRecord> RunBatchDagNow(const Config& config, const std::stri
   if (dag != "batch") return NotFoundError("no DAG named '" + dag + "' (there is: batch)");
   PINPIPE_ASSIGN_OR_RETURN(auto lake, objstore::OpenObjectStore(config.Get("lake.url"), config));
   PINPIPE_ASSIGN_OR_RETURN(auto runs, OpenRunStore(config));
-  schedule::Scheduler scheduler(Clock::Real(), *runs);
+  schedule::Scheduler scheduler(*runs);
   PINPIPE_RETURN_IF_ERROR(scheduler.AddDag(BuildBatchDag(config, lake.get(), 0)));
   PINPIPE_ASSIGN_OR_RETURN(int64_t id, scheduler.Trigger(dag));
   scheduler.WaitIdle();

@@ -76,7 +76,7 @@ Status Pipeline::Start() {
 
   // The API and the dashboard share one server.
   PINPIPE_ASSIGN_OR_RETURN(auto service_options, api::ServiceOptionsFromConfig(config_));
-  service_ = std::make_unique<api::Service>(*broker_, Clock::Real(), std::move(service_options));
+  service_ = std::make_unique<api::Service>(*broker_, std::move(service_options));
   PINPIPE_RETURN_IF_ERROR(service_->Open());
 
   PINPIPE_ASSIGN_OR_RETURN(bool sink_on, config_.GetBool("sink.enabled"));
@@ -107,12 +107,11 @@ Status Pipeline::Start() {
   };
   PINPIPE_ASSIGN_OR_RETURN(bool stream_on, config_.GetBool("stream.enabled"));
   if (stream_on) {
-    PINPIPE_ASSIGN_OR_RETURN(stream_,
-                             BuildStreamJob(config_, broker_.get(), tables_.get(), Clock::Real()));
+    PINPIPE_ASSIGN_OR_RETURN(stream_, BuildStreamJob(config_, broker_.get(), tables_.get()));
     PINPIPE_RETURN_IF_ERROR(stream_->Recover());
     // The live answers start from what the tables hold and then fold in each
     // committed micro-batch (live/answers.h: exactly once by construction).
-    live_ = std::make_unique<live::LiveAnswers>(Clock::Real());
+    live_ = std::make_unique<live::LiveAnswers>();
     PINPIPE_ASSIGN_OR_RETURN(auto rebuilt, live_->Rebuild(*tables_, prefix));
     spdlog::info("live answers: rebuilt from {} + {} + {} table rows in {} ms", rebuilt.rows[0],
                  rebuilt.rows[1], rebuilt.rows[2], rebuilt.millis);
@@ -126,8 +125,8 @@ Status Pipeline::Start() {
     for (auto& part : tenant_parts_) {
       Config tenant_config = config_;
       PINPIPE_RETURN_IF_ERROR(tenant_config.Set("general.prefix", part.prefix));
-      PINPIPE_ASSIGN_OR_RETURN(
-          part.stream, BuildStreamJob(tenant_config, broker_.get(), tables_.get(), Clock::Real()));
+      PINPIPE_ASSIGN_OR_RETURN(part.stream,
+                               BuildStreamJob(tenant_config, broker_.get(), tables_.get()));
       PINPIPE_RETURN_IF_ERROR(part.stream->Recover());
       part.stream->SetErrorListener(record_stream_error);
       part.stream->Start();
@@ -135,7 +134,7 @@ Status Pipeline::Start() {
   }
 
   PINPIPE_ASSIGN_OR_RETURN(runs_, OpenRunStore(config_));
-  scheduler_ = std::make_unique<schedule::Scheduler>(Clock::Real(), *runs_);
+  scheduler_ = std::make_unique<schedule::Scheduler>(*runs_);
   PINPIPE_RETURN_IF_ERROR(
       scheduler_->AddDag(BuildBatchDag(config_, lake_.get(), started_ms_ / 1000)));
   for (const auto& part : tenant_parts_) {

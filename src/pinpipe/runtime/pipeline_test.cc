@@ -167,7 +167,7 @@ TEST(WiringTest, TheStreamJobIsNamedByTheNamingScheme) {
   ASSERT_TRUE(config.Set("stream.kinesis_endpoint", "http://127.0.0.1:1").ok());
   auto tables = objstore::OpenObjectStore(config.Get("stream.tables"), config);
   ASSERT_TRUE(tables.ok());
-  auto job = BuildStreamJob(config, nullptr, tables->get(), Clock::Real());
+  auto job = BuildStreamJob(config, nullptr, tables->get());
   ASSERT_TRUE(job.ok()) << job.status().ToString();
   ASSERT_EQ((*job)->queries().size(), kTableKindNames.size());
   for (size_t i = 0; i < kTableKindNames.size(); ++i) {

@@ -4,7 +4,6 @@
 
 #include "pinpipe/api/service.h"
 #include "pinpipe/attach/attach.h"
-#include "pinpipe/base/clock.h"
 #include "pinpipe/http/server.h"
 #include "pinpipe/runtime/checks.h"
 #include "pinpipe/runtime/wiring.h"
@@ -16,7 +15,7 @@ Status RunServe(const Config& config, const ServeOptions& options, SignalWaiter&
                            CheckedHttpOptions(config, options.handler_threads));
   PINPIPE_RETURN_IF_ERROR(CheckedKafkaApiOptions(config).status());
   PINPIPE_ASSIGN_OR_RETURN(auto broker, attach::OpenServerBroker(config));
-  api::Service service(*broker, Clock::Real(), std::move(service_options));
+  api::Service service(*broker, std::move(service_options));
   PINPIPE_RETURN_IF_ERROR(service.Open());
 
   http::Server server(

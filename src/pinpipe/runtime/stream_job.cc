@@ -4,7 +4,6 @@
 
 #include <utility>
 
-#include "pinpipe/base/clock.h"
 #include "pinpipe/base/file.h"
 #include "pinpipe/objstore/object_store.h"
 #include "pinpipe/runtime/wiring.h"
@@ -19,8 +18,7 @@ Status RunStreamJob(const Config& config, bool once, SignalWaiter& signals, std:
   if (config.Get("stream.source") == "broker") {
     PINPIPE_ASSIGN_OR_RETURN(broker, OpenBroker(config));
   }
-  PINPIPE_ASSIGN_OR_RETURN(auto job,
-                           BuildStreamJob(config, broker.get(), tables.get(), Clock::Real()));
+  PINPIPE_ASSIGN_OR_RETURN(auto job, BuildStreamJob(config, broker.get(), tables.get()));
   PINPIPE_RETURN_IF_ERROR(job->Recover());
   if (once) {
     PINPIPE_RETURN_IF_ERROR(job->RunUntilDrained());

@@ -37,7 +37,7 @@ std::string StreamStatusPath(const Config& config) {
 Result<std::unique_ptr<stream::StreamJob>> BuildStreamJob(const Config& config,
                                                           broker::Broker* broker,
                                                           objstore::ObjectStore* tables,
-                                                          Clock& clock) {
+                                                          Clock* clock) {
   const std::string& prefix = config.Get("general.prefix");
   PINPIPE_ASSIGN_OR_RETURN(StreamSettings settings, CheckedStreamSettings(config));
   std::vector<std::unique_ptr<stream::StreamQuery>> queries;
@@ -53,15 +53,16 @@ Result<std::unique_ptr<stream::StreamJob>> BuildStreamJob(const Config& config,
       source = stream::NewBrokerStreamSource(*broker, stream_name);
     }
     PINPIPE_ASSIGN_OR_RETURN(
-        auto writer, stream::NewDeltaTableWriter(*tables, TableRoot(prefix, name), kind, &clock));
+        auto writer, stream::NewDeltaTableWriter(*tables, TableRoot(prefix, name), kind, clock));
     stream::QueryOptions options;
     options.app_id = StreamQueryId(prefix, name);
     options.kind = kind;
     options.initial = settings.initial;
     options.max_records_per_batch = settings.max_records_per_batch;
     options.checkpoint_prefix = StreamCheckpointPrefix(prefix, name);
+    options.clock = clock;
     queries.push_back(std::make_unique<stream::StreamQuery>(std::move(options), std::move(source),
-                                                            std::move(writer), *tables, clock));
+                                                            std::move(writer), *tables));
   }
   auto job = std::make_unique<stream::StreamJob>(std::move(queries), settings.trigger_ms, clock);
   job->SetStatusFile(StreamStatusPath(config));

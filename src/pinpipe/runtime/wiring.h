@@ -31,7 +31,7 @@ Result<std::unique_ptr<broker::Broker>> OpenBroker(const Config& config);
 Result<std::unique_ptr<stream::StreamJob>> BuildStreamJob(const Config& config,
                                                           broker::Broker* broker,
                                                           objstore::ObjectStore* tables,
-                                                          Clock& clock);
+                                                          Clock* clock = nullptr);
 
 // Where the streaming job of general.prefix keeps its status file:
 // <general.data_dir>/stream/<prefix>.status.json (BuildStreamJob sets it).

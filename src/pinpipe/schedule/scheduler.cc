@@ -24,7 +24,8 @@ void AppendLog(std::string* log, const std::string& line) {
 
 }  // namespace
 
-Scheduler::Scheduler(Clock& clock, RunStore& store) : clock_(clock), store_(store) {}
+Scheduler::Scheduler(RunStore& store, Clock* clock)
+    : store_(store), clock_(clock != nullptr ? clock : &Clock::Real()) {}
 
 Scheduler::~Scheduler() { Stop(); }
 
@@ -44,7 +45,7 @@ Status Scheduler::AddDag(DagSpec spec) {
   PINPIPE_ASSIGN_OR_RETURN(auto orphans, store_.RunsInState(dag->spec.name, State::kRunning));
   for (auto& run : orphans) {
     run.state = State::kFailed;
-    run.end_ms = clock_.NowMillis();
+    run.end_ms = clock_->NowMillis();
     run.error = "interrupted: the process running it stopped";
     PINPIPE_RETURN_IF_ERROR(store_.UpdateRun(run));
   }
@@ -66,7 +67,7 @@ Result<int64_t> Scheduler::Trigger(const std::string& name) {
   std::lock_guard lock(mu_);
   auto it = dags_.find(name);
   if (it == dags_.end()) return NotFoundError("no DAG named '" + name + "'");
-  const int64_t now_ms = clock_.NowMillis();
+  const int64_t now_ms = clock_->NowMillis();
   PINPIPE_ASSIGN_OR_RETURN(int64_t id, store_.CreateRun(name, now_ms / 1000, "manual", now_ms));
   PINPIPE_RETURN_IF_ERROR(StartQueuedLocked(*it->second));
   return id;
@@ -78,7 +79,7 @@ Result<int64_t> Scheduler::NextFireTime(const std::string& name) {
   if (it == dags_.end()) return NotFoundError("no DAG named '" + name + "'");
   const Dag& dag = *it->second;
   if (!dag.cron) return int64_t{-1};
-  const int64_t now_s = clock_.NowMicros() / 1'000'000;
+  const int64_t now_s = clock_->NowMicros() / 1'000'000;
   return dag.cron->Next(std::max(now_s, dag.spec.start_date_s - 1), dag.tz);
 }
 
@@ -86,7 +87,7 @@ Result<int> Scheduler::Tick() {
   std::lock_guard lock(mu_);
   if (stopping_) return 0;
   int created = 0;
-  const int64_t now_ms = clock_.NowMillis();
+  const int64_t now_ms = clock_->NowMillis();
   const int64_t now_s = now_ms / 1000;
   for (auto& [name, dag_ptr] : dags_) {
     Dag& dag = *dag_ptr;
@@ -119,7 +120,7 @@ Status Scheduler::StartQueuedLocked(Dag& dag) {
   for (auto& run : queued) {
     if (dag.active >= dag.spec.max_active_runs) break;
     run.state = State::kRunning;
-    run.start_ms = clock_.NowMillis();
+    run.start_ms = clock_->NowMillis();
     PINPIPE_RETURN_IF_ERROR(store_.UpdateRun(run));
     ++dag.active;
     ++executing_;
@@ -147,7 +148,7 @@ void Scheduler::ExecuteRun(Dag* dag, int64_t run_id) {
       (void)store_.UpsertTask(run_id, record);
       continue;
     }
-    record.start_ms = clock_.NowMillis();
+    record.start_ms = clock_->NowMillis();
     Status status;
     for (int attempt = 1; attempt <= task->retries + 1; ++attempt) {
       record.attempts = attempt;
@@ -168,10 +169,10 @@ void Scheduler::ExecuteRun(Dag* dag, int64_t run_id) {
                 "attempt " + std::to_string(attempt) + " failed: " + status.ToString());
       spdlog::warn("scheduler: run {} task '{}' attempt {} failed: {}", run_id, task->id, attempt,
                    status.ToString());
-      if (attempt <= task->retries && !stopping_) clock_.SleepMicros(task->retry_delay_ms * 1000);
+      if (attempt <= task->retries && !stopping_) clock_->SleepMicros(task->retry_delay_ms * 1000);
       if (stopping_) break;
     }
-    record.end_ms = clock_.NowMillis();
+    record.end_ms = clock_->NowMillis();
     record.state = status.ok() ? State::kSuccess : State::kFailed;
     if (!status.ok()) {
       all_ok = false;
@@ -181,7 +182,7 @@ void Scheduler::ExecuteRun(Dag* dag, int64_t run_id) {
     (void)store_.UpsertTask(run_id, record);
   }
   run.state = all_ok ? State::kSuccess : State::kFailed;
-  run.end_ms = clock_.NowMillis();
+  run.end_ms = clock_->NowMillis();
   (void)store_.UpdateRun(run);
   spdlog::info("scheduler: run {} of DAG '{}' ended: {}", run_id, dag->spec.name,
                StateName(run.state));

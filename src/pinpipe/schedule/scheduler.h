@@ -31,7 +31,8 @@ namespace pinpipe::schedule {
 
 class Scheduler {
  public:
-  Scheduler(Clock& clock, RunStore& store);
+  // `store` and `clock` (nullptr: Clock::Real()) must outlive the Scheduler.
+  explicit Scheduler(RunStore& store, Clock* clock = nullptr);
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -71,8 +72,8 @@ class Scheduler {
   void ExecuteRun(Dag* dag, int64_t run_id);
   Status RunTask(const TaskSpec& task, TaskContext& ctx);
 
-  Clock& clock_;
   RunStore& store_;
+  Clock* clock_;
   mutable std::mutex mu_;
   std::condition_variable idle_cv_;
   std::map<std::string, std::unique_ptr<Dag>> dags_;

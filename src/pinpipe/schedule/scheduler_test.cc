@@ -40,7 +40,7 @@ class SchedulerTest : public ::testing::Test {
 
 TEST_F(SchedulerTest, CatchupRunsEveryMissedDay) {
   std::atomic<int> runs{0};
-  Scheduler s(clock_, *store_);
+  Scheduler s(*store_, &clock_);
   auto dag = CountingDag(&runs, /*catchup=*/true);
   dag.max_active_runs = 16;
   ASSERT_TRUE(s.AddDag(dag).ok());
@@ -65,7 +65,7 @@ TEST_F(SchedulerTest, CatchupRunsEveryMissedDay) {
 
 TEST_F(SchedulerTest, NoCatchupRunsOnlyTheLatest) {
   std::atomic<int> runs{0};
-  Scheduler s(clock_, *store_);
+  Scheduler s(*store_, &clock_);
   ASSERT_TRUE(s.AddDag(CountingDag(&runs, /*catchup=*/false)).ok());
   EXPECT_EQ(*s.Tick(), 1);
   s.WaitIdle();
@@ -81,17 +81,17 @@ TEST_F(SchedulerTest, NoCatchupRunsOnlyTheLatest) {
 TEST_F(SchedulerTest, ScheduleSurvivesRestart) {
   std::atomic<int> runs{0};
   {
-    Scheduler s(clock_, *store_);
+    Scheduler s(*store_, &clock_);
     ASSERT_TRUE(s.AddDag(CountingDag(&runs, false)).ok());
     EXPECT_EQ(*s.Tick(), 1);
   }
-  Scheduler again(clock_, *store_);
+  Scheduler again(*store_, &clock_);
   ASSERT_TRUE(again.AddDag(CountingDag(&runs, false)).ok());
   EXPECT_EQ(*again.Tick(), 0);  // today's run already happened
 }
 
 TEST_F(SchedulerTest, RetriesThenSucceeds) {
-  Scheduler s(clock_, *store_);
+  Scheduler s(*store_, &clock_);
   std::atomic<int> attempts{0};
   DagSpec dag;
   dag.name = "flaky";
@@ -120,7 +120,7 @@ TEST_F(SchedulerTest, RetriesThenSucceeds) {
 }
 
 TEST_F(SchedulerTest, FailureStopsDownstream) {
-  Scheduler s(clock_, *store_);
+  Scheduler s(*store_, &clock_);
   std::atomic<bool> downstream_ran{false};
   DagSpec dag;
   dag.name = "d";
@@ -144,7 +144,7 @@ TEST_F(SchedulerTest, FailureStopsDownstream) {
 }
 
 TEST_F(SchedulerTest, TimeoutCancelsTask) {
-  Scheduler s(clock_, *store_);
+  Scheduler s(*store_, &clock_);
   DagSpec dag;
   dag.name = "slow";
   TaskSpec task{"wait", {}, [](TaskContext& ctx) {
@@ -163,7 +163,7 @@ TEST_F(SchedulerTest, TimeoutCancelsTask) {
 }
 
 TEST_F(SchedulerTest, NoOverlappingRuns) {
-  Scheduler s(clock_, *store_);
+  Scheduler s(*store_, &clock_);
   std::atomic<int> concurrent{0}, peak{0}, done{0};
   std::atomic<bool> release{false};
   DagSpec dag;
@@ -189,7 +189,7 @@ TEST_F(SchedulerTest, NoOverlappingRuns) {
 }
 
 TEST_F(SchedulerTest, RejectsBadDags) {
-  Scheduler s(clock_, *store_);
+  Scheduler s(*store_, &clock_);
   DagSpec cyclic;
   cyclic.name = "c";
   auto ok = [](TaskContext&) { return Status::Ok(); };
@@ -210,7 +210,7 @@ TEST_F(SchedulerTest, OrphanedRunsAreMarkedFailed) {
   run.state = State::kRunning;
   ASSERT_TRUE(store_->UpdateRun(run).ok());
   std::atomic<int> runs{0};
-  Scheduler s(clock_, *store_);
+  Scheduler s(*store_, &clock_);
   ASSERT_TRUE(s.AddDag(CountingDag(&runs, false)).ok());
   EXPECT_EQ(store_->GetRun(*id)->state, State::kFailed);
 }

@@ -28,7 +28,7 @@ Result<int32_t> ParsePartition(const std::string& shard) {
 
 class BrokerStreamSource final : public StreamSource {
  public:
-  BrokerStreamSource(broker::Broker& broker, std::string topic, Clock& clock)
+  BrokerStreamSource(broker::Broker& broker, std::string topic, Clock* clock)
       : broker_(broker), topic_(std::move(topic)), clock_(clock) {}
 
   const std::string& stream() const override { return topic_; }
@@ -82,7 +82,7 @@ class BrokerStreamSource final : public StreamSource {
     // Lag: how old the newest returned record is when more remain behind it.
     const int64_t next = std::stoll(read.next_position);
     if (next < fetched.high_watermark && newest_ms > 0) {
-      read.millis_behind = std::max<int64_t>(0, clock_.NowMillis() - newest_ms);
+      read.millis_behind = std::max<int64_t>(0, clock_->NowMillis() - newest_ms);
     }
     return read;
   }
@@ -90,7 +90,7 @@ class BrokerStreamSource final : public StreamSource {
  private:
   broker::Broker& broker_;
   std::string topic_;
-  Clock& clock_;
+  Clock* clock_;
 };
 
 }  // namespace
@@ -98,7 +98,7 @@ class BrokerStreamSource final : public StreamSource {
 std::unique_ptr<StreamSource> NewBrokerStreamSource(broker::Broker& broker, std::string topic,
                                                     Clock* clock) {
   return std::make_unique<BrokerStreamSource>(broker, std::move(topic),
-                                              clock != nullptr ? *clock : Clock::Real());
+                                              clock != nullptr ? clock : &Clock::Real());
 }
 
 }  // namespace pinpipe::stream

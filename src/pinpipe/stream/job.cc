@@ -9,8 +9,10 @@
 namespace pinpipe::stream {
 
 StreamJob::StreamJob(std::vector<std::unique_ptr<StreamQuery>> queries, int64_t trigger_ms,
-                     Clock& clock)
-    : queries_(std::move(queries)), trigger_ms_(std::max<int64_t>(1, trigger_ms)), clock_(clock) {}
+                     Clock* clock)
+    : queries_(std::move(queries)),
+      trigger_ms_(std::max<int64_t>(1, trigger_ms)),
+      clock_(clock != nullptr ? clock : &Clock::Real()) {}
 
 StreamJob::~StreamJob() { Stop(); }
 
@@ -43,7 +45,7 @@ void StreamJob::Start() {
         Status s = WriteStatusFile();
         if (!s.ok() && s != last) spdlog::warn("stream: status file: {}", s.ToString());
         last = std::move(s);
-        for (int i = 0; i < 20 && !stop_; ++i) clock_.SleepMicros(50'000);
+        for (int i = 0; i < 20 && !stop_; ++i) clock_->SleepMicros(50'000);
       }
     });
   }
@@ -68,14 +70,14 @@ Status StreamJob::WriteStatusFile() const {
   if (status_file_.has_parent_path()) {
     PINPIPE_RETURN_IF_ERROR(files.CreateDirs(status_file_.parent_path()));
   }
-  return files.WriteFileAtomically(status_file_, StatusesToJson(Statuses(), clock_.NowMillis()));
+  return files.WriteFileAtomically(status_file_, StatusesToJson(Statuses(), clock_->NowMillis()));
 }
 
 void StreamJob::Loop(StreamQuery* query) {
   int64_t backoff_ms = 100;
   std::string reported;  // the failure last given to the error listener
   while (!stop_) {
-    const int64_t started = clock_.MonotonicMicros();
+    const int64_t started = clock_->MonotonicMicros();
     auto n = query->RunBatch(std::min<int64_t>(trigger_ms_, 250));
     if (!n.ok()) {
       if (error_listener_ && n.status().ToString() != reported) {
@@ -89,16 +91,16 @@ void StreamJob::Loop(StreamQuery* query) {
       spdlog::warn("stream {}: {} (retrying in {} ms)", query->options().app_id,
                    n.status().ToString(), backoff_ms);
       for (int64_t waited = 0; waited < backoff_ms && !stop_; waited += 50)
-        clock_.SleepMicros(50'000);
+        clock_->SleepMicros(50'000);
       backoff_ms = std::min<int64_t>(backoff_ms * 2, 10'000);
       continue;
     }
     backoff_ms = 100;
     reported.clear();
     // The next micro-batch starts one trigger interval after this one started.
-    const int64_t elapsed_ms = (clock_.MonotonicMicros() - started) / 1000;
+    const int64_t elapsed_ms = (clock_->MonotonicMicros() - started) / 1000;
     for (int64_t left = trigger_ms_ - elapsed_ms; left > 0 && !stop_; left -= 50) {
-      clock_.SleepMicros(std::min<int64_t>(left, 50) * 1000);
+      clock_->SleepMicros(std::min<int64_t>(left, 50) * 1000);
     }
   }
 }

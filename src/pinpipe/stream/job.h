@@ -21,7 +21,10 @@ namespace pinpipe::stream {
 
 class StreamJob {
  public:
-  StreamJob(std::vector<std::unique_ptr<StreamQuery>> queries, int64_t trigger_ms, Clock& clock);
+  // `clock` (nullptr: Clock::Real(); must outlive the job) paces the triggers and dates the
+  // status file.
+  StreamJob(std::vector<std::unique_ptr<StreamQuery>> queries, int64_t trigger_ms,
+            Clock* clock = nullptr);
   ~StreamJob();
 
   // Recovers every query (replaying a half-done batch if a crash left one).
@@ -63,7 +66,7 @@ class StreamJob {
 
   std::vector<std::unique_ptr<StreamQuery>> queries_;
   int64_t trigger_ms_;
-  Clock& clock_;
+  Clock* clock_;
   std::atomic<bool> stop_{false};
   std::vector<std::thread> threads_;
   std::filesystem::path status_file_;

@@ -20,7 +20,7 @@ constexpr int64_t kPollIntervalMs = 200;  // Kinesis allows 5 GetRecords/s per s
 
 class KinesisStreamSource final : public StreamSource {
  public:
-  KinesisStreamSource(const KinesisOptions& options, std::string stream, Clock& clock)
+  KinesisStreamSource(const KinesisOptions& options, std::string stream, Clock* clock)
       : client_(options), stream_(std::move(stream)), clock_(clock) {}
 
   const std::string& stream() const override { return stream_; }
@@ -30,7 +30,7 @@ class KinesisStreamSource final : public StreamSource {
   Result<std::string> StartPosition(const std::string& shard, InitialPosition initial) override {
     (void)shard;
     if (initial == InitialPosition::kEarliest) return std::string("trim");
-    return "at:" + std::to_string(clock_.NowMillis());
+    return "at:" + std::to_string(clock_->NowMillis());
   }
 
   Result<ShardRead> Read(const std::string& shard, const std::string& position,
@@ -44,7 +44,7 @@ class KinesisStreamSource final : public StreamSource {
         return InvalidArgumentError("bad end position '" + until + "'");
       until_seq = until.substr(6);
     }
-    const int64_t deadline = clock_.MonotonicMicros() + wait_ms * 1000;
+    const int64_t deadline = clock_->MonotonicMicros() + wait_ms * 1000;
     while (true) {
       PINPIPE_ASSIGN_OR_RETURN(std::string iterator, IteratorFor(shard, position));
       auto got = client_.GetRecords(iterator, std::min(max_records, 10'000));
@@ -77,10 +77,10 @@ class KinesisStreamSource final : public StreamSource {
       if (!reached_until && !got->next_iterator.empty()) {
         iterators_[shard] = {read.next_position, got->next_iterator};
       }
-      if (!read.records.empty() || reached_until || clock_.MonotonicMicros() >= deadline) {
+      if (!read.records.empty() || reached_until || clock_->MonotonicMicros() >= deadline) {
         return read;
       }
-      clock_.SleepMicros(kPollIntervalMs * 1000);
+      clock_->SleepMicros(kPollIntervalMs * 1000);
     }
   }
 
@@ -101,7 +101,7 @@ class KinesisStreamSource final : public StreamSource {
 
   KinesisClient client_;
   std::string stream_;
-  Clock& clock_;
+  Clock* clock_;
   std::map<std::string, std::pair<std::string, std::string>>
       iterators_;  // shard -> (position, iterator)
 };
@@ -112,7 +112,7 @@ Result<std::unique_ptr<StreamSource>> NewKinesisStreamSource(const KinesisOption
                                                              std::string stream, Clock* clock) {
   if (options.endpoint.empty()) return InvalidArgumentError("a Kinesis endpoint is required");
   return std::unique_ptr<StreamSource>(new KinesisStreamSource(
-      options, std::move(stream), clock != nullptr ? *clock : Clock::Real()));
+      options, std::move(stream), clock != nullptr ? clock : &Clock::Real()));
 }
 
 }  // namespace pinpipe::stream

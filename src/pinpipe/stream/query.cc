@@ -25,13 +25,12 @@ int64_t Percentile(std::vector<int64_t>& v, double p) {
 }  // namespace
 
 StreamQuery::StreamQuery(QueryOptions options, std::unique_ptr<StreamSource> source,
-                         std::unique_ptr<TableWriter> table, objstore::ObjectStore& checkpoints,
-                         Clock& clock)
+                         std::unique_ptr<TableWriter> table, objstore::ObjectStore& checkpoints)
     : options_(std::move(options)),
       source_(std::move(source)),
       table_(std::move(table)),
       checkpoints_(checkpoints),
-      clock_(clock) {
+      clock_(options_.clock != nullptr ? options_.clock : &Clock::Real()) {
   status_.stream = source_->stream();
 }
 
@@ -130,7 +129,7 @@ Status StreamQuery::Recover() {
 Result<int64_t> StreamQuery::RunBatch(int64_t wait_ms) {
   if (!recovered_) PINPIPE_RETURN_IF_ERROR(Recover());
   const int64_t batch = next_batch_;
-  const int64_t read_started_ms = clock_.NowMillis();
+  const int64_t read_started_ms = clock_->NowMillis();
   Plan plan;
   struct Pending {
     std::string shard;
@@ -242,7 +241,7 @@ Result<int64_t> StreamQuery::RunBatch(int64_t wait_ms) {
   if (Status s = table_->Append(cleaned.rows, options_.app_id, batch); !s.ok()) {
     return status_or(s.WithContext("stream " + stream + " batch " + std::to_string(batch)));
   }
-  const int64_t committed_ms = clock_.NowMillis();
+  const int64_t committed_ms = clock_->NowMillis();
   for (int64_t ind : cleaned.new_inds) seen_.insert(ind);
   for (const auto& [shard, range] : plan) positions_[shard] = range.end;
   replay_.reset();

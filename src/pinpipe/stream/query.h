@@ -55,6 +55,7 @@ struct QueryOptions {
   InitialPosition initial = InitialPosition::kEarliest;
   int max_records_per_batch = 50'000;
   std::string checkpoint_prefix;  // key prefix in the checkpoint store, ends with '/'
+  Clock* clock = nullptr;         // nullptr: Clock::Real(); read and commit times
 };
 
 struct QueryStatus {
@@ -89,7 +90,7 @@ using CommitListener = std::function<void(const CommitEvent&)>;
 class StreamQuery {
  public:
   StreamQuery(QueryOptions options, std::unique_ptr<StreamSource> source,
-              std::unique_ptr<TableWriter> table, objstore::ObjectStore& checkpoints, Clock& clock);
+              std::unique_ptr<TableWriter> table, objstore::ObjectStore& checkpoints);
 
   // Loads the checkpoint and the table state; decides where to resume.
   Status Recover();
@@ -117,7 +118,7 @@ class StreamQuery {
   std::unique_ptr<StreamSource> source_;
   std::unique_ptr<TableWriter> table_;
   objstore::ObjectStore& checkpoints_;
-  Clock& clock_;
+  Clock* clock_;  // options_.clock resolved
 
   bool recovered_ = false;
   int64_t next_batch_ = 0;

@@ -116,6 +116,7 @@ class StreamQueryTest : public ::testing::Test {
     options.kind = clean::TableKind::kPin;
     options.max_records_per_batch = max_records;
     options.checkpoint_prefix = "_checkpoints/pinpipe-test-pin/";
+    options.clock = &clock_;
     // The query owns its source; hand it a forwarding wrapper so the test keeps the data.
     struct Forward : StreamSource {
       FakeSource* s;
@@ -131,7 +132,7 @@ class StreamQueryTest : public ::testing::Test {
       }
     };
     return std::make_unique<StreamQuery>(options, std::make_unique<Forward>(source),
-                                         std::make_unique<FakeTable>(&table_), *store_, clock_);
+                                         std::make_unique<FakeTable>(&table_), *store_);
   }
 
   std::filesystem::path dir_;
@@ -249,10 +250,11 @@ TEST_F(StreamQueryTest, JobReportsAFailureOnceWhileRetryingItAndAgainAfterASucce
   QueryOptions options;
   options.app_id = "pinpipe-test-pin";
   options.checkpoint_prefix = "_checkpoints/pinpipe-test-pin/";
+  options.clock = &clock_;
   std::vector<std::unique_ptr<StreamQuery>> queries;
-  queries.push_back(std::make_unique<StreamQuery>(
-      options, std::move(owned), std::make_unique<FakeTable>(&table_), *store_, clock_));
-  StreamJob job(std::move(queries), 10, clock_);
+  queries.push_back(std::make_unique<StreamQuery>(options, std::move(owned),
+                                                  std::make_unique<FakeTable>(&table_), *store_));
+  StreamJob job(std::move(queries), 10, &clock_);
   std::mutex mu;
   std::vector<std::string> reported;
   job.SetErrorListener([&](const QueryOptions& q, const Status& error) {
