@@ -11,21 +11,8 @@
 
 namespace pinpipe::embedded {
 
-using broker::Consumer;
-using broker::ConsumerOptions;
-using broker::FetchOptions;
-using broker::FetchResult;
-using broker::Header;
-using broker::kAnyPartition;
-using broker::OffsetReset;
-using broker::PartitionInfo;
-using broker::ProduceAck;
-using broker::RebalanceListener;
 using broker::Record;
 using broker::RecordRef;
-using broker::StoredRecord;
-using broker::TopicConfig;
-using broker::TopicDescription;
 using broker::TopicPartition;
 using broker::TopicPartitionOffset;
 
@@ -249,10 +236,10 @@ class GroupCoordinator {
 
 // ---------------------------------------------------------------------------
 
-class EmbeddedConsumer final : public Consumer {
+class EmbeddedConsumer final : public broker::Consumer {
  public:
-  EmbeddedConsumer(EmbeddedBroker* broker, GroupCoordinator* coordinator, ConsumerOptions options,
-                   std::string group, bool anonymous)
+  EmbeddedConsumer(EmbeddedBroker* broker, GroupCoordinator* coordinator,
+                   broker::ConsumerOptions options, std::string group, bool anonymous)
       : broker_(broker),
         coordinator_(coordinator),
         options_(std::move(options)),
@@ -282,13 +269,13 @@ class EmbeddedConsumer final : public Consumer {
     return Status::Ok();
   }
 
-  void SetRebalanceListener(RebalanceListener listener) override {
+  void SetRebalanceListener(broker::RebalanceListener listener) override {
     listener_ = std::move(listener);
   }
 
-  Result<std::vector<StoredRecord>> Poll(int32_t max_records, int64_t timeout_ms) override {
+  Result<std::vector<broker::StoredRecord>> Poll(int32_t max_records, int64_t timeout_ms) override {
     PINPIPE_ASSIGN_OR_RETURN(auto refs, PollRefs(max_records, timeout_ms));
-    std::vector<StoredRecord> out;
+    std::vector<broker::StoredRecord> out;
     out.reserve(refs.size());
     for (const RecordRef& r : refs) out.push_back(ToStoredRecord(r));
     return out;
@@ -388,7 +375,8 @@ class EmbeddedConsumer final : public Consumer {
     auto topic = broker_->log().GetTopic(tp.topic);
     if (!topic.ok() || tp.partition >= (*topic)->partition_count()) return 0;
     auto* p = (*topic)->partition(tp.partition);
-    return options_.reset == OffsetReset::kEarliest ? p->log_start_offset() : p->high_watermark();
+    return options_.reset == broker::OffsetReset::kEarliest ? p->log_start_offset()
+                                                            : p->high_watermark();
   }
 
   // Reads the owned partitions round robin into read buffers (reused from
@@ -402,7 +390,7 @@ class EmbeddedConsumer final : public Consumer {
       int64_t& pos = positions_[tp];
       if (buffers_used_ == buffers_.size()) buffers_.push_back(std::make_unique<log::ReadBuffer>());
       log::ReadBuffer& buffer = *buffers_[buffers_used_];
-      FetchOptions fo;
+      broker::FetchOptions fo;
       fo.max_records = max_records - static_cast<int32_t>(refs_.size());
       Status s = broker_->ReadInto(tp.topic, tp.partition, pos, fo, &buffer);
       if (!s.ok()) {
@@ -437,12 +425,12 @@ class EmbeddedConsumer final : public Consumer {
 
   EmbeddedBroker* broker_;
   GroupCoordinator* coordinator_;
-  ConsumerOptions options_;
+  broker::ConsumerOptions options_;
   std::string group_;
   bool anonymous_;
   uint64_t member_ = 0;
   bool closed_ = false;
-  RebalanceListener listener_;
+  broker::RebalanceListener listener_;
   std::set<TopicPartition> owned_;
   std::map<TopicPartition, int64_t> positions_;
   size_t rr_ = 0;
@@ -474,7 +462,7 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::Open(const Config& confi
   return Open(std::move(options));
 }
 
-Status EmbeddedBroker::CreateTopic(std::string_view topic, const TopicConfig& config) {
+Status EmbeddedBroker::CreateTopic(std::string_view topic, const broker::TopicConfig& config) {
   log::TopicSettings s;
   s.partitions = config.partitions;
   s.fsync = config.fsync;
@@ -495,9 +483,9 @@ Status EmbeddedBroker::CreatePartitions(std::string_view topic, int32_t partitio
 
 Result<std::vector<std::string>> EmbeddedBroker::ListTopics() { return log_->ListTopics(); }
 
-Result<TopicDescription> EmbeddedBroker::DescribeTopic(std::string_view topic) {
+Result<broker::TopicDescription> EmbeddedBroker::DescribeTopic(std::string_view topic) {
   PINPIPE_ASSIGN_OR_RETURN(auto t, log_->GetTopic(topic));
-  TopicDescription d;
+  broker::TopicDescription d;
   d.name = t->name();
   const auto& e = t->effective();
   d.config.partitions = t->partition_count();
@@ -507,7 +495,7 @@ Result<TopicDescription> EmbeddedBroker::DescribeTopic(std::string_view topic) {
   d.config.segment_bytes = e.segment_bytes;
   for (int32_t i = 0; i < t->partition_count(); ++i) {
     auto* p = t->partition(i);
-    PartitionInfo info;
+    broker::PartitionInfo info;
     info.partition = i;
     info.log_start_offset = p->log_start_offset();
     info.high_watermark = p->high_watermark();
@@ -532,7 +520,7 @@ Result<std::shared_ptr<log::Partition>> EmbeddedBroker::GetPartition(std::string
 
 struct EmbeddedBroker::Appended {
   std::shared_ptr<log::Topic> topic;
-  std::vector<ProduceAck> acks;  // partitions set; offsets once durable
+  std::vector<broker::ProduceAck> acks;  // partitions set; offsets once durable
   struct Part {
     int32_t partition;
     std::vector<size_t> records;  // indexes into acks, in append order
@@ -543,7 +531,7 @@ struct EmbeddedBroker::Appended {
   // Fills the acks of `part` once its append is durable (or failed with `s`).
   void Settle(const Part& part, const Status& s) {
     for (size_t k = 0; k < part.records.size(); ++k) {
-      ProduceAck& ack = acks[part.records[k]];
+      broker::ProduceAck& ack = acks[part.records[k]];
       if (s.ok()) {
         ack.offset = part.info->base_offset + static_cast<int64_t>(k);
       } else {
@@ -568,7 +556,7 @@ Result<EmbeddedBroker::Appended> EmbeddedBroker::Append(std::string_view topic,
   for (size_t i = 0; i < records.size(); ++i) {
     const Record& r = records[i];
     int32_t p = r.partition;
-    if (p == kAnyPartition) {
+    if (p == broker::kAnyPartition) {
       if (r.key) {
         p = PartitionForKey(*r.key, n);
       } else {
@@ -635,8 +623,8 @@ Result<broker::TopicMetadata> EmbeddedBroker::GetTopicMetadata(std::string_view 
   return metadata;
 }
 
-Result<std::vector<ProduceAck>> EmbeddedBroker::Produce(std::string_view topic,
-                                                        std::span<const Record> records) {
+Result<std::vector<broker::ProduceAck>> EmbeddedBroker::Produce(std::string_view topic,
+                                                                std::span<const Record> records) {
   PINPIPE_ASSIGN_OR_RETURN(Appended a, Append(topic, records));
   for (const auto& part : a.parts) {
     Status s = part.info.status();
@@ -678,15 +666,16 @@ void EmbeddedBroker::ProduceAsync(std::string_view topic, std::span<const Record
   }
 }
 
-Result<FetchResult> EmbeddedBroker::Fetch(std::string_view topic, int32_t partition, int64_t offset,
-                                          const FetchOptions& options) {
+Result<broker::FetchResult> EmbeddedBroker::Fetch(std::string_view topic, int32_t partition,
+                                                  int64_t offset,
+                                                  const broker::FetchOptions& options) {
   PINPIPE_ASSIGN_OR_RETURN(auto p, GetPartition(topic, partition));
   if (options.max_records <= 0 || options.max_bytes <= 0) {
     return InvalidArgumentError("max_records and max_bytes must be positive");
   }
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(std::max<int64_t>(0, options.wait_ms));
-  FetchResult result;
+  broker::FetchResult result;
   while (true) {
     const uint64_t seq = log_->notifier().sequence();
     PINPIPE_ASSIGN_OR_RETURN(
@@ -694,7 +683,7 @@ Result<FetchResult> EmbeddedBroker::Fetch(std::string_view topic, int32_t partit
     if (!recs.empty() || std::chrono::steady_clock::now() >= deadline) {
       result.records.reserve(recs.size());
       for (auto& r : recs) {
-        StoredRecord s;
+        broker::StoredRecord s;
         s.topic = std::string(topic);
         s.partition = partition;
         s.offset = r.offset;
@@ -714,7 +703,7 @@ Result<FetchResult> EmbeddedBroker::Fetch(std::string_view topic, int32_t partit
 }
 
 Status EmbeddedBroker::ReadInto(std::string_view topic, int32_t partition, int64_t offset,
-                                const FetchOptions& options, log::ReadBuffer* out) {
+                                const broker::FetchOptions& options, log::ReadBuffer* out) {
   PINPIPE_ASSIGN_OR_RETURN(auto p, GetPartition(topic, partition));
   if (options.max_records <= 0 || options.max_bytes <= 0) {
     return InvalidArgumentError("max_records and max_bytes must be positive");
@@ -753,12 +742,13 @@ Result<std::vector<TopicPartitionOffset>> EmbeddedBroker::FetchCommittedOffsets(
   return out;
 }
 
-Result<std::unique_ptr<Consumer>> EmbeddedBroker::CreateConsumer(const ConsumerOptions& options) {
+Result<std::unique_ptr<broker::Consumer>> EmbeddedBroker::CreateConsumer(
+    const broker::ConsumerOptions& options) {
   static std::atomic<uint64_t> anonymous_ids{0};
   const bool anonymous = options.group.empty();
   std::string group =
       anonymous ? "\x01anonymous-" + std::to_string(++anonymous_ids) : options.group;
-  return std::unique_ptr<Consumer>(
+  return std::unique_ptr<broker::Consumer>(
       new EmbeddedConsumer(this, coordinator_.get(), options, std::move(group), anonymous));
 }
 

@@ -11,23 +11,10 @@
 
 namespace pinpipe::embedded {
 
-using broker::Consumer;
-using broker::ConsumerOptions;
-using broker::FetchOptions;
-using broker::FetchResult;
-using broker::Header;
-using broker::kAnyPartition;
-using broker::OffsetReset;
-using broker::PartitionInfo;
-using broker::ProduceAck;
-using broker::RebalanceListener;
 using broker::Record;
-using broker::RecordRef;
 using broker::StoredRecord;
 using broker::TopicConfig;
-using broker::TopicDescription;
 using broker::TopicPartition;
-using broker::TopicPartitionOffset;
 
 namespace {
 
@@ -67,14 +54,14 @@ class EmbeddedBrokerTest : public ::testing::Test {
     broker_ = std::move(*b);
   }
   static Record Rec(std::string value, std::optional<std::string> key = std::nullopt,
-                    int32_t partition = kAnyPartition) {
+                    int32_t partition = broker::kAnyPartition) {
     Record r;
     r.value = std::move(value);
     r.key = std::move(key);
     r.partition = partition;
     return r;
   }
-  void ProduceValues(const std::string& topic, int n, int32_t partition = kAnyPartition) {
+  void ProduceValues(const std::string& topic, int n, int32_t partition = broker::kAnyPartition) {
     std::vector<Record> recs;
     for (int i = 0; i < n; ++i) recs.push_back(Rec("v" + std::to_string(i), {}, partition));
     auto acks = broker_->Produce(topic, recs);
@@ -157,19 +144,20 @@ TEST_F(EmbeddedBrokerTest, FetchReturnsRecordsAndLongPolls) {
   r.timestamp_ms = 1234;
   r.headers = {{"h1", "v1"}};
   ASSERT_TRUE(broker_->Produce("t", std::span<const Record>(&r, 1)).ok());
-  auto f = broker_->Fetch("t", 0, 0, FetchOptions{});
+  auto f = broker_->Fetch("t", 0, 0, broker::FetchOptions{});
   ASSERT_TRUE(f.ok());
   ASSERT_EQ(f->records.size(), 1u);
   EXPECT_EQ(f->records[0].value, "hello");
   EXPECT_EQ(f->records[0].key, "k");
   EXPECT_EQ(f->records[0].timestamp_ms, 1234);
-  EXPECT_EQ(f->records[0].headers, (std::vector<Header>{{"h1", "v1"}}));
+  EXPECT_EQ(f->records[0].headers, (std::vector<broker::Header>{{"h1", "v1"}}));
   EXPECT_EQ(f->high_watermark, 1);
-  EXPECT_EQ(broker_->Fetch("t", 0, 5, FetchOptions{}).status().code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(broker_->Fetch("t", 0, 5, broker::FetchOptions{}).status().code(),
+            StatusCode::kOutOfRange);
   EXPECT_EQ(*broker_->OffsetForTimestamp("t", 0, 1000), 0);
   EXPECT_EQ(*broker_->OffsetForTimestamp("t", 0, 2000), 1);
 
-  FetchOptions wait;
+  broker::FetchOptions wait;
   wait.wait_ms = 5000;
   std::thread producer([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -203,7 +191,7 @@ TEST_F(EmbeddedBrokerTest, CommittedOffsetsAreDurable) {
   Reopen();
   auto got = broker_->FetchCommittedOffsets("g", "t");
   ASSERT_TRUE(got.ok());
-  EXPECT_EQ(*got, (std::vector<TopicPartitionOffset>{{"t", 0, 7}, {"t", 1, 3}}));
+  EXPECT_EQ(*got, (std::vector<broker::TopicPartitionOffset>{{"t", 0, 7}, {"t", 1, 3}}));
   EXPECT_TRUE(broker_->FetchCommittedOffsets("other", "t")->empty());
 }
 
@@ -225,7 +213,8 @@ TEST_F(EmbeddedBrokerTest, ConsumerResumesFromCommittedOffset) {
   ASSERT_TRUE(recs.ok());
   ASSERT_EQ(recs->size(), 6u);
   EXPECT_EQ((*recs)[0].offset, 4);
-  auto latest = std::move(*broker_->CreateConsumer({.group = "h", .reset = OffsetReset::kLatest}));
+  auto latest =
+      std::move(*broker_->CreateConsumer({.group = "h", .reset = broker::OffsetReset::kLatest}));
   ASSERT_TRUE(latest->Subscribe({"t"}).ok());
   EXPECT_TRUE(latest->Poll(100, 100)->empty());
   ProduceValues("t", 1);
@@ -259,7 +248,7 @@ TEST_F(EmbeddedBrokerTest, PollRefsMatchesPollAcrossPartitionsAndPolls) {
     auto refs = viewing->PollRefs(20, 500);
     ASSERT_TRUE(refs.ok());
     EXPECT_LE(refs->size(), 20u);
-    for (const RecordRef& r : *refs) got.push_back(ToStoredRecord(r));
+    for (const broker::RecordRef& r : *refs) got.push_back(ToStoredRecord(r));
   }
   ASSERT_EQ(want.size(), 154u);
   ASSERT_EQ(got.size(), want.size());

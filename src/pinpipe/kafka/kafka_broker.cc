@@ -21,19 +21,9 @@
 namespace pinpipe::kafka {
 namespace {
 
-using broker::ConsumerOptions;
-using broker::FetchOptions;
 using broker::FetchResult;
-using broker::Header;
-using broker::OffsetReset;
-using broker::PartitionInfo;
 using broker::ProduceAck;
-using broker::RebalanceListener;
-using broker::Record;
-using broker::RecordRef;
 using broker::StoredRecord;
-using broker::TopicConfig;
-using broker::TopicDescription;
 using broker::TopicPartition;
 using broker::TopicPartitionOffset;
 using Clock = std::chrono::steady_clock;
@@ -323,7 +313,7 @@ class KafkaConsumer final : public broker::Consumer {
     return SubscribeTo(std::set<std::string>(topics.begin(), topics.end()));
   }
 
-  void SetRebalanceListener(RebalanceListener listener) override {
+  void SetRebalanceListener(broker::RebalanceListener listener) override {
     listener_ = std::move(listener);
   }
 
@@ -366,7 +356,8 @@ class KafkaConsumer final : public broker::Consumer {
     return out;
   }
 
-  Result<std::span<const RecordRef>> PollRefs(int32_t max_records, int64_t timeout_ms) override {
+  Result<std::span<const broker::RecordRef>> PollRefs(int32_t max_records,
+                                                      int64_t timeout_ms) override {
     PINPIPE_ASSIGN_OR_RETURN(auto records, Poll(max_records, timeout_ms));
     return polled_.Hold(std::move(records));
   }
@@ -518,7 +509,7 @@ class KafkaConsumer final : public broker::Consumer {
   int64_t pattern_refresh_ms_;
   bool closed_ = false;
   broker::PolledRecords polled_;  // what PollRefs hands out views of
-  RebalanceListener listener_;
+  broker::RebalanceListener listener_;
   std::vector<std::regex> patterns_;
   std::set<std::string> subscribed_;
   Clock::time_point next_pattern_refresh_{};
@@ -597,7 +588,7 @@ class KafkaBroker final : public broker::Broker {
 
   std::string_view Kind() const override { return "kafka"; }
 
-  Status CreateTopic(std::string_view topic, const TopicConfig& config) override {
+  Status CreateTopic(std::string_view topic, const broker::TopicConfig& config) override {
     PINPIPE_RETURN_IF_ERROR(ValidateTopicName(topic));
     if (config.partitions < 1) return InvalidArgumentError("partitions must be >= 1");
     std::string name(topic);
@@ -704,7 +695,7 @@ class KafkaBroker final : public broker::Broker {
     // The metadata goes with the topic: a tombstone for its key (nothing to
     // do when no topic ever had metadata).
     if (PartitionCount(kMetadataTopic).ok()) {
-      Record tombstone;
+      broker::Record tombstone;
       tombstone.key = name;
       tombstone.partition = 0;
       Status s = FirstError(Produce(kMetadataTopic, std::span(&tombstone, 1)));
@@ -724,7 +715,7 @@ class KafkaBroker final : public broker::Broker {
     std::string name(topic);
     PINPIPE_RETURN_IF_ERROR(PartitionCount(name).status());
     PINPIPE_RETURN_IF_ERROR(EnsureMetadataTopic());
-    Record r;
+    broker::Record r;
     r.key = name;
     r.value = "";
     r.partition = 0;
@@ -742,7 +733,7 @@ class KafkaBroker final : public broker::Broker {
       if (partitions.status().code() == StatusCode::kNotFound) return found;
       return partitions.status();
     }
-    PINPIPE_ASSIGN_OR_RETURN(TopicDescription desc, DescribeTopic(kMetadataTopic));
+    PINPIPE_ASSIGN_OR_RETURN(broker::TopicDescription desc, DescribeTopic(kMetadataTopic));
     if (desc.partitions.empty()) return found;
     int64_t offset = desc.partitions[0].log_start_offset;
     const int64_t end = desc.partitions[0].high_watermark;
@@ -754,7 +745,7 @@ class KafkaBroker final : public broker::Broker {
         if (r.key != name) continue;
         found.clear();
         if (!r.value) continue;  // deleted
-        for (const Header& h : r.headers) found[h.key] = h.value;
+        for (const broker::Header& h : r.headers) found[h.key] = h.value;
       }
     }
     return found;
@@ -799,7 +790,7 @@ class KafkaBroker final : public broker::Broker {
     return names;
   }
 
-  Result<TopicDescription> DescribeTopic(std::string_view topic) override {
+  Result<broker::TopicDescription> DescribeTopic(std::string_view topic) override {
     PINPIPE_RETURN_IF_ERROR(ValidateTopicName(topic));
     std::string name(topic);
     PINPIPE_RETURN_IF_ERROR(PartitionCount(name).status());
@@ -810,12 +801,12 @@ class KafkaBroker final : public broker::Broker {
     if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return KafkaStatus(t.err, "describe topic " + name);
     }
-    TopicDescription desc;
+    broker::TopicDescription desc;
     desc.name = name;
     desc.config.partitions = t.partition_cnt;
     for (int i = 0; i < t.partition_cnt; ++i) {
       const auto& p = t.partitions[i];
-      PartitionInfo info;
+      broker::PartitionInfo info;
       info.partition = p.id;
       info.leader = p.leader;
       info.replicas.assign(p.replicas, p.replicas + p.replica_cnt);
@@ -826,9 +817,10 @@ class KafkaBroker final : public broker::Broker {
                       "describe topic " + name));
       desc.partitions.push_back(std::move(info));
     }
-    std::sort(
-        desc.partitions.begin(), desc.partitions.end(),
-        [](const PartitionInfo& a, const PartitionInfo& b) { return a.partition < b.partition; });
+    std::sort(desc.partitions.begin(), desc.partitions.end(),
+              [](const broker::PartitionInfo& a, const broker::PartitionInfo& b) {
+                return a.partition < b.partition;
+              });
     if (mock_ == nullptr && RequireAdmin().ok()) {
       Status s = DescribeTopicConfig(name, &desc.config);
       if (!s.ok()) spdlog::debug("describe topic {} configs: {}", name, s.ToString());
@@ -837,13 +829,13 @@ class KafkaBroker final : public broker::Broker {
   }
 
   Result<std::vector<ProduceAck>> Produce(std::string_view topic,
-                                          std::span<const Record> records) override {
+                                          std::span<const broker::Record> records) override {
     std::vector<ProduceAck> none;
     PINPIPE_RETURN_IF_ERROR(ValidateTopicName(topic));
     if (records.empty()) return none;
     std::string name(topic);
     PINPIPE_ASSIGN_OR_RETURN(int32_t partitions, PartitionCount(name));
-    for (const Record& r : records) {
+    for (const broker::Record& r : records) {
       if (r.partition != broker::kAnyPartition && (r.partition < 0 || r.partition >= partitions)) {
         return NotFoundError("partition " + std::to_string(r.partition) + " of topic " + name +
                              " not found");
@@ -858,14 +850,14 @@ class KafkaBroker final : public broker::Broker {
     std::vector<MessageRef> refs(records.size());
     const auto enqueue_deadline = Clock::now() + std::chrono::milliseconds(timeout_ms_);
     for (size_t i = 0; i < records.size(); ++i) {
-      const Record& r = records[i];
+      const broker::Record& r = records[i];
       refs[i] = {&batch, i};
       rd_kafka_resp_err_t err;
       while (true) {
         rd_kafka_headers_t* headers = nullptr;
         if (!r.headers.empty()) {
           headers = rd_kafka_headers_new(r.headers.size());
-          for (const Header& h : r.headers) {
+          for (const broker::Header& h : r.headers) {
             rd_kafka_header_add(headers, h.key.data(), static_cast<ssize_t>(h.key.size()),
                                 h.value.data(), static_cast<ssize_t>(h.value.size()));
           }
@@ -903,7 +895,7 @@ class KafkaBroker final : public broker::Broker {
   }
 
   Result<FetchResult> Fetch(std::string_view topic, int32_t partition, int64_t offset,
-                            const FetchOptions& options) override {
+                            const broker::FetchOptions& options) override {
     PINPIPE_RETURN_IF_ERROR(ValidateTopicName(topic));
     if (offset < 0) return OutOfRangeError("fetch: negative offset");
     std::string name(topic);
@@ -987,13 +979,13 @@ class KafkaBroker final : public broker::Broker {
   }
 
   Result<std::unique_ptr<broker::Consumer>> CreateConsumer(
-      const ConsumerOptions& options) override {
+      const broker::ConsumerOptions& options) override {
     if (options.group.empty()) return InvalidArgumentError("consumer: empty group");
-    Properties forced = {
-        {"group.id", options.group},
-        {"enable.auto.commit", "false"},
-        {"enable.partition.eof", "false"},
-        {"auto.offset.reset", options.reset == OffsetReset::kEarliest ? "earliest" : "latest"}};
+    Properties forced = {{"group.id", options.group},
+                         {"enable.auto.commit", "false"},
+                         {"enable.partition.eof", "false"},
+                         {"auto.offset.reset",
+                          options.reset == broker::OffsetReset::kEarliest ? "earliest" : "latest"}};
     if (!options.client_id.empty()) forced["client.id"] = options.client_id;
     auto consumer = std::make_unique<KafkaConsumer>(timeout_ms_, pattern_refresh_ms_);
     PINPIPE_RETURN_IF_ERROR(consumer->Init(Merge({}, base_props_, forced)));
@@ -1067,7 +1059,7 @@ class KafkaBroker final : public broker::Broker {
     return Status::Ok();
   }
 
-  Status DescribeTopicConfig(const std::string& name, TopicConfig* config) {
+  Status DescribeTopicConfig(const std::string& name, broker::TopicConfig* config) {
     rd_kafka_ConfigResource_t* res =
         rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str());
     Queue q(rd_kafka_queue_new(producer_.get()));
@@ -1193,7 +1185,7 @@ class KafkaBroker final : public broker::Broker {
   }
 
   Result<FetchResult> FetchWith(Fetcher* f, const TopicPartition& tp, int64_t offset,
-                                const FetchOptions& options) {
+                                const broker::FetchOptions& options) {
     rd_kafka_t* rk = f->rk.get();
     const char* topic = tp.topic.c_str();
     // Watermarks: the cached ones from earlier fetch responses when they
