@@ -45,6 +45,22 @@ void Serialization(http::Response& response, std::string message) {
   KinesisError(response, "SerializationException", message);
 }
 
+// `body` as a JSON object (a view into this thread's parser, valid until its
+// next parse), or nullopt after writing the SerializationException.
+std::optional<simdjson::dom::object> ParseObject(std::string_view body, http::Response& response) {
+  simdjson::dom::element root;
+  if (auto err = ParseJson(body, root); err) {
+    Serialization(response, std::string("Malformed JSON: ") + simdjson::error_message(err));
+    return std::nullopt;
+  }
+  simdjson::dom::object o;
+  if (root.get_object().get(o)) {
+    Serialization(response, "Expected a JSON object");
+    return std::nullopt;
+  }
+  return o;
+}
+
 // Epoch seconds with millisecond precision, as the JSON 1.1 protocol writes timestamps.
 void AppendEpochSeconds(std::string& out, int64_t ms) {
   char buf[48];
@@ -873,17 +889,9 @@ std::string_view Kinesis::HandleGateway(http::Request& request, http::Response& 
     if (m == "POST") {
       int64_t shards = options_.gateway_create_shards;
       if (!request.body.empty()) {
-        simdjson::dom::element root;
-        if (auto err = ParseJson(request.body, root); err) {
-          Serialization(response, std::string("Malformed JSON: ") + simdjson::error_message(err));
-          return finish("gateway.create_stream");
-        }
-        simdjson::dom::object o;
-        if (root.get_object().get(o)) {
-          Serialization(response, "Expected a JSON object");
-          return finish("gateway.create_stream");
-        }
-        FieldState fs = GetInt(o, "ShardCount", shards);
+        std::optional<simdjson::dom::object> o = ParseObject(request.body, response);
+        if (!o) return finish("gateway.create_stream");
+        FieldState fs = GetInt(*o, "ShardCount", shards);
         if (fs == FieldState::kWrongType) {
           Serialization(response, "ShardCount must be an integer");
           return finish("gateway.create_stream");
@@ -902,16 +910,9 @@ std::string_view Kinesis::HandleGateway(http::Request& request, http::Response& 
       KinesisError(response, "MethodNotAllowed", "Method not allowed", 405);
       return finish("gateway.put_record");
     }
-    simdjson::dom::element root;
-    if (auto err = ParseJson(request.body, root); err) {
-      Serialization(response, std::string("Malformed JSON: ") + simdjson::error_message(err));
-      return finish("gateway.put_record");
-    }
-    simdjson::dom::object o;
-    if (root.get_object().get(o)) {
-      Serialization(response, "Expected a JSON object");
-      return finish("gateway.put_record");
-    }
+    std::optional<simdjson::dom::object> parsed = ParseObject(request.body, response);
+    if (!parsed) return finish("gateway.put_record");
+    const simdjson::dom::object o = *parsed;
     simdjson::dom::element data;
     if (GetField(o, "Data", data) == FieldState::kAbsent) {
       Validation(response,
@@ -1073,14 +1074,11 @@ std::string_view Kinesis::HandleNative(http::Request& request, http::Response& r
 
 void Kinesis::Native(std::string_view action, http::Request& request, http::Response& response,
                      Deferral& later, const NameFilter& visible) {
-  simdjson::dom::element root;
   std::string_view body = request.body;
   if (body.empty()) body = "{}";
-  if (auto err = ParseJson(body, root); err) {
-    return Serialization(response, std::string("Malformed JSON: ") + simdjson::error_message(err));
-  }
-  simdjson::dom::object o;
-  if (root.get_object().get(o)) return Serialization(response, "Expected a JSON object");
+  std::optional<simdjson::dom::object> parsed = ParseObject(body, response);
+  if (!parsed) return;
+  const simdjson::dom::object o = *parsed;
 
   // String fields: absent -> empty; wrong type -> SerializationException.
   bool bad = false;
