@@ -265,13 +265,7 @@ Status Log::DeleteTopic(std::string_view name) {
 
 Status Log::AddPartitions(std::string_view name, int32_t partitions) {
   std::lock_guard create_lock(create_mu_);
-  std::shared_ptr<Topic> old;
-  {
-    std::lock_guard lock(mu_);
-    auto it = topics_.find(name);
-    if (it == topics_.end()) return NotFoundError("topic '" + std::string(name) + "' not found");
-    old = it->second;
-  }
+  PINPIPE_ASSIGN_OR_RETURN(std::shared_ptr<Topic> old, GetTopic(name));
   const int32_t current = old->partition_count();
   if (partitions <= current) {
     return InvalidArgumentError("topic '" + old->name_ + "' has " + std::to_string(current) +
