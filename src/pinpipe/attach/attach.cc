@@ -68,10 +68,13 @@ Result<RunningServer> ReadAddressFile(const Config& config) {
   return s;
 }
 
-Result<std::unique_ptr<broker::Broker>> OpenCommandBroker(const Config& config) {
-  if (const std::string& bootstrap = config.Get("broker.bootstrap"); !bootstrap.empty()) {
-    return KafkaClientOf(config, bootstrap);
-  }
+namespace {
+
+// The broker broker.type names: librdkafka for "kafka", the log under
+// general.data_dir for "embedded". `log_locked` is set when that log is held
+// by another process (Unavailable), which may be a running `serve`/`up`.
+Result<std::unique_ptr<broker::Broker>> OpenBrokerOfType(const Config& config, bool* log_locked) {
+  *log_locked = false;
   const std::string& type = config.Get("broker.type");
   if (type == "kafka") return kafka::NewKafkaBroker(config);
   if (type != "embedded") {
@@ -79,32 +82,38 @@ Result<std::unique_ptr<broker::Broker>> OpenCommandBroker(const Config& config) 
   }
   auto broker = embedded::EmbeddedBroker::Open(config);
   if (broker.ok()) return std::unique_ptr<broker::Broker>(std::move(*broker));
+  *log_locked = broker.status().code() == StatusCode::kUnavailable;
+  return broker.status();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<broker::Broker>> OpenCommandBroker(const Config& config) {
+  if (const std::string& bootstrap = config.Get("broker.bootstrap"); !bootstrap.empty()) {
+    return KafkaClientOf(config, bootstrap);
+  }
+  bool log_locked = false;
+  auto broker = OpenBrokerOfType(config, &log_locked);
+  if (!log_locked) return broker;
   // The log is locked by a running `serve`/`up`: go through its Kafka
   // protocol instead, with the same topics and group offsets.
   auto running = ReadAddressFile(config);
-  if (broker.status().code() != StatusCode::kUnavailable || !running.ok()) {
-    return broker.status();
-  }
+  if (!running.ok()) return broker;
   spdlog::info("the log is in use by pinpipe (pid {}): going through its Kafka protocol at {}",
                running->pid, running->address);
   return KafkaClientOf(config, running->address);
 }
 
 Result<std::unique_ptr<broker::Broker>> OpenServerBroker(const Config& config) {
-  const std::string& type = config.Get("broker.type");
-  if (type == "kafka") return kafka::NewKafkaBroker(config);
-  if (type != "embedded") {
-    return InvalidArgumentError("broker.type must be 'embedded' or 'kafka', not '" + type + "'");
-  }
-  auto broker = embedded::EmbeddedBroker::Open(config);
-  if (broker.ok()) return std::unique_ptr<broker::Broker>(std::move(*broker));
-  if (broker.status().code() == StatusCode::kUnavailable) {
+  bool log_locked = false;
+  auto broker = OpenBrokerOfType(config, &log_locked);
+  if (log_locked) {
     if (auto running = ReadAddressFile(config); running.ok()) {
       return broker.status().WithContext("held by pinpipe pid " + std::to_string(running->pid) +
                                          " serving Kafka at " + running->address);
     }
   }
-  return broker.status();
+  return broker;
 }
 
 }  // namespace pinpipe::attach
