@@ -45,6 +45,21 @@ void Serialization(http::Response& response, std::string message) {
   KinesisError(response, "SerializationException", message);
 }
 
+// The first shard after `exclusive_start_shard_id` (0 when it is empty), or
+// nullopt after writing the ValidationException for a malformed id.
+std::optional<int32_t> FirstShardAfter(std::string_view exclusive_start_shard_id,
+                                       http::Response& response) {
+  if (exclusive_start_shard_id.empty()) return 0;
+  auto after = ParseShardId(exclusive_start_shard_id);
+  if (!after) {
+    Validation(response, ValidationMessage(exclusive_start_shard_id, "exclusiveStartShardId",
+                                           "Member must satisfy regular expression "
+                                           "pattern: [a-zA-Z0-9_.-]+"));
+    return std::nullopt;
+  }
+  return *after + 1;
+}
+
 // `body` as a JSON object (a view into this thread's parser, valid until its
 // next parse), or nullopt after writing the SerializationException.
 std::optional<simdjson::dom::object> ParseObject(std::string_view body, http::Response& response) {
@@ -362,17 +377,9 @@ void Kinesis::DescribeStream(std::string_view name, bool summary, int64_t limit,
     return Validation(response, ValidationMessage(std::to_string(limit), "limit",
                                                   "Member must have value between 1 and 10000"));
   }
-  int32_t first = 0;
-  if (!exclusive_start_shard_id.empty()) {
-    auto after = ParseShardId(exclusive_start_shard_id);
-    if (!after) {
-      return Validation(response,
-                        ValidationMessage(exclusive_start_shard_id, "exclusiveStartShardId",
-                                          "Member must satisfy regular expression "
-                                          "pattern: [a-zA-Z0-9_.-]+"));
-    }
-    first = *after + 1;
-  }
+  std::optional<int32_t> after = FirstShardAfter(exclusive_start_shard_id, response);
+  if (!after) return;
+  int32_t first = *after;
   auto info = Lookup(name);
   if (!info.ok()) return KinesisErrorFromStatus(response, info.status());
   first = std::min(first, info->shards);
@@ -516,15 +523,10 @@ void Kinesis::ListShards(std::string_view name, int64_t max_results,
     }
     name = token_stream;
     first = static_cast<int32_t>(std::min<int64_t>(*pos, 1 << 20));
-  } else if (!exclusive_start_shard_id.empty()) {
-    auto after = ParseShardId(exclusive_start_shard_id);
-    if (!after) {
-      return Validation(response,
-                        ValidationMessage(exclusive_start_shard_id, "exclusiveStartShardId",
-                                          "Member must satisfy regular expression "
-                                          "pattern: [a-zA-Z0-9_.-]+"));
-    }
-    first = *after + 1;
+  } else {
+    std::optional<int32_t> after = FirstShardAfter(exclusive_start_shard_id, response);
+    if (!after) return;
+    first = *after;
   }
   if (name.empty()) {
     return InvalidArgument(response, "Either NextToken or StreamName should be provided.");
