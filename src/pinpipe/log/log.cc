@@ -166,16 +166,20 @@ Result<std::shared_ptr<Topic>> Log::OpenTopic(const std::string& name, const Top
   topic->name_ = name;
   topic->settings_ = s;
   PINPIPE_ASSIGN_OR_RETURN(topic->effective_, Resolve(s));
-  const fs::path dir = options_.dir / "topics" / name;
-  for (int32_t p = 0; p < s.partitions; ++p) {
-    std::function<void()> on_dirty;
-    if (topic->effective_.fsync.mode != FsyncMode::kNever) on_dirty = [this] { MarkDirty(); };
-    PINPIPE_ASSIGN_OR_RETURN(
-        auto part, Partition::Open(dir / std::to_string(p), p, topic->effective_, clock_, notifier_,
-                                   std::move(on_dirty), &fs_));
-    topic->partitions_.push_back(std::move(part));
-  }
+  PINPIPE_RETURN_IF_ERROR(OpenPartitions(*topic, options_.dir / "topics" / name, s.partitions));
   return topic;
+}
+
+Status Log::OpenPartitions(Topic& topic, const fs::path& dir, int32_t count) {
+  for (int32_t p = topic.partition_count(); p < count; ++p) {
+    std::function<void()> on_dirty;
+    if (topic.effective_.fsync.mode != FsyncMode::kNever) on_dirty = [this] { MarkDirty(); };
+    PINPIPE_ASSIGN_OR_RETURN(
+        auto part, Partition::Open(dir / std::to_string(p), p, topic.effective_, clock_, notifier_,
+                                   std::move(on_dirty), &fs_));
+    topic.partitions_.push_back(std::move(part));
+  }
+  return Status::Ok();
 }
 
 Status Log::OpenExisting() {
@@ -290,14 +294,7 @@ Status Log::AddPartitions(std::string_view name, int32_t partitions) {
   topic->settings_ = settings;
   topic->effective_ = old->effective_;
   topic->partitions_ = old->partitions_;
-  for (int32_t p = current; p < partitions; ++p) {
-    std::function<void()> on_dirty;
-    if (topic->effective_.fsync.mode != FsyncMode::kNever) on_dirty = [this] { MarkDirty(); };
-    PINPIPE_ASSIGN_OR_RETURN(
-        auto part, Partition::Open(dir / std::to_string(p), p, topic->effective_, clock_, notifier_,
-                                   std::move(on_dirty), &fs_));
-    topic->partitions_.push_back(std::move(part));
-  }
+  PINPIPE_RETURN_IF_ERROR(OpenPartitions(*topic, dir, partitions));
   {
     std::lock_guard lock(mu_);
     topics_[old->name_] = std::move(topic);

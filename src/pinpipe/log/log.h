@@ -134,6 +134,8 @@ class Log {
   explicit Log(LogOptions options);
   Status OpenExisting();
   Result<std::shared_ptr<Topic>> OpenTopic(const std::string& name, const TopicSettings& s);
+  // Opens (creating) partitions partition_count() .. count-1 of `topic` under `dir`.
+  Status OpenPartitions(Topic& topic, const std::filesystem::path& dir, int32_t count);
   Result<PartitionOptions> Resolve(const TopicSettings& s) const;
   void FlusherLoop();
   void MarkDirty();
