@@ -1795,8 +1795,10 @@ bool Server::Impl::HandleCreateTopics(const Conn& c, uint64_t seq, const Request
               tc.retention_bytes = num;
             } else if (key == "segment.bytes" && numeric) {
               tc.segment_bytes = num;
+            } else if (key == "segment.ms" && numeric && num > 0) {
+              tc.segment_ms = num;
             } else if (key == "retention.ms" || key == "retention.bytes" ||
-                       key == "segment.bytes") {
+                       key == "segment.bytes" || key == "segment.ms") {
               error = kInvalidConfig;
               message = "bad value for " + key;
             }  // other topic configs are accepted and not applied (docs/kafka-protocol.md)
