@@ -164,6 +164,11 @@ TEST_F(KafkaApiJavaTest, KafkaConfigsAltersTopicSettings) {
   d = describe();
   EXPECT_EQ(d.find("segment.ms"), std::string::npos) << d;
   EXPECT_NE(d.find("retention.ms=60000"), std::string::npos) << d;
+  // The REST API's topic shows the same settings.
+  auto rest = RunCommand(
+      {"curl", "-s", "http://127.0.0.1:" + std::to_string(rest_port_) + "/topics/java.alter"});
+  EXPECT_NE(rest.out.find(R"("retention.ms":"60000")"), std::string::npos) << rest.out;
+  EXPECT_NE(rest.out.find(R"("segment.ms":"604800000")"), std::string::npos) << rest.out;
   // What pinpipe's log cannot do is refused with Kafka's InvalidConfigurationException,
   // and nothing changes.
   for (const char* bad :
