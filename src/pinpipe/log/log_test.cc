@@ -328,6 +328,42 @@ TEST_F(LogTest, SetTopicSettingsAppliesToTheLiveTopicAndSurvivesReopen) {
   EXPECT_FALSE(fs::exists(dir_ / "topics" / "cfg" / "topic.json.tmp"));
 }
 
+// For the tsan preset: settings changing under appenders and retention.
+TEST_F(LogTest, SetTopicSettingsWhileAppendingAndRetaining) {
+  options_.retention_check_ms = 3'600'000;  // retention runs on the test's own thread
+  auto log = OpenOrDie();
+  TopicSettings s;
+  s.partitions = 2;
+  s.segment_bytes = 4096;
+  s.retention_ms = -1;
+  s.retention_bytes = -1;
+  ASSERT_TRUE(log->CreateTopic("busy", s).ok());
+  auto topic = *log->GetTopic("busy");
+  constexpr int kPerWriter = 300;
+  std::atomic<int> errors{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 2; ++w) {
+    writers.emplace_back([&, w] {
+      std::string value(200, static_cast<char>('a' + w));
+      RecordView v;
+      v.value = value;
+      for (int i = 0; i < kPerWriter; ++i) {
+        if (!topic->partition(w)->AppendAndWait(std::span(&v, 1)).ok()) ++errors;
+      }
+    });
+  }
+  for (int i = 0; i < 50; ++i) {
+    TopicSettings next = s;
+    next.segment_bytes = i % 2 == 0 ? 8192 : 4096;
+    next.retention_bytes = i % 2 == 0 ? 16384 : -1;
+    ASSERT_TRUE(log->SetTopicSettings("busy", next).ok());
+    log->RunRetention();
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  for (int p = 0; p < 2; ++p) EXPECT_EQ(topic->partition(p)->high_watermark(), kPerWriter);
+}
+
 TEST_F(LogTest, SecondOpenOfSameDirectoryIsRefused) {
   auto log = OpenOrDie();
   auto second = Log::Open(options_);
