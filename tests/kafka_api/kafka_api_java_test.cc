@@ -349,5 +349,69 @@ print("ok")
   EXPECT_EQ(py.out, "ok\n");
 }
 
+// confluent-kafka's IncrementalAlterConfigs: a smaller retention.bytes deletes old
+// segments at once (the log start moves), and the setting survives a restart.
+// Restarts the suite's server, so it comes last.
+TEST_F(KafkaApiJavaTest, ConfluentKafkaAlterConfigsTakesEffectAndSurvivesRestart) {
+  const char* dir = std::getenv("PINPIPE_PEERS_DIR");
+  const char* home = std::getenv("HOME");
+  const std::string python =
+      (dir ? dir : std::string(home ? home : "/root") + "/.cache/pinpipe/peers") +
+      "/venv/bin/python";
+  const std::string script = R"PY(
+import json, sys
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource,
+                                   NewTopic, ResourceType)
+b, step = sys.argv[1], sys.argv[2]
+admin = AdminClient({"bootstrap.servers": b})
+c = Consumer({"bootstrap.servers": b, "group.id": "py-retain"})
+def low(): return c.get_watermark_offsets(TopicPartition("py.retain", 0), timeout=10)
+if step == "alter":
+    fs = admin.create_topics([NewTopic("py.retain", 1, config={"segment.bytes": "4096"})])
+    for f in fs.values(): f.result(30)
+    p = Producer({"bootstrap.servers": b, "acks": "all"})
+    for i in range(40):  # one batch each: about seven per 4 KiB segment
+        p.produce("py.retain", value=b"x" * 500)
+        assert p.flush(30) == 0
+    before = low()
+    res = ConfigResource(ResourceType.TOPIC, "py.retain", incremental_configs=[
+        ConfigEntry("retention.bytes", "4096", incremental_operation=AlterConfigOpType.SET)])
+    for f in admin.incremental_alter_configs([res]).values(): f.result(30)
+    print(json.dumps({"before": before, "after": low()}))
+else:
+    print(json.dumps({"after": low()}))
+c.close()
+)PY";
+  auto run = [&](const std::string& step) {
+    auto py = RunCommand({python, "-c", script, Bootstrap(), step}, "", {}, 120s);
+    EXPECT_EQ(py.exit_code, 0) << py.out << py.err << serve_->Output();
+    return py.out;
+  };
+  const std::string altered = run("alter");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(altered, m,
+                                std::regex(R"(\{"before": \[0, 40\], "after": \[(\d+), 40\]\})")))
+      << altered;
+  const int low = std::stoi(m[1]);
+  EXPECT_GT(low, 20) << altered;  // at most about 8 KiB of the 20 KB kept
+  // Restart the server on the same folder and ports: the setting and the log start stay.
+  delete serve_;
+  serve_ = new Process(
+      ProcessOptions{{PinpipeBinary(), "--log-level", "warn", "serve", "--listen",
+                      "127.0.0.1:" + std::to_string(rest_port_), "--kafka-listen",
+                      "127.0.0.1:" + std::to_string(kafka_port_), "--data-dir", *dir_ / "data"},
+                     {}});
+  ASSERT_TRUE(WaitForPort(kafka_port_, 30s)) << serve_->Output();
+  auto d = Tool({"configs", "--bootstrap-server", Bootstrap(), "--describe", "--entity-type",
+                 "topics", "--entity-name", "py.retain"});
+  EXPECT_NE(d.out.find("retention.bytes=4096 sensitive=false "
+                       "synonyms={DYNAMIC_TOPIC_CONFIG:retention.bytes=4096"),
+            std::string::npos)
+      << d.out << d.err;
+  EXPECT_NE(d.out.find("segment.bytes=4096"), std::string::npos) << d.out;
+  EXPECT_EQ(run("check"), "{\"after\": [" + std::to_string(low) + ", 40]}\n");
+}
+
 }  // namespace
 }  // namespace pinpipe::testing

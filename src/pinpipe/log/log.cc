@@ -348,6 +348,12 @@ Status Log::SetTopicSettings(std::string_view name, const TopicSettings& request
     std::lock_guard lock(mu_);
     topics_[old->name_] = std::move(topic);
   }
+  // A shorter retention applies now rather than at the next periodic pass.
+  for (auto& p : old->partitions_) {
+    if (auto r = p->ApplyRetention(); !r.ok()) {
+      spdlog::error("log: retention of {}/{}: {}", old->name_, p->id(), r.status().ToString());
+    }
+  }
   return Status::Ok();
 }
 

@@ -110,8 +110,9 @@ class Log {
   Status AddPartitions(std::string_view name, int32_t partitions);
   // Replaces the per-topic settings of a live topic (Kafka's AlterConfigs):
   // retention and segment limits apply to its partitions at once (the next
-  // append rolls by the new segment limits, the next retention pass deletes
-  // by the new retention); topic.json is replaced by rename first, so a
+  // append rolls by the new segment limits; retention runs on the topic
+  // before this returns, and later passes use the new limits); topic.json
+  // is replaced by rename first, so a
   // crash leaves the old or the new settings. `settings.partitions` is
   // ignored. NotFound; InvalidArgument for what CreateTopic refuses, and for
   // a change of the effective fsync policy (fixed while the topic lives:

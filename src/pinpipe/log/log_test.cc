@@ -311,8 +311,9 @@ TEST_F(LogTest, SetTopicSettingsAppliesToTheLiveTopicAndSurvivesReopen) {
     EXPECT_EQ(after->effective().segment_bytes, 1 << 20);
     EXPECT_EQ(after->partition(0), p);                  // the same partition: readers keep reading
     EXPECT_EQ(before->settings().retention_bytes, -1);  // an old view is unchanged
-    EXPECT_GT(log->RunRetention(), 0);
-    EXPECT_GT(p->log_start_offset(), 0);
+    EXPECT_GT(p->log_start_offset(), 0);  // retention ran before SetTopicSettings returned
+    EXPECT_LE(p->segment_count(), 2u);
+    EXPECT_EQ(log->RunRetention(), 0);
     const size_t kept = p->segment_count();
     append(p, 20);
     EXPECT_LE(p->segment_count(), kept + 1);
