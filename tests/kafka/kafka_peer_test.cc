@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "pinpipe/kafka/kafka_broker.h"
 
 namespace pinpipe::testing {
 namespace {
@@ -188,6 +189,34 @@ TEST_F(KafkaPeerTest, TopicsCreateGoesThroughTheAdminApi) {
   auto list = Pinpipe({"topics", "list", "--data-dir", dir_ / "d"}, env_);
   ASSERT_EQ(list.exit_code, 0) << list.err;
   EXPECT_NE(list.out.find("admin.made"), std::string::npos) << list.out;
+}
+
+// KafkaBroker's AlterTopicConfig (Kafka's AlterConfigs) keeps the topic's other
+// dynamic settings, and its ListGroups names a group that only committed offsets.
+TEST_F(KafkaPeerTest, AlterTopicConfigKeepsOtherSettingsAndListGroupsNamesOffsetGroups) {
+  auto b = kafka::NewKafkaBroker(kafka::Properties{{"bootstrap.servers", g_peer->bootstrap()}});
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  broker::TopicConfig c;
+  ASSERT_TRUE((*b)->CreateTopic("alter.peer", c).ok());
+  auto set = g_peer->Tool({"configs", "--bootstrap-server", g_peer->bootstrap(), "--alter",
+                           "--entity-type", "topics", "--entity-name", "alter.peer", "--add-config",
+                           "max.message.bytes=2000000"});
+  ASSERT_EQ(set.exit_code, 0) << set.out << set.err;
+  broker::TopicConfig bad;
+  bad.retention_ms = -5;
+  EXPECT_EQ((*b)->AlterTopicConfig("alter.peer", bad, true).code(), StatusCode::kInvalidArgument);
+  broker::TopicConfig next;
+  next.retention_ms = 120'000;
+  ASSERT_TRUE((*b)->AlterTopicConfig("alter.peer", next, false).ok());
+  auto d = g_peer->Tool({"configs", "--bootstrap-server", g_peer->bootstrap(), "--describe",
+                         "--entity-type", "topics", "--entity-name", "alter.peer"});
+  EXPECT_NE(d.out.find("retention.ms=120000"), std::string::npos) << d.out << d.err;
+  EXPECT_NE(d.out.find("max.message.bytes=2000000"), std::string::npos) << d.out;
+  EXPECT_EQ((*b)->DescribeTopic("alter.peer")->config.retention_ms, 120'000);
+  ASSERT_TRUE((*b)->CommitOffsets("peer-offsets", {{"alter.peer", 0, 0}}).ok());
+  auto groups = (*b)->ListGroups();
+  ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+  EXPECT_NE(std::find(groups->begin(), groups->end(), "peer-offsets"), groups->end());
 }
 
 // Two API servers on one real Kafka, each with its own data folder, sharing

@@ -255,6 +255,20 @@ TEST_F(WholePathTest, OnePartitionThroughAnotherPinpipesKafkaProtocolEqualsTheEm
     ASSERT_EQ(committed->size(), 1u) << t;
     EXPECT_EQ(committed->at(0).offset, kPosts) << t;
   }
+  // KafkaBroker's ListGroups (ListConsumerGroups) and AlterTopicConfig (AlterConfigs)
+  // through the other pinpipe's Kafka protocol.
+  auto groups = (*b)->ListGroups();
+  ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+  EXPECT_NE(std::find(groups->begin(), groups->end(), "connect-whole-path"), groups->end());
+  broker::TopicConfig bad;
+  bad.segment_bytes = 100;
+  EXPECT_EQ((*b)->AlterTopicConfig(Topics()[0], bad, true).code(), StatusCode::kInvalidArgument);
+  broker::TopicConfig longer;
+  longer.retention_ms = 86'400'000;
+  ASSERT_TRUE((*b)->AlterTopicConfig(Topics()[0], longer, false).ok()) << broker.Output();
+  auto altered = (*b)->DescribeTopic(Topics()[0]);
+  ASSERT_TRUE(altered.ok()) << altered.status().ToString();
+  EXPECT_EQ(altered->config.retention_ms, 86'400'000);
   b->reset();
   EXPECT_EQ(broker.Stop(std::chrono::seconds(20)), 0) << broker.Output();
   EXPECT_TRUE(fs::exists(broker_data + "/log/topics/" + Topics()[0]));

@@ -1,7 +1,8 @@
 // kafkajs (tests/peers, pinned) against pinpipe's Kafka protocol:
 //   node kafkajs_client.js HOST:PORT TOPIC
 // Admin: createTopics (2 partitions), createPartitions (to 3), fetchTopicMetadata,
-// describeConfigs. Producer: 30 records with keys and headers, one gzip batch.
+// describeConfigs, alterConfigs (AlterConfigs: retention.ms set, then read back as a
+// topic setting; an unknown key refused); listGroups shows the group after it ran. Producer: 30 records with keys and headers, one gzip batch.
 // Consumer group: two members of group "js" split the 3 partitions and together read
 // every record once; admin.describeGroups shows both while they run; the committed
 // offsets (admin.fetchOffsets) reach the end of each partition. Prints "ok" on success.
@@ -29,6 +30,30 @@ async function main() {
   });
   const names = configs.resources[0].configEntries.map((e) => e.configName);
   if (!names.includes("retention.ms")) fail("describeConfigs: " + JSON.stringify(configs));
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: [
+      { type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: "retention.ms", value: "86400000" }] },
+    ],
+  });
+  const altered = await admin.describeConfigs({
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ["retention.ms"] }],
+    includeSynonyms: false,
+  });
+  const retention = altered.resources[0].configEntries[0];
+  if (retention.configValue !== "86400000" || retention.readOnly || retention.configSource !== 1) {
+    fail("alterConfigs, then describeConfigs: " + JSON.stringify(altered));
+  }
+  let refused = null;
+  await admin
+    .alterConfigs({
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: "bogus", value: "1" }] }],
+    })
+    .catch((e) => {
+      for (let x = e; x && !refused; x = x.cause || x.originalError) refused = x.type;
+      refused = refused || e.name;
+    });
+  if (refused !== "INVALID_CONFIG") fail("alterConfigs of an unknown key: " + refused);
 
   const producer = kafka.producer();
   await producer.connect();
@@ -79,6 +104,10 @@ async function main() {
   const offsets = await admin.fetchOffsets({ groupId: "js", topics: [topic] });
   const committed = offsets[0].partitions.map((p) => Number(p.offset)).reduce((a, b) => a + b, 0);
   if (committed !== 30) fail("committed offsets: " + JSON.stringify(offsets));
+  const { groups } = await admin.listGroups();
+  if (!groups.some((g) => g.groupId === "js" && g.protocolType === "consumer")) {
+    fail("listGroups: " + JSON.stringify(groups));
+  }
   await admin.disconnect();
   console.log("ok");
 }

@@ -143,6 +143,31 @@ Status MemoryBroker::DeleteTopic(std::string_view topic) {
   return Status::Ok();
 }
 
+Status MemoryBroker::AlterTopicConfig(std::string_view topic, const broker::TopicConfig& config,
+                                      bool validate_only) {
+  std::lock_guard lock(mu_);
+  auto it = topics_.find(topic);
+  if (it == topics_.end()) return NotFoundError("topic '" + std::string(topic) + "' not found");
+  if (config.retention_ms < -1 || config.retention_bytes < -1 || config.segment_bytes < 0 ||
+      config.segment_ms < 0) {
+    return InvalidArgumentError("negative topic setting");
+  }
+  if (validate_only) return Status::Ok();
+  const int32_t partitions = it->second.config.partitions;
+  it->second.config = config;
+  it->second.config.partitions = partitions;
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> MemoryBroker::ListGroups() {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [key, offsets] : committed_) {
+    if (!offsets.empty() && (out.empty() || out.back() != key.first)) out.push_back(key.first);
+  }
+  return out;
+}
+
 Result<std::vector<std::string>> MemoryBroker::ListTopics() {
   std::lock_guard lock(mu_);
   std::vector<std::string> out;

@@ -27,6 +27,10 @@ class MemoryBroker final : public broker::Broker {
   std::string_view Kind() const override { return "memory"; }
   Status CreateTopic(std::string_view topic, const broker::TopicConfig& config) override;
   Status DeleteTopic(std::string_view topic) override;
+  // Replaces the stored config (partitions kept); negative values other than
+  // -1 for retention are InvalidArgument.
+  Status AlterTopicConfig(std::string_view topic, const broker::TopicConfig& config,
+                          bool validate_only) override;
   Result<std::vector<std::string>> ListTopics() override;
   Result<broker::TopicDescription> DescribeTopic(std::string_view topic) override;
   Status SetTopicMetadata(std::string_view topic, const broker::TopicMetadata& metadata) override;
@@ -41,6 +45,8 @@ class MemoryBroker final : public broker::Broker {
                        const std::vector<broker::TopicPartitionOffset>& offsets) override;
   Result<std::vector<broker::TopicPartitionOffset>> FetchCommittedOffsets(
       std::string_view group, std::string_view topic) override;
+  // Groups with a committed offset, sorted.
+  Result<std::vector<std::string>> ListGroups() override;
   Result<std::unique_ptr<broker::Consumer>> CreateConsumer(
       const broker::ConsumerOptions& options) override;
 

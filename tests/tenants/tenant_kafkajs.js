@@ -4,7 +4,7 @@
 // refusal gives. Prints one JSON object of observations; the C++ test asserts.
 //   node tenant_kafkajs.js HOST:PORT CA.PEM ALICE_PASSWORD BOB_PASSWORD
 const fs = require("fs");
-const { Kafka, logLevel } = require("kafkajs");
+const { Kafka, ConfigResourceTypes, logLevel } = require("kafkajs");
 
 const [bootstrap, caFile, alicePassword, bobPassword] = process.argv.slice(2);
 const ca = [fs.readFileSync(caFile, "utf8")];
@@ -131,6 +131,26 @@ async function main() {
   const all = await admin.fetchTopicMetadata();
   out.alice_metadata_topics = all.topics.map((t) => t.name).sort();
   out.alice_metadata_bobs = await attempt(() => admin.fetchTopicMetadata({ topics: ["bob.js"] }));
+  // AlterConfigs: her topic changes, bob's topic and the broker are refused.
+  const retention = (name) => ({
+    resources: [
+      { type: ConfigResourceTypes.TOPIC, name, configEntries: [{ name: "retention.ms", value: "7200000" }] },
+    ],
+  });
+  out.alice_alter_own = await attempt(() => admin.alterConfigs(retention("alice.js")));
+  const described = await admin.describeConfigs({
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: "alice.js", configNames: ["retention.ms"] }],
+    includeSynonyms: false,
+  });
+  out.alice_retention = described.resources[0].configEntries.map((e) => e.configValue);
+  out.alice_alter_bobs = await attempt(() => admin.alterConfigs(retention("bob.js")));
+  out.alice_alter_broker = await attempt(() =>
+    admin.alterConfigs({
+      resources: [
+        { type: ConfigResourceTypes.BROKER, name: "0", configEntries: [{ name: "log.retention.ms", value: "1" }] },
+      ],
+    }),
+  );
   await admin.disconnect();
 
   // A wrong password, with PLAIN and with SCRAM: the login is refused.
@@ -152,6 +172,25 @@ async function main() {
   out.bob_high_watermark = offsets.reduce((n, p) => n + Number(p.high), 0);
   await bobAdmin.disconnect();
   out.bob_consume_own = await consume(bob, "bob.js", "bob-js", 3, 4000);  // 2, nothing of alice
+  // bob's topic kept its retention: alice's alter changed nothing.
+  await bobAdmin.connect();
+  const bobs = await bobAdmin.describeConfigs({
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: "bob.js", configNames: ["retention.ms"] }],
+    includeSynonyms: false,
+  });
+  out.bob_retention_source = bobs.resources[0].configEntries.map((e) => e.configSource);
+  // ListGroups shows each tenant its own groups only (those with members and
+  // those with only committed offsets alike).
+  const groupsOf = async (kafka) => {
+    const a = kafka.admin();
+    await a.connect();
+    const { groups } = await a.listGroups();
+    await a.disconnect();
+    return groups.map((g) => g.groupId).sort();
+  };
+  await bobAdmin.disconnect();
+  out.alice_groups = await groupsOf(alice);
+  out.bob_groups = await groupsOf(bob);
 }
 
 main()

@@ -240,6 +240,16 @@ TEST_F(TenantsKafkaTest, KafkajsOverSaslSslWithPlainAndScram) {
   EXPECT_EQ(o["alice_with_bobs_group"]["values"], json::array());
   EXPECT_EQ(o["alice_metadata_topics"], json({"alice.js"}));
   EXPECT_EQ(o["alice_metadata_bobs"], "TOPIC_AUTHORIZATION_FAILED");
+  // AlterConfigs on her topic works; bob's topic and the broker are refused, and
+  // bob's retention stays the default.
+  EXPECT_EQ(o["alice_alter_own"], "ok");
+  EXPECT_EQ(o["alice_retention"], json({"7200000"}));
+  EXPECT_EQ(o["alice_alter_bobs"], "TOPIC_AUTHORIZATION_FAILED");
+  EXPECT_EQ(o["alice_alter_broker"], "CLUSTER_AUTHORIZATION_FAILED");
+  EXPECT_EQ(o["bob_retention_source"], json({5}));  // DEFAULT_CONFIG
+  // ListGroups: each tenant sees only its own groups.
+  EXPECT_EQ(o["alice_groups"], json({"alice-js"}));
+  EXPECT_EQ(o["bob_groups"], json({"bob-js"}));
   // A wrong password is refused at login.
   for (const char* mechanism : {"plain", "scram-sha-256"}) {
     const std::string refused = o["wrong_password"][mechanism];

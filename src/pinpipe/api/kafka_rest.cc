@@ -414,7 +414,23 @@ void KafkaRest::DescribeTopic(std::string_view topic, http::Response& response) 
   if (!desc) return;
   std::string b = "{\"name\":";
   AppendJsonString(desc->name, &b);
-  b += ",\"configs\":{},\"partitions\":[";
+  // The topic's limits as the Kafka protocol's DescribeConfigs shows them (the
+  // broker's values; a broker that reports none leaves them out).
+  b += ",\"configs\":{";
+  bool first = true;
+  for (const auto& [key, value] :
+       {std::pair<const char*, int64_t>{"retention.ms", desc->config.retention_ms},
+        {"retention.bytes", desc->config.retention_bytes},
+        {"segment.bytes", desc->config.segment_bytes},
+        {"segment.ms", desc->config.segment_ms}}) {
+    if (value == 0) continue;
+    if (!first) b += ',';
+    first = false;
+    AppendJsonString(key, &b);
+    b += ':';
+    AppendJsonString(std::to_string(value), &b);
+  }
+  b += "},\"partitions\":[";
   for (size_t i = 0; i < desc->partitions.size(); ++i) {
     if (i > 0) b += ',';
     PartitionJson(b, desc->partitions[i].partition);

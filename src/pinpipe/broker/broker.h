@@ -85,6 +85,7 @@ struct TopicConfig {
   int64_t retention_ms = 0;     // 0 = default, -1 = forever
   int64_t retention_bytes = 0;  // 0 = default, -1 = unlimited
   int64_t segment_bytes = 0;    // 0 = default
+  int64_t segment_ms = 0;       // 0 = default
 };
 
 struct PartitionInfo {
@@ -209,6 +210,19 @@ class Broker {
     (void)partitions;
     return UnimplementedError("this broker cannot add partitions");
   }
+  // Replaces the per-topic settings of `topic` with `config` (0 / "" = the
+  // broker's default; `partitions` is ignored), durably, applied to the live
+  // topic (Kafka's AlterConfigs). NotFound; InvalidArgument for a bad value
+  // or a setting this broker cannot change on a live topic (the message says
+  // which). `validate_only`: checks and changes nothing. Unimplemented by
+  // default (a broker that cannot alter topic settings).
+  virtual Status AlterTopicConfig(std::string_view topic, const TopicConfig& config,
+                                  bool validate_only) {
+    (void)topic;
+    (void)config;
+    (void)validate_only;
+    return UnimplementedError("this broker cannot alter topic settings");
+  }
   virtual Result<std::vector<std::string>> ListTopics() = 0;
   // NotFound for an unknown topic.
   virtual Result<TopicDescription> DescribeTopic(std::string_view topic) = 0;
@@ -253,6 +267,12 @@ class Broker {
   // Committed offsets of `group` for `topic` (partitions without one are absent).
   virtual Result<std::vector<TopicPartitionOffset>> FetchCommittedOffsets(
       std::string_view group, std::string_view topic) = 0;
+
+  // The consumer groups with committed offsets, sorted (Kafka lists such
+  // groups as Empty when no member is joined). Unimplemented by default.
+  virtual Result<std::vector<std::string>> ListGroups() {
+    return UnimplementedError("this broker cannot list consumer groups");
+  }
 
   virtual Result<std::unique_ptr<Consumer>> CreateConsumer(const ConsumerOptions& options) = 0;
 };

@@ -462,17 +462,33 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::Open(const Config& confi
   return Open(std::move(options));
 }
 
-Status EmbeddedBroker::CreateTopic(std::string_view topic, const broker::TopicConfig& config) {
+namespace {
+
+Result<log::TopicSettings> ToSettings(const broker::TopicConfig& config) {
   log::TopicSettings s;
   s.partitions = config.partitions;
   s.fsync = config.fsync;
   s.retention_ms = config.retention_ms;
   s.retention_bytes = config.retention_bytes;
   s.segment_bytes = config.segment_bytes;
+  s.segment_ms = config.segment_ms;
   if (config.segment_bytes != 0 && config.segment_bytes < 4096) {
     return InvalidArgumentError("segment_bytes must be >= 4096");
   }
+  return s;
+}
+
+}  // namespace
+
+Status EmbeddedBroker::CreateTopic(std::string_view topic, const broker::TopicConfig& config) {
+  PINPIPE_ASSIGN_OR_RETURN(log::TopicSettings s, ToSettings(config));
   return log_->CreateTopic(topic, s);
+}
+
+Status EmbeddedBroker::AlterTopicConfig(std::string_view topic, const broker::TopicConfig& config,
+                                        bool validate_only) {
+  PINPIPE_ASSIGN_OR_RETURN(log::TopicSettings s, ToSettings(config));
+  return log_->SetTopicSettings(topic, s, validate_only);
 }
 
 Status EmbeddedBroker::DeleteTopic(std::string_view topic) { return log_->DeleteTopic(topic); }
@@ -493,6 +509,7 @@ Result<broker::TopicDescription> EmbeddedBroker::DescribeTopic(std::string_view 
   d.config.retention_ms = e.retention_ms;
   d.config.retention_bytes = e.retention_bytes;
   d.config.segment_bytes = e.segment_bytes;
+  d.config.segment_ms = e.segment_ms;
   for (int32_t i = 0; i < t->partition_count(); ++i) {
     auto* p = t->partition(i);
     broker::PartitionInfo info;
@@ -741,6 +758,8 @@ Result<std::vector<TopicPartitionOffset>> EmbeddedBroker::FetchCommittedOffsets(
   }
   return out;
 }
+
+Result<std::vector<std::string>> EmbeddedBroker::ListGroups() { return log_->offsets().Groups(); }
 
 Result<std::unique_ptr<broker::Consumer>> EmbeddedBroker::CreateConsumer(
     const broker::ConsumerOptions& options) {

@@ -61,6 +61,10 @@ class EmbeddedBroker final : public broker::Broker {
   Status CreateTopic(std::string_view topic, const broker::TopicConfig& config) override;
   Status DeleteTopic(std::string_view topic) override;
   Status CreatePartitions(std::string_view topic, int32_t partitions) override;
+  // log::Log::SetTopicSettings: retention and segment limits change live; the
+  // fsync policy is fixed while the topic exists.
+  Status AlterTopicConfig(std::string_view topic, const broker::TopicConfig& config,
+                          bool validate_only) override;
   Result<std::vector<std::string>> ListTopics() override;
   Result<broker::TopicDescription> DescribeTopic(std::string_view topic) override;
   // Metadata is a JSON object in the topic's folder of the log (log::Log::WriteTopicMetadata).
@@ -83,6 +87,8 @@ class EmbeddedBroker final : public broker::Broker {
                        const std::vector<broker::TopicPartitionOffset>& offsets) override;
   Result<std::vector<broker::TopicPartitionOffset>> FetchCommittedOffsets(
       std::string_view group, std::string_view topic) override;
+  // The groups in the log's offset store.
+  Result<std::vector<std::string>> ListGroups() override;
   Result<std::unique_ptr<broker::Consumer>> CreateConsumer(
       const broker::ConsumerOptions& options) override;
 

@@ -98,6 +98,54 @@ TEST_F(EmbeddedBrokerTest, TopicAdminAndPersistence) {
   EXPECT_TRUE(broker_->ListTopics()->empty());
 }
 
+TEST_F(EmbeddedBrokerTest, AlterTopicConfigChangesTheLiveTopicDurably) {
+  TopicConfig c;
+  c.partitions = 2;
+  c.retention_ms = 3'600'000;
+  ASSERT_TRUE(broker_->CreateTopic("alt", c).ok());
+  TopicConfig next;
+  next.partitions = 99;  // ignored
+  next.retention_bytes = 1 << 20;
+  next.segment_ms = 60'000;
+  EXPECT_EQ(broker_->AlterTopicConfig("nope", next, false).code(), StatusCode::kNotFound);
+  TopicConfig small = next;
+  small.segment_bytes = 100;
+  EXPECT_EQ(broker_->AlterTopicConfig("alt", small, false).code(), StatusCode::kInvalidArgument);
+  TopicConfig fsync = next;
+  fsync.fsync = "never";
+  EXPECT_EQ(broker_->AlterTopicConfig("alt", fsync, false).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(broker_->AlterTopicConfig("alt", next, true).ok());
+  EXPECT_EQ(broker_->DescribeTopic("alt")->config.retention_ms, 3'600'000);  // validate only
+  ASSERT_TRUE(broker_->AlterTopicConfig("alt", next, false).ok());
+  ProduceValues("alt", 3, 1);
+  Reopen();
+  auto d = broker_->DescribeTopic("alt");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->config.partitions, 2);
+  EXPECT_EQ(d->config.retention_bytes, 1 << 20);
+  EXPECT_EQ(d->config.segment_ms, 60'000);
+  // retention.ms went back to the log's default: not named in the new config.
+  EXPECT_EQ(d->config.retention_ms, 7LL * 24 * 3600 * 1000);
+  EXPECT_EQ(d->partitions[1].high_watermark, 3);
+}
+
+TEST_F(EmbeddedBrokerTest, ListGroupsNamesEveryGroupWithCommittedOffsets) {
+  ASSERT_TRUE(broker_->CreateTopic("t", TopicConfig{}).ok());
+  EXPECT_TRUE(broker_->ListGroups()->empty());
+  ProduceValues("t", 2);
+  ASSERT_TRUE(broker_->CommitOffsets("simple", {{"t", 0, 1}}).ok());
+  {
+    auto c = std::move(*broker_->CreateConsumer({.group = "connect-sink"}));
+    ASSERT_TRUE(c->Subscribe({"t"}).ok());
+    ASSERT_TRUE(c->Poll(10, 2000).ok());
+    ASSERT_TRUE(c->Commit({{"t", 0, 2}}).ok());
+  }
+  Reopen();
+  EXPECT_EQ(*broker_->ListGroups(), (std::vector<std::string>{"connect-sink", "simple"}));
+  ASSERT_TRUE(broker_->DeleteTopic("t").ok());
+  EXPECT_TRUE(broker_->ListGroups()->empty());
+}
+
 TEST_F(EmbeddedBrokerTest, TopicMetadataIsDurableAndGoesWithTheTopic) {
   TopicConfig config;
   ASSERT_TRUE(broker_->CreateTopic("t", config).ok());

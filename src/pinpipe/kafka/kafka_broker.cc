@@ -776,6 +776,90 @@ class KafkaBroker final : public broker::Broker {
     return s;
   }
 
+  // Kafka's AlterConfigs (librdkafka 2.0 has no incremental form) replaces
+  // every dynamic setting of the topic, so the ones pinpipe does not manage
+  // are read first and sent again unchanged.
+  Status AlterTopicConfig(std::string_view topic, const broker::TopicConfig& config,
+                          bool validate_only) override {
+    PINPIPE_RETURN_IF_ERROR(ValidateTopicName(topic));
+    std::string name(topic);
+    PINPIPE_RETURN_IF_ERROR(RequireAdmin());
+    std::vector<std::pair<std::string, std::string>> configs;
+    PINPIPE_RETURN_IF_ERROR(DynamicTopicConfigs(name, &configs));
+    std::erase_if(configs, [](const auto& c) {
+      return c.first == "retention.ms" || c.first == "retention.bytes" ||
+             c.first == "segment.bytes" || c.first == "segment.ms" || c.first == "flush.messages" ||
+             c.first == "flush.ms";
+    });
+    auto put = [&](const char* key, int64_t v) {
+      if (v != 0) configs.emplace_back(key, std::to_string(v));
+    };
+    put("retention.ms", config.retention_ms);
+    put("retention.bytes", config.retention_bytes);
+    put("segment.bytes", config.segment_bytes);
+    put("segment.ms", config.segment_ms);
+    if (config.fsync == "always") {
+      configs.emplace_back("flush.messages", "1");
+    } else if (config.fsync.rfind("interval:", 0) == 0) {
+      auto ms = ParseInt(config.fsync.substr(9));
+      if (!ms.ok() || *ms <= 0) return InvalidArgumentError("bad fsync '" + config.fsync + "'");
+      configs.emplace_back("flush.ms", std::to_string(*ms));
+    } else if (!config.fsync.empty() && config.fsync != "never") {
+      return InvalidArgumentError("bad fsync '" + config.fsync + "'");
+    }
+    rd_kafka_ConfigResource_t* res =
+        rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str());
+    for (const auto& [key, value] : configs) {
+      (void)rd_kafka_ConfigResource_set_config(res, key.c_str(), value.c_str());
+    }
+    Queue q(rd_kafka_queue_new(producer_.get()));
+    AdminOptions opts = NewAdminOptions(RD_KAFKA_ADMIN_OP_ALTERCONFIGS);
+    char err[256];
+    (void)rd_kafka_AdminOptions_set_validate_only(opts.get(), validate_only ? 1 : 0, err,
+                                                  sizeof err);
+    rd_kafka_AlterConfigs(producer_.get(), &res, 1, opts.get(), q.get());
+    rd_kafka_ConfigResource_destroy(res);
+    const std::string context = "alter configs of " + name;
+    PINPIPE_ASSIGN_OR_RETURN(Event ev, WaitAdmin(q.get(), context));
+    size_t n = 0;
+    const rd_kafka_ConfigResource_t** results =
+        rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(ev.get()), &n);
+    for (size_t i = 0; i < n; ++i) {
+      const rd_kafka_resp_err_t e = rd_kafka_ConfigResource_error(results[i]);
+      if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* why = rd_kafka_ConfigResource_error_string(results[i]);
+        return KafkaStatus(e, context, why != nullptr ? why : "");
+      }
+    }
+    return Status::Ok();
+  }
+
+  // The groups the cluster knows (Kafka's ListGroups on every broker).
+  Result<std::vector<std::string>> ListGroups() override {
+    PINPIPE_RETURN_IF_ERROR(RequireAdmin());
+    Queue q(rd_kafka_queue_new(producer_.get()));
+    AdminOptions opts = NewAdminOptions(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS);
+    rd_kafka_ListConsumerGroups(producer_.get(), opts.get(), q.get());
+    PINPIPE_ASSIGN_OR_RETURN(Event ev, WaitAdmin(q.get(), "list consumer groups"));
+    const rd_kafka_ListConsumerGroups_result_t* result =
+        rd_kafka_event_ListConsumerGroups_result(ev.get());
+    size_t errors = 0;
+    const rd_kafka_error_t** failed = rd_kafka_ListConsumerGroups_result_errors(result, &errors);
+    if (errors > 0) {
+      // A broker that did not answer: the list would be partial.
+      return KafkaStatus(rd_kafka_error_code(failed[0]), "list consumer groups",
+                         rd_kafka_error_string(failed[0]));
+    }
+    size_t n = 0;
+    const rd_kafka_ConsumerGroupListing_t** groups =
+        rd_kafka_ListConsumerGroups_result_valid(result, &n);
+    std::vector<std::string> names;
+    for (size_t i = 0; i < n; ++i)
+      names.emplace_back(rd_kafka_ConsumerGroupListing_group_id(groups[i]));
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
   Result<std::vector<std::string>> ListTopics() override {
     PINPIPE_ASSIGN_OR_RETURN(Metadata md, FetchMetadata(nullptr));
     std::vector<std::string> names;
@@ -1055,6 +1139,39 @@ class KafkaBroker final : public broker::Broker {
       return UnimplementedError(
           "topic admin: librdkafka's mock cluster has no CreateTopics/DeleteTopics; create "
           "topics with its API (kafka_mock_cluster --topic) or the cluster's own tools");
+    }
+    return Status::Ok();
+  }
+
+  // The topic's settings that are set on the topic itself (DYNAMIC_TOPIC_CONFIG).
+  Status DynamicTopicConfigs(const std::string& name,
+                             std::vector<std::pair<std::string, std::string>>* out) {
+    rd_kafka_ConfigResource_t* res =
+        rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str());
+    Queue q(rd_kafka_queue_new(producer_.get()));
+    AdminOptions opts = NewAdminOptions(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+    rd_kafka_DescribeConfigs(producer_.get(), &res, 1, opts.get(), q.get());
+    rd_kafka_ConfigResource_destroy(res);
+    PINPIPE_ASSIGN_OR_RETURN(Event ev, WaitAdmin(q.get(), "describe configs " + name));
+    size_t n = 0;
+    const rd_kafka_ConfigResource_t** resources = rd_kafka_DescribeConfigs_result_resources(
+        rd_kafka_event_DescribeConfigs_result(ev.get()), &n);
+    for (size_t i = 0; i < n; ++i) {
+      const rd_kafka_resp_err_t e = rd_kafka_ConfigResource_error(resources[i]);
+      if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* why = rd_kafka_ConfigResource_error_string(resources[i]);
+        return KafkaStatus(e, "describe configs " + name, why != nullptr ? why : "");
+      }
+      size_t cnt = 0;
+      const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(resources[i], &cnt);
+      for (size_t j = 0; j < cnt; ++j) {
+        const char* value = rd_kafka_ConfigEntry_value(entries[j]);
+        if (value == nullptr || rd_kafka_ConfigEntry_source(entries[j]) !=
+                                    RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG) {
+          continue;
+        }
+        out->emplace_back(rd_kafka_ConfigEntry_name(entries[j]), value);
+      }
     }
     return Status::Ok();
   }

@@ -1,8 +1,12 @@
 #include "pinpipe/kafka_api/admin.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <set>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -29,6 +33,8 @@ struct ConfigEntry {
   // The broker-wide setting this topic setting overrides ("" = none).
   std::string broker_synonym;
   std::string broker_value;
+  // Whether AlterConfigs may change it (topic retention and segment limits).
+  bool read_only = true;
 };
 
 std::string Num(int64_t v) { return std::to_string(v); }
@@ -65,7 +71,7 @@ Result<std::vector<ConfigEntry>> TopicConfigs(const AdminContext& ctx, const std
     auto add = [&](const char* key, int64_t explicit_value, int64_t effective, ConfigType type,
                    const char* broker_key, int64_t broker_value) {
       out.push_back({key, Num(effective), explicit_value != 0 ? kDynamicTopic : kDefault, type,
-                     broker_key, Num(broker_value)});
+                     broker_key, Num(broker_value), /*read_only=*/false});
     };
     add("retention.ms", set.retention_ms, eff.retention_ms, kLong, "log.retention.ms",
         def.retention_ms);
@@ -79,13 +85,17 @@ Result<std::vector<ConfigEntry>> TopicConfigs(const AdminContext& ctx, const std
     PINPIPE_ASSIGN_OR_RETURN(auto desc, ctx.broker->DescribeTopic(name));
     const broker::TopicConfig& c = desc.config;
     if (c.retention_ms != 0) {
-      out.push_back({"retention.ms", Num(c.retention_ms), kDynamicTopic, kLong, "", ""});
+      out.push_back({"retention.ms", Num(c.retention_ms), kDynamicTopic, kLong, "", "", false});
     }
     if (c.retention_bytes != 0) {
-      out.push_back({"retention.bytes", Num(c.retention_bytes), kDynamicTopic, kLong, "", ""});
+      out.push_back(
+          {"retention.bytes", Num(c.retention_bytes), kDynamicTopic, kLong, "", "", false});
     }
     if (c.segment_bytes != 0) {
-      out.push_back({"segment.bytes", Num(c.segment_bytes), kDynamicTopic, kInt, "", ""});
+      out.push_back({"segment.bytes", Num(c.segment_bytes), kDynamicTopic, kInt, "", "", false});
+    }
+    if (c.segment_ms != 0) {
+      out.push_back({"segment.ms", Num(c.segment_ms), kDynamicTopic, kLong, "", "", false});
     }
   }
   for (ConfigEntry& e : out) {
@@ -128,7 +138,401 @@ std::vector<ConfigEntry> BrokerConfigs(const AdminContext& ctx) {
   return out;
 }
 
+// AlterConfigs / IncrementalAlterConfigs ------------------------------------
+
+// IncrementalAlterConfigsRequest ConfigOperation values.
+enum AlterOp : int8_t { kSet = 0, kDelete = 1, kAppend = 2, kSubtract = 3 };
+
+struct AlterResource {
+  int8_t type = 0;
+  std::string name;
+  struct Entry {
+    std::string name;
+    int8_t op = kSet;
+    std::optional<std::string> value;
+  };
+  std::vector<Entry> configs;
+};
+
+// What a request decodes to; nullopt when it does not decode.
+struct AlterRequest {
+  std::vector<AlterResource> resources;
+  bool validate_only = false;
+};
+
+std::optional<AlterRequest> DecodeAlter(Reader& r, bool flexible, bool incremental) {
+  AlterRequest req;
+  const int32_t n = r.ArrayLength(flexible);
+  for (int32_t i = 0; i < n && r.ok(); ++i) {
+    AlterResource& res = req.resources.emplace_back();
+    res.type = r.Int8();
+    res.name = std::string(r.String(flexible));
+    const int32_t nc = r.ArrayLength(flexible);
+    for (int32_t c = 0; c < nc && r.ok(); ++c) {
+      AlterResource::Entry& e = res.configs.emplace_back();
+      e.name = std::string(r.String(flexible));
+      if (incremental) e.op = r.Int8();
+      if (auto v = r.NullableString(flexible)) e.value = std::string(*v);
+      if (flexible) r.SkipTaggedFields();
+    }
+    if (flexible) r.SkipTaggedFields();
+  }
+  req.validate_only = r.Bool();
+  if (flexible) r.SkipTaggedFields();
+  if (!r.ok()) return std::nullopt;
+  return req;
+}
+
+struct Outcome {
+  int16_t error = kNone;
+  std::string message;
+};
+
+// The topic settings AlterConfigs may change, by Kafka's names, explicit
+// ones only (the rest are the log's defaults), as DescribeConfigs shows
+// them as DYNAMIC_TOPIC_CONFIG.
+using ExplicitConfigs = std::map<std::string, std::string>;
+
+constexpr const char* kLimitKeys[] = {"retention.ms", "retention.bytes", "segment.bytes",
+                                      "segment.ms"};
+constexpr const char* kFlushKeys[] = {"flush.messages", "flush.ms"};
+// Settings pinpipe has but cannot change: their one value is accepted (and
+// changes nothing).
+constexpr std::pair<const char*, const char*> kFixedKeys[] = {
+    {"cleanup.policy", "delete"},
+    {"compression.type", "uncompressed"},
+    {"message.timestamp.type", "CreateTime"},
+    {"min.insync.replicas", "1"},
+};
+
+bool IsOneOf(std::string_view key, std::span<const char* const> keys) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+const char* FixedValue(std::string_view key) {
+  for (const auto& [k, v] : kFixedKeys) {
+    if (key == k) return v;
+  }
+  return nullptr;
+}
+
+// flush.messages and flush.ms of a policy (Long.MAX = never).
+std::pair<std::string, std::string> FlushValues(const log::FsyncPolicy& p) {
+  const std::string never = Num(std::numeric_limits<int64_t>::max());
+  if (p.mode == log::FsyncMode::kAlways) return {"1", never};
+  if (p.mode == log::FsyncMode::kInterval) return {never, Num(p.interval_ms)};
+  return {never, never};
+}
+
+Result<ExplicitConfigs> CurrentTopicConfigs(const AdminContext& ctx, const std::string& name) {
+  ExplicitConfigs out;
+  auto put = [&](const char* key, int64_t v) {
+    if (v != 0) out[key] = Num(v);
+  };
+  if (ctx.log != nullptr) {
+    PINPIPE_ASSIGN_OR_RETURN(auto topic, ctx.log->GetTopic(name));
+    const log::TopicSettings& s = topic->settings();
+    put("retention.ms", s.retention_ms);
+    put("retention.bytes", s.retention_bytes);
+    put("segment.bytes", s.segment_bytes);
+    put("segment.ms", s.segment_ms);
+    if (!s.fsync.empty()) {
+      auto [messages, ms] = FlushValues(topic->effective().fsync);
+      out["flush.messages"] = messages;
+      out["flush.ms"] = ms;
+    }
+  } else {
+    PINPIPE_ASSIGN_OR_RETURN(auto desc, ctx.broker->DescribeTopic(name));
+    put("retention.ms", desc.config.retention_ms);
+    put("retention.bytes", desc.config.retention_bytes);
+    put("segment.bytes", desc.config.segment_bytes);
+    put("segment.ms", desc.config.segment_ms);
+  }
+  return out;
+}
+
+Outcome InvalidConfig(std::string message) { return {kInvalidConfig, std::move(message)}; }
+
+// Checks a SET of a key pinpipe cannot change; nullopt when it is not one.
+std::optional<Outcome> CheckFixed(const std::string& key, const std::optional<std::string>& value) {
+  const char* fixed = FixedValue(key);
+  if (fixed == nullptr) return std::nullopt;
+  if (value && *value == fixed) return Outcome{};
+  return InvalidConfig("Invalid value " + value.value_or("null") + " for configuration " + key +
+                       ": pinpipe's log supports only " + key + "=" + fixed);
+}
+
+Outcome UnknownKey(const std::string& key) {
+  return InvalidConfig(
+      "Unknown topic config name: " + key +
+      " (pinpipe's topics have retention.ms, retention.bytes, segment.bytes, segment.ms, "
+      "flush.messages, flush.ms, cleanup.policy, compression.type, message.timestamp.type, "
+      "min.insync.replicas)");
+}
+
+// Applies one IncrementalAlterConfigs operation to `configs`.
+Outcome ApplyIncremental(const AlterResource::Entry& e, ExplicitConfigs* configs) {
+  const bool alterable = IsOneOf(e.name, kLimitKeys) || IsOneOf(e.name, kFlushKeys);
+  if (!alterable && FixedValue(e.name) == nullptr) return UnknownKey(e.name);
+  const bool list = e.name == "cleanup.policy";
+  switch (e.op) {
+    case kSet:
+      break;
+    case kDelete:
+      configs->erase(e.name);
+      return {};
+    case kAppend:
+    case kSubtract:
+      if (!list) {
+        return InvalidConfig(std::string("Config value ") +
+                             (e.op == kAppend ? "append" : "subtract") +
+                             " is not allowed for config key: " + e.name);
+      }
+      if (e.op == kSubtract) {
+        return InvalidConfig("cleanup.policy cannot be empty: pinpipe's log deletes old segments");
+      }
+      break;
+    default:
+      return {kInvalidRequest, "unknown config operation " + std::to_string(e.op)};
+  }
+  if (!e.value) return InvalidConfig("Null value not supported for: " + e.name);
+  if (auto fixed = CheckFixed(e.name, e.value)) return *fixed;
+  (*configs)[e.name] = *e.value;
+  return {};
+}
+
+std::optional<int64_t> ParseLong(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  size_t i = text[0] == '-' ? 1 : 0;
+  if (i == text.size()) return std::nullopt;
+  int64_t v = 0;
+  for (; i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    const int d = text[i] - '0';
+    if (v > (std::numeric_limits<int64_t>::max() - d) / 10) return std::nullopt;
+    v = v * 10 + d;
+  }
+  return text[0] == '-' ? -v : v;
+}
+
+// The broker settings `configs` stand for, or INVALID_CONFIG naming the bad value.
+Result<broker::TopicConfig> ToTopicConfig(const AdminContext& ctx, const ExplicitConfigs& configs,
+                                          Outcome* bad) {
+  broker::TopicConfig c;
+  auto fail = [&](const std::string& key, const std::string& why) {
+    *bad = InvalidConfig("Invalid value " + configs.at(key) + " for configuration " + key + ": " +
+                         why);
+    return InvalidArgumentError(bad->message);
+  };
+  struct Limit {
+    const char* key;
+    int64_t min;
+    int64_t max;
+    int64_t* out;
+    const char* why;
+  };
+  const Limit limits[] = {
+      {"retention.ms", -1, INT64_MAX, &c.retention_ms, "must be -1 (forever) or positive"},
+      {"retention.bytes", -1, INT64_MAX, &c.retention_bytes, "must be -1 (unlimited) or positive"},
+      {"segment.bytes", 4096, INT32_MAX, &c.segment_bytes, "must be 4096..2147483647"},
+      {"segment.ms", 1, INT64_MAX, &c.segment_ms, "must be positive"},
+  };
+  for (const Limit& l : limits) {
+    auto it = configs.find(l.key);
+    if (it == configs.end()) continue;
+    auto v = ParseLong(it->second);
+    if (!v) return fail(l.key, "not a number");
+    if (*v < l.min || *v > l.max || *v == 0) return fail(l.key, l.why);
+    *l.out = *v;
+  }
+  const bool has_messages = configs.count("flush.messages") > 0;
+  const bool has_ms = configs.count("flush.ms") > 0;
+  if (has_messages || has_ms) {
+    if (ctx.log == nullptr) {
+      *bad = InvalidConfig(
+          "flush.messages and flush.ms are the embedded log's fsync policy; "
+          "this broker does not have them");
+      return InvalidArgumentError(bad->message);
+    }
+    const auto [default_messages, default_ms] = FlushValues(ctx.log->options().fsync);
+    const std::string& m = has_messages ? configs.at("flush.messages") : default_messages;
+    const std::string& t = has_ms ? configs.at("flush.ms") : default_ms;
+    const auto messages = ParseLong(m);
+    const auto ms = ParseLong(t);
+    if (!messages || *messages < 1) {
+      return has_messages ? fail("flush.messages", "must be a positive number")
+                          : InvalidArgumentError("bad default flush.messages");
+    }
+    if (!ms || *ms < 0) {
+      return has_ms ? fail("flush.ms", "must be a number >= 0")
+                    : InvalidArgumentError("bad default flush.ms");
+    }
+    constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+    if (*messages == 1) {
+      c.fsync = "always";
+    } else if (*ms != kNever) {
+      if (*ms < 1 || *ms > 60000) {
+        return fail("flush.ms",
+                    "pinpipe's fsync interval is 1..60000 ms (or " + Num(kNever) + " for never)");
+      }
+      c.fsync = "interval:" + Num(*ms);
+    } else if (*messages == kNever) {
+      c.fsync = "never";
+    } else {
+      return fail("flush.messages",
+                  "pinpipe's log syncs every record (1) or by time (" + Num(kNever) + ")");
+    }
+  }
+  return c;
+}
+
+int16_t AlterErrorCode(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument:
+      return kInvalidConfig;
+    case StatusCode::kNotFound:
+      return kUnknownTopicOrPartition;
+    case StatusCode::kUnimplemented:
+      return kInvalidRequest;
+    default:
+      return kKafkaStorageError;
+  }
+}
+
+Outcome AlterResourceConfigs(const AdminContext& ctx, const AlterResource& res, bool incremental,
+                             bool validate_only) {
+  std::set<std::string> keys;
+  for (const auto& e : res.configs) {
+    if (!keys.insert(e.name).second) {
+      return {kInvalidRequest, "Error due to duplicate config keys: " + e.name};
+    }
+  }
+  if (res.type == kResourceBroker) {
+    if (!ctx.principal.SeesAll())
+      return {kClusterAuthorizationFailed, "Cluster authorization failed."};
+    if (!res.name.empty() && res.name != "0") {
+      return {kInvalidRequest, "this cluster has one broker, id 0"};
+    }
+    if (res.configs.empty()) return {};
+    return InvalidConfig(
+        "pinpipe's broker settings are static: set them in pinpipe's "
+        "configuration (log.*, kafka_api.*) and restart; per-topic settings "
+        "can change (--entity-type topics)");
+  }
+  if (res.type != kResourceTopic) {
+    return {kInvalidRequest, "resource type " + std::to_string(res.type) + " is not served"};
+  }
+  if (!ctx.principal.MayTopic(res.name))
+    return {kTopicAuthorizationFailed, "Topic authorization failed."};
+  if (!ValidTopicName(res.name)) return {kInvalidTopicException, "invalid topic name"};
+  auto current = CurrentTopicConfigs(ctx, res.name);
+  if (!current.ok()) {
+    return {current.status().code() == StatusCode::kNotFound ? int16_t{kUnknownTopicOrPartition}
+                                                             : int16_t{kUnknownServerError},
+            current.status().message()};
+  }
+  // AlterConfigs names the whole new set; the incremental form changes the current one.
+  ExplicitConfigs configs = incremental ? std::move(*current) : ExplicitConfigs{};
+  for (const auto& e : res.configs) {
+    if (incremental) {
+      Outcome o = ApplyIncremental(e, &configs);
+      if (o.error != kNone) return o;
+    } else if (IsOneOf(e.name, kLimitKeys) || IsOneOf(e.name, kFlushKeys)) {
+      if (!e.value) return InvalidConfig("Null value not supported for: " + e.name);
+      configs[e.name] = *e.value;
+    } else if (auto fixed = CheckFixed(e.name, e.value)) {
+      if (fixed->error != kNone) return *fixed;
+    } else {
+      return UnknownKey(e.name);
+    }
+  }
+  Outcome bad;
+  auto config = ToTopicConfig(ctx, configs, &bad);
+  if (!config.ok()) {
+    return bad.error != kNone ? bad : Outcome{kUnknownServerError, config.status().message()};
+  }
+  Status s = ctx.broker->AlterTopicConfig(res.name, *config, validate_only);
+  if (!s.ok()) return {AlterErrorCode(s), s.message()};
+  return {};
+}
+
+std::optional<BodyWriter> Alter(const AdminContext& ctx, bool flexible, bool incremental,
+                                Reader& r) {
+  auto req = DecodeAlter(r, flexible, incremental);
+  if (!req) return std::nullopt;
+  return [ctx, flexible, incremental, req = std::move(*req)](Writer& w) {
+    std::multiset<std::pair<int8_t, std::string>> seen;
+    for (const AlterResource& res : req.resources) seen.emplace(res.type, res.name);
+    w.Int32(0);  // throttle
+    w.ArrayLength(static_cast<int32_t>(req.resources.size()), flexible);
+    for (const AlterResource& res : req.resources) {
+      Outcome o = seen.count({res.type, res.name}) > 1
+                      ? Outcome{kInvalidRequest, "Error due to duplicate resource: " + res.name}
+                      : AlterResourceConfigs(ctx, res, incremental, req.validate_only);
+      w.Int16(o.error);
+      w.NullableString(o.error == kNone ? std::nullopt : std::optional<std::string_view>(o.message),
+                       flexible);
+      w.Int8(res.type);
+      w.String(res.name, flexible);
+      if (flexible) w.EmptyTaggedFields();
+    }
+  };
+}
+
 }  // namespace
+
+std::optional<BodyWriter> AlterConfigs(const AdminContext& ctx, int16_t version, bool flexible,
+                                       Reader& r) {
+  (void)version;
+  return Alter(ctx, flexible, /*incremental=*/false, r);
+}
+
+std::optional<BodyWriter> IncrementalAlterConfigs(const AdminContext& ctx, int16_t version,
+                                                  bool flexible, Reader& r) {
+  (void)version;
+  return Alter(ctx, flexible, /*incremental=*/true, r);
+}
+
+std::optional<BodyWriter> ListGroups(const AdminContext& ctx, int16_t version, bool flexible,
+                                     Reader& r) {
+  std::vector<std::string> states;
+  if (version >= 4) {
+    const int32_t n = r.ArrayLength(flexible);
+    for (int32_t i = 0; i < n && r.ok(); ++i) states.emplace_back(r.String(flexible));
+  }
+  if (flexible) r.SkipTaggedFields();
+  if (!r.ok()) return std::nullopt;
+  return [ctx, version, flexible, states = std::move(states)](Writer& w) {
+    std::vector<GroupCoordinator::GroupSummary> groups = ctx.groups->List();
+    // Groups with only committed offsets (REST consumers, pinpipe sink and the
+    // streaming job, simple consumers) are Empty with no protocol type, as Kafka
+    // lists a group that no member joined.
+    if (auto committed = ctx.broker->ListGroups(); committed.ok()) {
+      std::set<std::string> known;
+      for (const auto& g : groups) known.insert(g.group);
+      for (std::string& id : *committed) {
+        if (!known.contains(id)) groups.push_back({std::move(id), "Empty", "", 0});
+      }
+    } else if (committed.status().code() != StatusCode::kUnimplemented) {
+      spdlog::warn("kafka_api: ListGroups lists only joined groups: {}",
+                   committed.status().ToString());
+    }
+    std::erase_if(groups, [&](const auto& g) {
+      return !ctx.principal.MayGroup(g.group) ||
+             (!states.empty() && std::find(states.begin(), states.end(), g.state) == states.end());
+    });
+    std::sort(groups.begin(), groups.end(),
+              [](const auto& a, const auto& b) { return a.group < b.group; });
+    if (version >= 1) w.Int32(0);  // throttle
+    w.Int16(kNone);
+    w.ArrayLength(static_cast<int32_t>(groups.size()), flexible);
+    for (const auto& g : groups) {
+      w.String(g.group, flexible);
+      w.String(g.protocol_type, flexible);
+      if (version >= 4) w.String(g.state, flexible);
+      if (flexible) w.EmptyTaggedFields();
+    }
+  };
+}
 
 std::optional<BodyWriter> DescribeGroups(const AdminContext& ctx, int16_t version, bool flexible,
                                          Reader& r) {
@@ -256,7 +660,7 @@ std::optional<BodyWriter> DescribeConfigs(const AdminContext& ctx, int16_t versi
       for (const ConfigEntry& e : configs) {
         w.String(e.name, flexible);
         w.NullableString(e.value, flexible);
-        w.Bool(true);  // read only: there is no AlterConfigs here
+        w.Bool(e.read_only);
         if (version == 0) w.Bool(e.source == kDefault);
         if (version >= 1) w.Int8(e.source);
         w.Bool(false);  // sensitive

@@ -1,7 +1,8 @@
 // The admin APIs of kafka_api::Server that the Kafka tools use to describe
 // and change the cluster (kafka-topics --describe / --alter,
-// kafka-consumer-groups --describe, kafka-configs --describe):
-// DescribeGroups, DescribeConfigs, CreatePartitions and DescribeCluster.
+// kafka-consumer-groups --list / --describe, kafka-configs --describe /
+// --alter): ListGroups, DescribeGroups, DescribeConfigs, AlterConfigs,
+// IncrementalAlterConfigs, CreatePartitions and DescribeCluster.
 //
 // Each function decodes its request body from `r` and returns what writes
 // the response body (after the response header, before the final tagged
@@ -49,10 +50,22 @@ struct AdminContext {
 
 using BodyWriter = std::function<void(Writer&)>;
 
+// The coordinator's groups and, as Empty with protocol type "", the groups
+// that only have committed offsets in the broker (Broker::ListGroups).
+std::optional<BodyWriter> ListGroups(const AdminContext& ctx, int16_t version, bool flexible,
+                                     Reader& r);
 std::optional<BodyWriter> DescribeGroups(const AdminContext& ctx, int16_t version, bool flexible,
                                          Reader& r);
 std::optional<BodyWriter> DescribeConfigs(const AdminContext& ctx, int16_t version, bool flexible,
                                           Reader& r);
+// Topic settings through Broker::AlterTopicConfig: AlterConfigs replaces a
+// topic's settings with the ones named, IncrementalAlterConfigs applies SET /
+// DELETE (back to the default) per key. Broker resources are refused
+// (pinpipe's broker settings are static).
+std::optional<BodyWriter> AlterConfigs(const AdminContext& ctx, int16_t version, bool flexible,
+                                       Reader& r);
+std::optional<BodyWriter> IncrementalAlterConfigs(const AdminContext& ctx, int16_t version,
+                                                  bool flexible, Reader& r);
 std::optional<BodyWriter> CreatePartitions(const AdminContext& ctx, int16_t version, bool flexible,
                                            Reader& r);
 std::optional<BodyWriter> DescribeCluster(const AdminContext& ctx, int16_t version, bool flexible,

@@ -215,6 +215,10 @@ int FlexibleFrom(int16_t api_key) {
       return 5;
     case kDescribeConfigs:
       return 4;
+    case kAlterConfigs:
+      return 2;
+    case kIncrementalAlterConfigs:
+      return 1;
     case kDescribeCluster:
       return 0;
     default:

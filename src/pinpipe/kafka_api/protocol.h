@@ -37,8 +37,10 @@ enum ApiKey : int16_t {
   kApiVersions = 18,
   kInitProducerId = 22,
   kDescribeConfigs = 32,
+  kAlterConfigs = 33,
   kSaslAuthenticate = 36,
   kCreatePartitions = 37,
+  kIncrementalAlterConfigs = 44,
   kDescribeCluster = 60,
 };
 

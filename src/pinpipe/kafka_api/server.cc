@@ -57,6 +57,8 @@ constexpr Served kServed[] = {
     // admin.h
     {kDescribeGroups, 0, 5},
     {kDescribeConfigs, 0, 4},
+    {kAlterConfigs, 0, 2},
+    {kIncrementalAlterConfigs, 0, 1},
     {kCreatePartitions, 0, 3},
     {kDescribeCluster, 0, 1},
     // sasl.h
@@ -226,7 +228,6 @@ class Server::Impl {
   bool HandleLeaveGroup(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
   bool HandleOffsetCommit(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
   bool HandleOffsetFetch(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
-  bool HandleListGroups(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
   bool HandleCreateTopics(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
   bool HandleDeleteTopics(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
   bool HandleSasl(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r);
@@ -704,7 +705,7 @@ bool Server::Impl::Handle(const std::shared_ptr<Connection>& c, uint64_t seq,
     case kOffsetFetch:
       return HandleOffsetFetch(c, seq, h, r);
     case kListGroups:
-      return HandleListGroups(c, seq, h, r);
+      return HandleAdmin(c, seq, h, r, ListGroups);
     case kCreateTopics:
       return HandleCreateTopics(c, seq, h, r);
     case kDeleteTopics:
@@ -713,6 +714,10 @@ bool Server::Impl::Handle(const std::shared_ptr<Connection>& c, uint64_t seq,
       return HandleAdmin(c, seq, h, r, DescribeGroups);
     case kDescribeConfigs:
       return HandleAdmin(c, seq, h, r, DescribeConfigs);
+    case kAlterConfigs:
+      return HandleAdmin(c, seq, h, r, AlterConfigs);
+    case kIncrementalAlterConfigs:
+      return HandleAdmin(c, seq, h, r, IncrementalAlterConfigs);
     case kCreatePartitions:
       return HandleAdmin(c, seq, h, r, CreatePartitions);
     case kDescribeCluster:
@@ -1727,41 +1732,6 @@ bool Server::Impl::HandleOffsetFetch(const Conn& c, uint64_t seq, const RequestH
   return true;
 }
 
-bool Server::Impl::HandleListGroups(const Conn& c, uint64_t seq, const RequestHeader& h,
-                                    Reader& r) {
-  const int16_t v = h.api_version;
-  const bool flex = h.flexible;
-  std::vector<std::string> states;
-  if (v >= 4) {
-    const int32_t n = r.ArrayLength(flex);
-    for (int32_t i = 0; i < n && r.ok(); ++i) states.emplace_back(r.String(flex));
-  }
-  if (flex) r.SkipTaggedFields();
-  if (!r.ok()) return false;
-  auto groups = groups_.List();
-  std::erase_if(groups, [&](const auto& g) { return !c->principal().MayGroup(g.group); });
-  if (!states.empty()) {
-    std::erase_if(groups, [&](const auto& g) {
-      return std::find(states.begin(), states.end(), g.state) == states.end();
-    });
-  }
-  std::string frame = StartFrame(h);
-  Writer w(&frame);
-  if (v >= 1) w.Int32(0);
-  w.Int16(kNone);
-  w.ArrayLength(static_cast<int32_t>(groups.size()), flex);
-  for (const auto& g : groups) {
-    w.String(g.group, flex);
-    w.String(g.protocol_type, flex);
-    if (v >= 4) w.String(g.state, flex);
-    if (flex) w.EmptyTaggedFields();
-  }
-  if (flex) w.EmptyTaggedFields();
-  EndFrame(&frame);
-  c->Finish(seq, std::move(frame));
-  return true;
-}
-
 bool Server::Impl::HandleCreateTopics(const Conn& c, uint64_t seq, const RequestHeader& h,
                                       Reader& r) {
   const bool flex = h.flexible;
@@ -1825,8 +1795,10 @@ bool Server::Impl::HandleCreateTopics(const Conn& c, uint64_t seq, const Request
               tc.retention_bytes = num;
             } else if (key == "segment.bytes" && numeric) {
               tc.segment_bytes = num;
+            } else if (key == "segment.ms" && numeric && num > 0) {
+              tc.segment_ms = num;
             } else if (key == "retention.ms" || key == "retention.bytes" ||
-                       key == "segment.bytes") {
+                       key == "segment.bytes" || key == "segment.ms") {
               error = kInvalidConfig;
               message = "bad value for " + key;
             }  // other topic configs are accepted and not applied (docs/kafka-protocol.md)

@@ -304,6 +304,50 @@ Status Log::AddPartitions(std::string_view name, int32_t partitions) {
   return Status::Ok();
 }
 
+Status Log::SetTopicSettings(std::string_view name, const TopicSettings& requested,
+                             bool validate_only) {
+  std::lock_guard create_lock(create_mu_);
+  std::shared_ptr<Topic> old;
+  {
+    std::lock_guard lock(mu_);
+    auto it = topics_.find(name);
+    if (it == topics_.end()) return NotFoundError("topic '" + std::string(name) + "' not found");
+    old = it->second;
+  }
+  TopicSettings settings = requested;
+  settings.partitions = old->settings_.partitions;
+  PINPIPE_ASSIGN_OR_RETURN(PartitionOptions effective, Resolve(settings));
+  const FsyncPolicy& was = old->effective_.fsync;
+  if (effective.fsync.mode != was.mode ||
+      (was.mode == FsyncMode::kInterval && effective.fsync.interval_ms != was.interval_ms)) {
+    return InvalidArgumentError("the fsync policy of topic '" + old->name_ + "' is " +
+                                was.ToString() + " and cannot change while the topic exists (" +
+                                effective.fsync.ToString() + " requested)");
+  }
+  if (validate_only) return Status::Ok();
+  const fs::path dir = options_.dir / "topics" / old->name_;
+  PINPIPE_RETURN_IF_ERROR(fs_.WriteFileAtomically(dir / "topic.json", SettingsJson(settings)));
+  auto topic = std::make_shared<Topic>();
+  topic->name_ = old->name_;
+  topic->settings_ = settings;
+  topic->effective_ = effective;
+  topic->partitions_ = old->partitions_;
+  const Partition::Limits limits{effective.segment_bytes, effective.segment_ms,
+                                 effective.retention_ms, effective.retention_bytes};
+  for (auto& p : topic->partitions_) p->SetLimits(limits);
+  {
+    std::lock_guard lock(mu_);
+    topics_[old->name_] = std::move(topic);
+  }
+  // A shorter retention applies now rather than at the next periodic pass.
+  for (auto& p : old->partitions_) {
+    if (auto r = p->ApplyRetention(); !r.ok()) {
+      spdlog::error("log: retention of {}/{}: {}", old->name_, p->id(), r.status().ToString());
+    }
+  }
+  return Status::Ok();
+}
+
 Status Log::WriteTopicMetadata(std::string_view name, std::string_view data) {
   std::lock_guard create_lock(create_mu_);  // the folder stays while we write
   PINPIPE_RETURN_IF_ERROR(GetTopic(name).status());

@@ -108,6 +108,18 @@ class Log {
   // InvalidArgument unless current count < partitions <= 10000. Readers
   // holding the old Topic keep seeing the old count; topics_version() changes.
   Status AddPartitions(std::string_view name, int32_t partitions);
+  // Replaces the per-topic settings of a live topic (Kafka's AlterConfigs):
+  // retention and segment limits apply to its partitions at once (the next
+  // append rolls by the new segment limits; retention runs on the topic
+  // before this returns, and later passes use the new limits); topic.json
+  // is replaced by rename first, so a
+  // crash leaves the old or the new settings. `settings.partitions` is
+  // ignored. NotFound; InvalidArgument for what CreateTopic refuses, and for
+  // a change of the effective fsync policy (fixed while the topic lives:
+  // the visible end of a partition depends on it). `validate_only`: checks
+  // and changes nothing.
+  Status SetTopicSettings(std::string_view name, const TopicSettings& settings,
+                          bool validate_only = false);
   // Sorted names.
   std::vector<std::string> ListTopics() const;
   // NotFound for an unknown (or invalid) name.

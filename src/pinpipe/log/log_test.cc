@@ -262,6 +262,109 @@ TEST_F(LogTest, AddPartitionsKeepsDataAndSurvivesReopen) {
   EXPECT_FALSE(fs::exists(dir_ / "topics" / "grow" / "topic.json.tmp"));
 }
 
+TEST_F(LogTest, SetTopicSettingsAppliesToTheLiveTopicAndSurvivesReopen) {
+  std::string big(1000, 'v');
+  auto append = [&](Partition* p, int n) {
+    RecordView v;
+    v.value = big;
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(p->AppendAndWait(std::span(&v, 1)).ok());
+  };
+  {
+    auto log = OpenOrDie();
+    TopicSettings s;
+    s.retention_ms = -1;
+    s.retention_bytes = -1;
+    s.segment_bytes = 4096;
+    ASSERT_TRUE(log->CreateTopic("cfg", s).ok());
+    auto before = *log->GetTopic("cfg");
+    Partition* p = before->partition(0);
+    append(p, 20);
+    const size_t segments = p->segment_count();
+    ASSERT_GE(segments, 5u);
+    EXPECT_EQ(log->RunRetention(), 0);  // kept forever
+
+    // Refused: unknown topic, bad values, another fsync policy; validate_only changes nothing.
+    TopicSettings bad = s;
+    bad.retention_bytes = -5;
+    EXPECT_EQ(log->SetTopicSettings("nope", s).code(), StatusCode::kNotFound);
+    EXPECT_EQ(log->SetTopicSettings("cfg", bad).code(), StatusCode::kInvalidArgument);
+    TopicSettings other_fsync = s;
+    other_fsync.fsync = "always";
+    Status refused = log->SetTopicSettings("cfg", other_fsync);
+    EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(refused.message().find("fsync"), std::string::npos) << refused.ToString();
+    TopicSettings same_fsync = s;
+    same_fsync.fsync = "interval:2";  // the log's default, named: the same policy
+    EXPECT_TRUE(log->SetTopicSettings("cfg", same_fsync, /*validate_only=*/true).ok());
+    TopicSettings shrink = s;
+    shrink.retention_bytes = 4096;
+    shrink.segment_bytes = 1 << 20;
+    ASSERT_TRUE(log->SetTopicSettings("cfg", shrink, /*validate_only=*/true).ok());
+    EXPECT_EQ((*log->GetTopic("cfg"))->settings().retention_bytes, -1);
+    EXPECT_EQ(p->limits().retention_bytes, -1);
+
+    // Applied to the live partition: retention deletes by the new size at once,
+    // appends roll by the new segment size.
+    ASSERT_TRUE(log->SetTopicSettings("cfg", shrink).ok());
+    auto after = *log->GetTopic("cfg");
+    EXPECT_EQ(after->settings().retention_bytes, 4096);
+    EXPECT_EQ(after->effective().segment_bytes, 1 << 20);
+    EXPECT_EQ(after->partition(0), p);                  // the same partition: readers keep reading
+    EXPECT_EQ(before->settings().retention_bytes, -1);  // an old view is unchanged
+    EXPECT_GT(p->log_start_offset(), 0);  // retention ran before SetTopicSettings returned
+    EXPECT_LE(p->segment_count(), 2u);
+    EXPECT_EQ(log->RunRetention(), 0);
+    const size_t kept = p->segment_count();
+    append(p, 20);
+    EXPECT_LE(p->segment_count(), kept + 1);
+    EXPECT_EQ(p->high_watermark(), 40);
+  }
+  auto log = OpenOrDie();
+  auto t = *log->GetTopic("cfg");
+  EXPECT_EQ(t->settings().retention_bytes, 4096);
+  EXPECT_EQ(t->settings().segment_bytes, 1 << 20);
+  EXPECT_EQ(t->settings().retention_ms, -1);
+  EXPECT_EQ(t->partition(0)->limits().retention_bytes, 4096);
+  EXPECT_EQ(t->partition(0)->high_watermark(), 40);
+  EXPECT_FALSE(fs::exists(dir_ / "topics" / "cfg" / "topic.json.tmp"));
+}
+
+// For the tsan preset: settings changing under appenders and retention.
+TEST_F(LogTest, SetTopicSettingsWhileAppendingAndRetaining) {
+  options_.retention_check_ms = 3'600'000;  // retention runs on the test's own thread
+  auto log = OpenOrDie();
+  TopicSettings s;
+  s.partitions = 2;
+  s.segment_bytes = 4096;
+  s.retention_ms = -1;
+  s.retention_bytes = -1;
+  ASSERT_TRUE(log->CreateTopic("busy", s).ok());
+  auto topic = *log->GetTopic("busy");
+  constexpr int kPerWriter = 300;
+  std::atomic<int> errors{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 2; ++w) {
+    writers.emplace_back([&, w] {
+      std::string value(200, static_cast<char>('a' + w));
+      RecordView v;
+      v.value = value;
+      for (int i = 0; i < kPerWriter; ++i) {
+        if (!topic->partition(w)->AppendAndWait(std::span(&v, 1)).ok()) ++errors;
+      }
+    });
+  }
+  for (int i = 0; i < 50; ++i) {
+    TopicSettings next = s;
+    next.segment_bytes = i % 2 == 0 ? 8192 : 4096;
+    next.retention_bytes = i % 2 == 0 ? 16384 : -1;
+    ASSERT_TRUE(log->SetTopicSettings("busy", next).ok());
+    log->RunRetention();
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  for (int p = 0; p < 2; ++p) EXPECT_EQ(topic->partition(p)->high_watermark(), kPerWriter);
+}
+
 TEST_F(LogTest, SecondOpenOfSameDirectoryIsRefused) {
   auto log = OpenOrDie();
   auto second = Log::Open(options_);
@@ -506,6 +609,9 @@ TEST_F(OffsetStoreTest, CommitsSurviveReopenAndTornTail) {
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[2].topic, "b");
   EXPECT_EQ((*store)->Get("g1", "a").size(), 2u);
+  EXPECT_EQ((*store)->Groups(), (std::vector<std::string>{"g1", "g2"}));
+  ASSERT_TRUE((*store)->RemoveTopic("a").ok());
+  EXPECT_EQ((*store)->Groups(), (std::vector<std::string>{"g1"}));  // g2 had only topic a
 }
 
 TEST_F(OffsetStoreTest, CompactsWithoutLosingOffsets) {

@@ -142,6 +142,15 @@ std::vector<OffsetEntry> OffsetStore::Get(std::string_view group, std::string_vi
   return out;
 }
 
+std::vector<std::string> OffsetStore::Groups() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [key, offset] : offsets_) {
+    if (out.empty() || out.back() != std::get<0>(key)) out.push_back(std::get<0>(key));
+  }
+  return out;
+}
+
 std::optional<int64_t> OffsetStore::Get(std::string_view group, std::string_view topic,
                                         int32_t partition) const {
   std::lock_guard lock(mu_);

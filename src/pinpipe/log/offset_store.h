@@ -48,6 +48,8 @@ class OffsetStore {
   std::vector<OffsetEntry> Get(std::string_view group, std::string_view topic) const;
   std::optional<int64_t> Get(std::string_view group, std::string_view topic,
                              int32_t partition) const;
+  // The groups with at least one committed offset, sorted.
+  std::vector<std::string> Groups() const;
   // Forgets every group's offsets of `topic` (on topic deletion).
   Status RemoveTopic(std::string_view topic);
 

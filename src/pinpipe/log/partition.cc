@@ -80,7 +80,19 @@ Partition::Partition(std::filesystem::path dir, int32_t id, PartitionOptions opt
       options_(options),
       clock_(clock),
       notifier_(notifier),
-      on_dirty_(std::move(on_dirty)) {}
+      on_dirty_(std::move(on_dirty)),
+      limits_{options.segment_bytes, options.segment_ms, options.retention_ms,
+              options.retention_bytes} {}
+
+void Partition::SetLimits(const Limits& limits) {
+  std::lock_guard lock(append_mu_);
+  limits_ = limits;
+}
+
+Partition::Limits Partition::limits() const {
+  std::lock_guard lock(append_mu_);
+  return limits_;
+}
 
 Partition::~Partition() { (void)Close(); }
 
@@ -237,8 +249,8 @@ Result<AppendInfo> Partition::AppendLocked(std::span<const RecordView> records,
   flush(records.size());
   const int64_t active_size = active_->size();
   if (active_size > 0 &&
-      (active_size + static_cast<int64_t>(encode_buf_.size()) > options_.segment_bytes ||
-       clock_->NowMillis() - active_created_ms_ >= options_.segment_ms)) {
+      (active_size + static_cast<int64_t>(encode_buf_.size()) > limits_.segment_bytes ||
+       clock_->NowMillis() - active_created_ms_ >= limits_.segment_ms)) {
     PINPIPE_RETURN_IF_ERROR(RollLocked(closed));
   }
   PINPIPE_RETURN_IF_ERROR(active_->AppendMany(encode_buf_, headers));
@@ -522,9 +534,9 @@ Result<int> Partition::ApplyRetention() {
     }
     const int64_t max_ts = front->max_timestamp();
     const bool expired =
-        options_.retention_ms >= 0 && (max_ts == INT64_MIN || max_ts < now - options_.retention_ms);
+        limits_.retention_ms >= 0 && (max_ts == INT64_MIN || max_ts < now - limits_.retention_ms);
     const bool over =
-        options_.retention_bytes >= 0 && total - front->size() >= options_.retention_bytes;
+        limits_.retention_bytes >= 0 && total - front->size() >= limits_.retention_bytes;
     if (!expired && !over) break;
     {
       std::unique_lock wl(segments_mu_);

@@ -116,7 +116,21 @@ class Partition {
   ~Partition();
 
   int32_t id() const { return id_; }
+  // The options the partition was opened with; the segment and retention
+  // limits among them may since have changed (SetLimits, limits()).
   const PartitionOptions& options() const { return options_; }
+
+  // The limits an alter of the topic's settings may change on a live partition.
+  struct Limits {
+    int64_t segment_bytes = 0;
+    int64_t segment_ms = 0;
+    int64_t retention_ms = 0;     // -1: forever
+    int64_t retention_bytes = 0;  // -1: unlimited
+  };
+  // Replaces the segment and retention limits: the next append rolls by the
+  // new segment limits, the next ApplyRetention deletes by the new retention.
+  void SetLimits(const Limits& limits);
+  Limits limits() const;
   const RecoveryReport& recovery() const { return recovery_; }
 
   // Writes `records` (non-empty) as one or more batches without waiting for
@@ -200,7 +214,8 @@ class Partition {
   std::function<void()> on_dirty_;
   RecoveryReport recovery_;
 
-  std::mutex append_mu_;  // serialises appends, rolls and retention
+  mutable std::mutex append_mu_;  // serialises appends, rolls and retention
+  Limits limits_;                 // guarded by append_mu_
   std::shared_ptr<Segment> active_;
   std::string encode_buf_;
   // Segments rolled (under fsync=always|interval) that the next Sync must
