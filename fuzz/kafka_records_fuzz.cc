@@ -5,7 +5,7 @@
 // request decoders (admin.h: DescribeGroups, DescribeConfigs,
 // CreatePartitions, DescribeCluster) at every version. Decoding must never
 // crash or read out of bounds; a batch that decodes must re-encode into one
-// that decodes to the same records.
+// that decodes to the same records, of the size EncodedBatchSize says.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -70,6 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   std::string encoded;
   kafka_api::EncodeBatch(stored, &encoded);
+  if (encoded.size() != kafka_api::EncodedBatchSize(stored)) __builtin_trap();  // Fetch's length
   std::vector<broker::Record> again;
   kafka_api::ProducedBatches info2;
   if (kafka_api::DecodeBatches(encoded, 0, &again, &info2, &scratch) != kafka_api::kNone ||

@@ -96,76 +96,130 @@ void PutBe32(char* p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * (3 - i)));
 }
 
+char* PutUnsignedVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+char* PutVarint(char* p, int64_t v) {
+  return PutUnsignedVarint(p, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+
+// The batch's first offset and its smallest and largest timestamps.
+struct BatchBase {
+  int64_t offset;
+  int64_t min_ts;
+  int64_t max_ts;
+};
+
+template <typename Records, typename Access>
+BatchBase BaseOf(const Records& records, Access access) {
+  BatchBase b{access.offset(records.front()), access.timestamp(records.front()),
+              access.timestamp(records.front())};
+  for (const auto& r : records) {
+    b.min_ts = std::min(b.min_ts, access.timestamp(r));
+    b.max_ts = std::max(b.max_ts, access.timestamp(r));
+  }
+  return b;
+}
+
+// Bytes of one record after its length varint; `headers` gets its header count.
+template <typename Record, typename Access>
+size_t RecordBodySize(const Record& r, Access access, const BatchBase& base, size_t* headers) {
+  const auto key = access.key(r);
+  const auto value = access.value(r);
+  size_t body = 1 + VarintSize(access.timestamp(r) - base.min_ts) +
+                VarintSize(access.offset(r) - base.offset);
+  body += key ? VarintSize(static_cast<int64_t>(key->size())) + key->size() : 1;
+  body += value ? VarintSize(static_cast<int64_t>(value->size())) + value->size() : 1;
+  *headers = 0;
+  access.ForEachHeader(r, [&](std::string_view k, std::string_view v) {
+    ++*headers;
+    body += VarintSize(static_cast<int64_t>(k.size())) + k.size() +
+            VarintSize(static_cast<int64_t>(v.size())) + v.size();
+  });
+  return body + VarintSize(static_cast<int64_t>(*headers));
+}
+
+template <typename Records, typename Access>
+size_t EncodedSize(const Records& records, Access access) {
+  if (records.empty()) return 0;
+  const BatchBase base = BaseOf(records, access);
+  size_t total = kBatchHeaderSize;
+  size_t headers = 0;
+  for (const auto& r : records) {
+    const size_t body = RecordBodySize(r, access, base, &headers);
+    total += VarintSize(static_cast<int64_t>(body)) + body;
+  }
+  return total;
+}
+
+// Writes the batch with few appends per record (its fixed fields go through
+// a small stack buffer) and checksums it in slices as it goes, while the
+// bytes just written are still in the cache.
 template <typename Records, typename Access>
 void Encode(const Records& records, Access access, std::string* out) {
   if (records.empty()) return;
+  constexpr size_t kCrcSlice = 64 << 10;
   const size_t start = out->size();
-  Writer w(out);
-  const auto& first = records.front();
-  const auto& last = records.back();
-  const int64_t base_offset = access.offset(first);
-  int64_t base_ts = access.timestamp(first);
-  int64_t max_ts = base_ts;
-  for (const auto& r : records) {
-    base_ts = std::min(base_ts, access.timestamp(r));
-    max_ts = std::max(max_ts, access.timestamp(r));
+  const BatchBase base = BaseOf(records, access);
+  {
+    Writer w(out);
+    w.Int64(base.offset);
+    w.Int32(0);  // batch length, set below
+    w.Int32(0);  // partition leader epoch
+    w.Int8(2);   // magic
+    w.Int32(0);  // crc, set below
+    w.Int16(0);  // attributes: no compression, CreateTime
+    w.Int32(static_cast<int32_t>(access.offset(records.back()) - base.offset));
+    w.Int64(base.min_ts);
+    w.Int64(base.max_ts);
+    w.Int64(-1);  // producer id
+    w.Int16(-1);  // producer epoch
+    w.Int32(-1);  // base sequence
+    w.Int32(static_cast<int32_t>(records.size()));
   }
-  w.Int64(base_offset);
-  const size_t length_at = w.ReserveInt32();
-  w.Int32(0);  // partition leader epoch
-  w.Int8(2);   // magic
-  const size_t crc_at = w.ReserveInt32();
-  w.Int16(0);  // attributes: no compression, CreateTime
-  w.Int32(static_cast<int32_t>(access.offset(last) - base_offset));
-  w.Int64(base_ts);
-  w.Int64(max_ts);
-  w.Int64(-1);  // producer id
-  w.Int16(-1);  // producer epoch
-  w.Int32(-1);  // base sequence
-  w.Int32(static_cast<int32_t>(records.size()));
+  const size_t crc_at = start + 17;
+  size_t crc_done = crc_at + 4;  // the CRC covers attributes .. end
+  uint32_t crc = 0;
+  char fixed[40];  // body length, attributes, deltas, key length: at most 5+1+10+5+5
   for (const auto& r : records) {
-    const int64_t ts_delta = access.timestamp(r) - base_ts;
-    const int64_t off_delta = access.offset(r) - base_offset;
     const auto key = access.key(r);
     const auto value = access.value(r);
-    size_t body = 1 + VarintSize(ts_delta) + VarintSize(off_delta);
-    body += key ? VarintSize(static_cast<int64_t>(key->size())) + key->size() : 1;
-    body += value ? VarintSize(static_cast<int64_t>(value->size())) + value->size() : 1;
     size_t headers = 0;
+    const size_t body = RecordBodySize(r, access, base, &headers);
+    char* p = PutVarint(fixed, static_cast<int64_t>(body));
+    *p++ = 0;  // attributes
+    p = PutVarint(p, access.timestamp(r) - base.min_ts);
+    p = PutVarint(p, access.offset(r) - base.offset);
+    p = PutVarint(p, key ? static_cast<int64_t>(key->size()) : -1);
+    out->append(fixed, static_cast<size_t>(p - fixed));
+    if (key) out->append(*key);
+    p = PutVarint(fixed, value ? static_cast<int64_t>(value->size()) : -1);
+    out->append(fixed, static_cast<size_t>(p - fixed));
+    if (value) out->append(*value);
+    p = PutVarint(fixed, static_cast<int64_t>(headers));
+    out->append(fixed, static_cast<size_t>(p - fixed));
     access.ForEachHeader(r, [&](std::string_view k, std::string_view v) {
-      ++headers;
-      body += VarintSize(static_cast<int64_t>(k.size())) + k.size() +
-              VarintSize(static_cast<int64_t>(v.size())) + v.size();
+      char* q = PutVarint(fixed, static_cast<int64_t>(k.size()));
+      out->append(fixed, static_cast<size_t>(q - fixed));
+      out->append(k);
+      q = PutVarint(fixed, static_cast<int64_t>(v.size()));
+      out->append(fixed, static_cast<size_t>(q - fixed));
+      out->append(v);
     });
-    body += VarintSize(static_cast<int64_t>(headers));
-    w.Varint(static_cast<int32_t>(body));
-    w.Int8(0);
-    w.Varlong(ts_delta);
-    w.Varint(static_cast<int32_t>(off_delta));
-    if (key) {
-      w.Varint(static_cast<int32_t>(key->size()));
-      w.Raw(*key);
-    } else {
-      w.Varint(-1);
+    if (out->size() - crc_done >= kCrcSlice) {
+      crc = log::Crc32cExtend(crc, out->data() + crc_done, out->size() - crc_done);
+      crc_done = out->size();
     }
-    if (value) {
-      w.Varint(static_cast<int32_t>(value->size()));
-      w.Raw(*value);
-    } else {
-      w.Varint(-1);
-    }
-    w.Varint(static_cast<int32_t>(headers));
-    access.ForEachHeader(r, [&](std::string_view k, std::string_view v) {
-      w.Varint(static_cast<int32_t>(k.size()));
-      w.Raw(k);
-      w.Varint(static_cast<int32_t>(v.size()));
-      w.Raw(v);
-    });
   }
-  char* base = out->data() + start;
-  PutBe32(base + (length_at - start), static_cast<uint32_t>(out->size() - start - 12));
-  const size_t attrs = crc_at + 4;
-  PutBe32(out->data() + crc_at, log::Crc32cExtend(0, out->data() + attrs, out->size() - attrs));
+  crc = log::Crc32cExtend(crc, out->data() + crc_done, out->size() - crc_done);
+  PutBe32(out->data() + start + 8, static_cast<uint32_t>(out->size() - start - 12));
+  PutBe32(out->data() + crc_at, crc);
 }
 
 struct RefAccess {
@@ -304,6 +358,14 @@ ErrorCode DecodeBatches(std::string_view records, int32_t partition,
   }
   if (!r.ok()) return fail(kCorruptMessage);
   return kNone;
+}
+
+size_t EncodedBatchSize(const std::vector<log::LogRecordRef>& records) {
+  return EncodedSize(records, RefAccess{});
+}
+
+size_t EncodedBatchSize(const std::vector<broker::StoredRecord>& records) {
+  return EncodedSize(records, StoredAccess{});
 }
 
 void EncodeBatch(const std::vector<log::LogRecordRef>& records, std::string* out) {

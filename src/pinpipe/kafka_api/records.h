@@ -43,5 +43,9 @@ ErrorCode DecodeBatches(std::string_view records, int32_t partition,
 // ascending) to `out`. Nothing is written for no records.
 void EncodeBatch(const std::vector<log::LogRecordRef>& records, std::string* out);
 void EncodeBatch(const std::vector<broker::StoredRecord>& records, std::string* out);
+// Bytes EncodeBatch appends for `records` (0 for none), for a length prefix
+// written before the batch.
+size_t EncodedBatchSize(const std::vector<log::LogRecordRef>& records);
+size_t EncodedBatchSize(const std::vector<broker::StoredRecord>& records);
 
 }  // namespace pinpipe::kafka_api

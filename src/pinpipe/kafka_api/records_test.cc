@@ -51,6 +51,53 @@ TEST(RecordsTest, EncodedBatchDecodesToTheSameRecords) {
   }
 }
 
+// Fetch writes the length before the batch: the size must be exact, for
+// batches larger than one CRC slice too, and appending after other bytes.
+TEST(RecordsTest, EncodedSizeIsWhatEncodeAppendsAndLargeBatchesCheckOut) {
+  std::vector<broker::StoredRecord> in = Sample();
+  for (int i = 0; i < 300; ++i) {  // ~300 KiB: several 64 KiB CRC slices
+    broker::StoredRecord& r = in.emplace_back();
+    r.offset = 13 + i;
+    r.timestamp_ms = 2000 + i;
+    r.value = std::string(1024, static_cast<char>('a' + i % 26));
+    if (i % 3 == 0) r.key = "key" + std::to_string(i);
+    if (i % 5 == 0) r.headers = {{"h", std::to_string(i)}};
+  }
+  std::string out = "prefix";
+  EXPECT_EQ(EncodedBatchSize(std::vector<broker::StoredRecord>{}), 0u);
+  EncodeBatch(std::vector<broker::StoredRecord>{}, &out);
+  EXPECT_EQ(out, "prefix");
+  const size_t size = EncodedBatchSize(in);
+  EncodeBatch(in, &out);
+  ASSERT_EQ(out.size(), 6 + size);
+  const std::string_view batch = std::string_view(out).substr(6);
+  std::vector<broker::Record> back;
+  std::vector<std::string> scratch;
+  ProducedBatches info;
+  ASSERT_EQ(DecodeBatches(batch, 0, &back, &info, &scratch), kNone);  // the CRC checks out
+  ASSERT_EQ(back.size(), in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    EXPECT_EQ(back[i].key, in[i].key) << i;
+    EXPECT_EQ(back[i].value, in[i].value) << i;
+    EXPECT_EQ(back[i].headers, in[i].headers) << i;
+    EXPECT_EQ(back[i].timestamp_ms, in[i].timestamp_ms) << i;
+  }
+  // The log's record views encode to the same bytes.
+  std::vector<log::LogRecordRef> refs;
+  for (const auto& r : in) {
+    log::LogRecordRef& ref = refs.emplace_back();
+    ref.offset = r.offset;
+    ref.timestamp_ms = r.timestamp_ms;
+    if (r.key) ref.key = *r.key;
+    if (r.value) ref.value = *r.value;
+    for (const auto& h : r.headers) ref.headers.emplace_back(h.key, h.value);
+  }
+  EXPECT_EQ(EncodedBatchSize(refs), size);
+  std::string from_refs;
+  EncodeBatch(refs, &from_refs);
+  EXPECT_EQ(from_refs, batch);
+}
+
 TEST(RecordsTest, BadCrcTruncationAndOldMagicAppendNothing) {
   std::string batch;
   EncodeBatch(Sample(), &batch);

@@ -7,11 +7,14 @@
 #include <boost/asio/ssl.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdlib>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -115,12 +118,17 @@ std::string TopicId(std::string_view name) {
 // Starts a response frame: size placeholder, correlation id, and the
 // response header's tagged fields for flexible versions (ApiVersions
 // always answers with header v0).
-std::string StartFrame(const RequestHeader& h) {
-  std::string s;
-  Writer w(&s);
+// Starts the response frame to `h` in `s` (empty, maybe with capacity).
+void StartFrameIn(const RequestHeader& h, std::string* s) {
+  Writer w(s);
   w.Int32(0);
   w.Int32(h.correlation_id);
   if (h.flexible && h.api_key != kApiVersions) w.EmptyTaggedFields();
+}
+
+std::string StartFrame(const RequestHeader& h) {
+  std::string s;
+  StartFrameIn(h, &s);
   return s;
 }
 
@@ -170,6 +178,7 @@ struct FetchTopic {
   bool denied = false;  // outside the caller's scope
   std::vector<FetchPartition> partitions;
 };
+struct FetchedPartition;
 struct FetchState {
   std::shared_ptr<Connection> conn;
   uint64_t seq = 0;
@@ -250,8 +259,11 @@ class Server::Impl {
   // An admin.h API: decodes with `decode`, answers off thread; false when it does not decode.
   template <typename Decode>
   bool HandleAdmin(const Conn& c, uint64_t seq, const RequestHeader& h, Reader& r, Decode decode);
-  // Appends the Fetch response into `frame`; returns the record bytes.
-  int64_t BuildFetch(FetchState& st, std::string* frame);
+  // Reads the partitions of a Fetch into `parts` (into the connection's
+  // read buffers); returns the record bytes of the answer.
+  int64_t ReadFetch(FetchState& st, std::vector<FetchedPartition>* parts);
+  // Encodes and answers them (the connection's thread).
+  void WriteFetch(FetchState& st, const std::vector<FetchedPartition>& parts);
   void RetryFetch(const std::shared_ptr<FetchState>& st, bool final);
   void Park(const std::shared_ptr<FetchState>& st);
   // Idempotence check at submit time: kNone to append, else the error; a
@@ -360,8 +372,51 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Flush();
   }
 
-  log::ReadBuffer& read_buffer() { return read_buffer_; }
-  std::string& scratch() { return scratch_; }
+  // The read buffer of a Fetch's i-th partition (kept for the next Fetch).
+  log::ReadBuffer& read_buffer(size_t i) {
+    while (read_buffers_.size() <= i) read_buffers_.push_back(std::make_unique<log::ReadBuffer>());
+    return *read_buffers_[i];
+  }
+  // Frees the read buffers beyond the first few (a Fetch of many partitions).
+  void TrimReadBuffers() {
+    constexpr size_t kKept = 8;
+    if (read_buffers_.size() > kKept) read_buffers_.resize(kKept);
+  }
+  // Writes what the socket takes now of `frame`, the answer to request `seq`
+  // being built, when it is the next answer to go out and nothing is being
+  // written: the rest follows through Finish. Plain TCP only (TLS records
+  // are written by the stream).
+  void SendEarly(uint64_t seq, const std::string& frame) {
+    if (tls_ || closed_ || writing_ || !ready_.empty() || write_seq_ != seq) return;
+    if (early_seq_ != seq) {
+      early_seq_ = seq;
+      early_sent_ = 0;
+    }
+    boost::system::error_code ec;
+    if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
+    if (ec) return;
+    const size_t n = socket_.write_some(
+        asio::buffer(frame.data() + early_sent_, frame.size() - early_sent_), ec);
+    if (!ec) early_sent_ += n;  // would_block: the rest goes later
+  }
+  // An empty buffer for a large response (Fetch), with the memory of one
+  // written before when there is one: no allocation and no page faults per
+  // response in the steady state. Must run on this connection's thread.
+  std::string TakeBuffer() {
+    if (spare_.empty()) return {};
+    std::string b = std::move(spare_.back());
+    spare_.pop_back();
+    b.clear();
+    return b;
+  }
+  // Keeps the memory of `b` for TakeBuffer when it is worth keeping.
+  void Recycle(std::string b) {
+    constexpr size_t kMin = 64 << 10, kMax = 64 << 20;
+    constexpr size_t kSpares = 2;
+    if (b.capacity() >= kMin && b.capacity() <= kMax && spare_.size() < kSpares) {
+      spare_.push_back(std::move(b));
+    }
+  }
   SaslSession& sasl() { return sasl_; }
   std::deque<HeldProduce>& held_produces() { return held_produces_; }
   // Who sent the request being handled (set by Impl::Admit).
@@ -448,23 +503,37 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ReadSize();
   }
 
+  // Writes the answers ready in request order, each frame from its own
+  // buffer (one writev for all of them, no copy into a common buffer).
   void Flush() {
     while (true) {
       auto it = done_.find(write_seq_);
       if (it == done_.end()) break;
-      if (it->second) pending_.append(*it->second);
+      size_t sent = 0;
+      if (write_seq_ == early_seq_) {
+        sent = early_sent_;
+        early_seq_ = UINT64_MAX;
+      }
+      if (it->second && it->second->size() > sent) {
+        ready_.push_back({std::move(*it->second), sent});
+      }
       done_.erase(it);
       ++write_seq_;
     }
     if (writing_ || closed_) return;
-    if (pending_.empty()) {
+    if (ready_.empty()) {
       if (close_after_answers_ && done_.empty() && in_flight_ == 0) Close();
       return;
     }
     writing_ = true;
-    std::swap(pending_, out_);
-    Write(asio::buffer(out_), [self = shared_from_this()](boost::system::error_code ec, size_t) {
+    std::swap(ready_, out_);
+    out_buffers_.clear();
+    for (const Pending& f : out_) {
+      out_buffers_.push_back(asio::buffer(f.bytes.data() + f.from, f.bytes.size() - f.from));
+    }
+    Write(out_buffers_, [self = shared_from_this()](boost::system::error_code ec, size_t) {
       self->writing_ = false;
+      for (Pending& f : self->out_) self->Recycle(std::move(f.bytes));
       self->out_.clear();
       if (ec) return self->Close();
       self->Flush();
@@ -486,11 +555,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closed_ = false;
   bool close_after_answers_ = false;
   std::map<uint64_t, std::optional<std::string>> done_;
-  std::string pending_;  // responses ready, not yet handed to the socket
-  std::string out_;      // being written
+  struct Pending {
+    std::string bytes;
+    size_t from = 0;  // bytes SendEarly wrote already
+  };
+  std::vector<Pending> ready_;  // frames ready, not yet handed to the socket
+  std::vector<Pending> out_;    // being written
+  std::vector<asio::const_buffer> out_buffers_;
   bool writing_ = false;
-  log::ReadBuffer read_buffer_;
-  std::string scratch_;
+  std::vector<std::string> spare_;  // written frames' memory, for the next large ones
+  std::vector<std::unique_ptr<log::ReadBuffer>> read_buffers_;
+  uint64_t early_seq_ = UINT64_MAX;  // the answer SendEarly started, and its bytes sent
+  size_t early_sent_ = 0;
   SaslSession sasl_;
   Principal principal_;
   std::deque<HeldProduce> held_produces_;
@@ -1109,32 +1185,32 @@ bool Server::Impl::HandleProduce(const std::shared_ptr<Connection>& c, uint64_t 
   return true;
 }
 
-int64_t Server::Impl::BuildFetch(FetchState& st, std::string* frame) {
-  const RequestHeader& h = st.header;
-  const int16_t v = h.api_version;
-  const bool flex = h.flexible;
-  Writer w(frame);
-  if (v >= 1) w.Int32(0);  // throttle
-  if (v >= 7) {
-    w.Int16(kNone);
-    w.Int32(0);  // session id: no fetch sessions, clients send full requests
-  }
-  int64_t budget = st.max_bytes > 0 ? st.max_bytes : 0x7fffffff;
+// One partition of a Fetch answer, read before anything is written.
+struct FetchedPartition {
+  ErrorCode error = kNone;
+  int64_t hw = -1;
+  int64_t log_start = -1;
+  const std::vector<log::LogRecordRef>* refs = nullptr;  // the embedded log's
+  std::vector<broker::StoredRecord> stored;              // another broker's
+  size_t size = 0;                                       // of the encoded batch
+};
+
+int64_t Server::Impl::ReadFetch(FetchState& st, std::vector<FetchedPartition>* parts) {
+  const int64_t budget = st.max_bytes > 0 ? st.max_bytes : 0x7fffffff;
   int64_t total = 0;
-  std::string& batch = st.conn->scratch();
-  w.ArrayLength(static_cast<int32_t>(st.topics.size()), flex);
+  size_t n = 0;
+  for (const FetchTopic& t : st.topics) n += t.partitions.size();
+  parts->clear();
+  parts->resize(n);
+  size_t i = 0;
   for (const FetchTopic& t : st.topics) {
-    w.String(t.name, flex);
-    w.ArrayLength(static_cast<int32_t>(t.partitions.size()), flex);
     std::shared_ptr<log::Topic> log_topic;
     if (embedded_ && !t.denied) {
       auto lt = embedded_->log().GetTopic(t.name);
       if (lt.ok()) log_topic = *lt;
     }
     for (const FetchPartition& p : t.partitions) {
-      batch.clear();
-      ErrorCode error = kNone;
-      int64_t hw = -1, log_start = -1;
+      FetchedPartition& out = (*parts)[i];
       broker::FetchOptions fo;
       fo.max_records = 1 << 20;
       fo.max_bytes = std::max<int64_t>(1, std::min<int64_t>(p.max_bytes, budget - total));
@@ -1142,52 +1218,110 @@ int64_t Server::Impl::BuildFetch(FetchState& st, std::string* frame) {
       // even over the limits, so a consumer always progresses.
       if (total > 0 && budget - total <= 0) fo.max_bytes = 0;
       if (t.denied) {
-        error = kTopicAuthorizationFailed;
+        out.error = kTopicAuthorizationFailed;
       } else if (embedded_) {
         if (!log_topic || p.partition < 0 || p.partition >= log_topic->partition_count()) {
-          error = kUnknownTopicOrPartition;
+          out.error = kUnknownTopicOrPartition;
         } else {
           log::Partition* lp = log_topic->partition(p.partition);
-          hw = lp->high_watermark();
-          log_start = lp->log_start_offset();
-          if (p.offset < log_start || p.offset > hw) {
-            error = kOffsetOutOfRange;
-          } else if (p.offset < hw && fo.max_bytes > 0) {
-            log::ReadBuffer& rb = st.conn->read_buffer();
+          out.hw = lp->high_watermark();
+          out.log_start = lp->log_start_offset();
+          if (p.offset < out.log_start || p.offset > out.hw) {
+            out.error = kOffsetOutOfRange;
+          } else if (p.offset < out.hw && fo.max_bytes > 0) {
+            log::ReadBuffer& rb = st.conn->read_buffer(i);
             Status s =
                 lp->ReadInto(p.offset, static_cast<size_t>(fo.max_records), fo.max_bytes, &rb);
             if (!s.ok()) {
-              error = ToErrorCode(s);
+              out.error = ToErrorCode(s);
             } else {
-              EncodeBatch(rb.records(), &batch);
+              out.refs = &rb.records();
+              out.size = EncodedBatchSize(rb.records());
             }
           }
         }
       } else if (fo.max_bytes > 0) {
         auto res = broker_.Fetch(t.name, p.partition, p.offset, fo);
         if (!res.ok()) {
-          error = ToErrorCode(res.status());
+          out.error = ToErrorCode(res.status());
         } else {
-          hw = res->high_watermark;
-          log_start = res->log_start_offset;
-          EncodeBatch(res->records, &batch);
+          out.hw = res->high_watermark;
+          out.log_start = res->log_start_offset;
+          out.stored = std::move(res->records);
+          out.size = EncodedBatchSize(out.stored);
         }
       }
-      total += static_cast<int64_t>(batch.size());
+      total += static_cast<int64_t>(out.size);
+      ++i;
+    }
+  }
+  return total;
+}
+
+void Server::Impl::WriteFetch(FetchState& st, const std::vector<FetchedPartition>& parts) {
+  const RequestHeader& h = st.header;
+  const int16_t v = h.api_version;
+  const bool flex = h.flexible;
+  // First everything but the records, noting where each partition's go:
+  // then the frame's length is known before its first byte is sent.
+  std::string skeleton;
+  std::vector<size_t> holes;
+  holes.reserve(parts.size());
+  StartFrameIn(h, &skeleton);
+  Writer w(&skeleton);
+  if (v >= 1) w.Int32(0);  // throttle
+  if (v >= 7) {
+    w.Int16(kNone);
+    w.Int32(0);  // session id: no fetch sessions, clients send full requests
+  }
+  size_t records = 0;
+  size_t i = 0;
+  w.ArrayLength(static_cast<int32_t>(st.topics.size()), flex);
+  for (const FetchTopic& t : st.topics) {
+    w.String(t.name, flex);
+    w.ArrayLength(static_cast<int32_t>(t.partitions.size()), flex);
+    for (const FetchPartition& p : t.partitions) {
+      const FetchedPartition& f = parts[i++];
       w.Int32(p.partition);
-      w.Int16(error);
-      w.Int64(hw);
-      if (v >= 4) w.Int64(hw);  // last stable offset: no transactions
-      if (v >= 5) w.Int64(log_start);
+      w.Int16(f.error);
+      w.Int64(f.hw);
+      if (v >= 4) w.Int64(f.hw);  // last stable offset: no transactions
+      if (v >= 5) w.Int64(f.log_start);
       if (v >= 4) w.ArrayLength(0, flex);  // aborted transactions
       if (v >= 11) w.Int32(-1);
-      w.NullableBytes(std::string_view(batch), flex);
+      // Records: non-null bytes, possibly empty.
+      if (flex) {
+        w.UnsignedVarint(static_cast<uint32_t>(f.size + 1));
+      } else {
+        w.Int32(static_cast<int32_t>(f.size));
+      }
+      holes.push_back(skeleton.size());
+      records += f.size;
       if (flex) w.EmptyTaggedFields();
     }
     if (flex) w.EmptyTaggedFields();
   }
   if (flex) w.EmptyTaggedFields();
-  return total;
+  w.PatchInt32(0, static_cast<int32_t>(skeleton.size() + records - 4));
+  // Then the frame, partition by partition, each handed to the socket as
+  // soon as it is encoded when this answer is next in line: the client
+  // reads the first partitions while the others are encoded.
+  std::string frame = st.conn->TakeBuffer();
+  frame.reserve(skeleton.size() + records);
+  size_t from = 0;
+  for (size_t k = 0; k < parts.size(); ++k) {
+    frame.append(skeleton, from, holes[k] - from);
+    from = holes[k];
+    if (parts[k].refs) {
+      EncodeBatch(*parts[k].refs, &frame);
+    } else {
+      EncodeBatch(parts[k].stored, &frame);
+    }
+    if (parts[k].size > 0) st.conn->SendEarly(st.seq, frame);
+  }
+  frame.append(skeleton, from, std::string::npos);
+  st.conn->TrimReadBuffers();
+  st.conn->Finish(st.seq, std::move(frame));
 }
 
 void Server::Impl::Park(const std::shared_ptr<FetchState>& st) {
@@ -1200,16 +1334,15 @@ void Server::Impl::Park(const std::shared_ptr<FetchState>& st) {
 
 void Server::Impl::RetryFetch(const std::shared_ptr<FetchState>& st, bool final) {
   if (st->done) return;
-  std::string frame = StartFrame(st->header);
-  const int64_t bytes = BuildFetch(*st, &frame);
+  std::vector<FetchedPartition> parts;
+  const int64_t bytes = ReadFetch(*st, &parts);
   if (!final && bytes < st->min_bytes && Clock::now() < st->deadline) {
-    Park(st);
+    Park(st);  // nothing encoded for an answer not sent
     return;
   }
   st->done = true;
   st->timer->cancel();
-  EndFrame(&frame);
-  st->conn->Finish(st->seq, std::move(frame));
+  WriteFetch(*st, parts);
 }
 
 bool Server::Impl::HandleFetch(const std::shared_ptr<Connection>& c, uint64_t seq,
