@@ -158,11 +158,12 @@ class StreamingDeduper {
 
 // One cleaned table streamed to a Parquet file while the groups merge: rows
 // are de-duplicated as they arrive (first ind wins, null inds dropped, like
-// DropDuplicates), and every row group goes to the file as soon as it fills,
-// so memory holds about one merged group per table, not the table or the file.
-// The row groups are encoded, compressed and written on the stream's own
-// thread, so that work overlaps with the cleaning and merging of the next
-// groups; at most kQueuedBatches row groups wait for it.
+// DropDuplicates), and each merged group's kept rows go to the file as one row
+// group, so memory holds about one merged group per table, not the table or
+// the file. The row groups are encoded (straight from the cleaned group's
+// columns, CleanedViews), compressed and written on the stream's own thread,
+// so that work overlaps with the cleaning and merging of the next groups; at
+// most kQueuedGroups groups wait for it.
 class TableStream {
  public:
   static Result<std::unique_ptr<TableStream>> Open(const std::filesystem::path& path,
@@ -180,37 +181,32 @@ class TableStream {
 
   ~TableStream() { Stop(); }
 
-  // Queues the rows of `cleaned` that are first sightings (the rest are
-  // duplicates) for writing; returns which rows those are (1 = kept). Fails
-  // with the writer's error once a write has failed.
-  Result<std::vector<uint8_t>> Add(const frame::Table& cleaned) {
+  // The rows of `cleaned` that are first sightings, in order (the others are
+  // duplicates). Call once per group, in arrival order, before Add.
+  Result<std::vector<uint32_t>> Keep(const frame::Table& cleaned) {
     int index = cleaned.Find("ind");
     if (index < 0) return InvalidArgumentError("cleaned table without ind");
     const frame::Column& ind = cleaned.column(index);
-    std::vector<uint8_t> keep(cleaned.num_rows(), 0);
     std::vector<uint32_t> rows;
-    rows.reserve(keep.size());
-    for (size_t r = 0; r < keep.size(); ++r) {
-      keep[r] = !ind.IsNull(r) && dedup_.FirstTime(ind.Int64At(r));
-      if (keep[r]) rows.push_back(static_cast<uint32_t>(r));
-    }
-    // One row group per merged group (up to kGroupBytes of input, ~10k+ rows).
-    // A batch the thread has written, to reuse its memory.
-    table::RecordBatch batch;
-    {
-      std::lock_guard lock(mu_);
-      if (!spare_.empty()) {
-        batch = std::move(spare_.back());
-        spare_.pop_back();
+    rows.reserve(ind.size());
+    for (size_t r = 0; r < ind.size(); ++r) {
+      if (!ind.IsNull(r) && dedup_.FirstTime(ind.Int64At(r))) {
+        rows.push_back(static_cast<uint32_t>(r));
       }
     }
-    PINPIPE_RETURN_IF_ERROR(ToRecordBatch(cleaned, kind_, rows, &batch));
+    return rows;
+  }
+
+  // Queues rows `rows` (from Keep) of `cleaned` (every column) for writing as
+  // one row group. Fails with the writer's error once a write has failed.
+  Status Add(frame::Table cleaned, std::vector<uint32_t> rows) {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !failure_.ok() || queue_.size() < kQueuedBatches; });
+    cv_.wait(lock, [&] { return !failure_.ok() || queue_.size() < kQueuedGroups; });
     if (!failure_.ok()) return failure_;
-    queue_.push_back(std::move(batch));
+    if (rows.empty()) return Status::Ok();
+    queue_.push_back({std::move(cleaned), std::move(rows)});
     cv_.notify_all();
-    return keep;
+    return Status::Ok();
   }
 
   // Writes what is queued, the last row group and the footer, and closes the file.
@@ -225,7 +221,12 @@ class TableStream {
   }
 
  private:
-  static constexpr size_t kQueuedBatches = 1;
+  static constexpr size_t kQueuedGroups = 1;
+
+  struct Group {
+    frame::Table cleaned;
+    std::vector<uint32_t> rows;
+  };
 
   TableStream(TableKind kind, std::unique_ptr<table::ParquetWriter> writer)
       : kind_(kind), writer_(std::move(writer)) {}
@@ -242,24 +243,22 @@ class TableStream {
 
   void Run() {
     std::string bytes;
+    CleanedViews views;
     while (true) {
-      table::RecordBatch batch;
+      Group group;
       {
         std::unique_lock lock(mu_);
         cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
         if (queue_.empty()) return;
-        batch = std::move(queue_.front());
+        group = std::move(queue_.front());
         queue_.pop_front();
         cv_.notify_all();
       }
-      Status status = writer_->WriteRowGroups(batch);
+      Status status = views.Reset(group.cleaned, kind_);
+      if (status.ok()) status = writer_->WriteRowGroup(views.columns(), group.rows);
       if (status.ok()) {
         writer_->TakeBytes(&bytes);
         status = Flush(bytes);
-      }
-      {
-        std::lock_guard lock(mu_);
-        if (spare_.empty()) spare_.push_back(std::move(batch));
       }
       if (!status.ok()) {
         std::lock_guard lock(mu_);
@@ -285,10 +284,9 @@ class TableStream {
   StreamingDeduper dedup_;  // used by the caller's thread only
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<table::RecordBatch> queue_;   // guarded by mu_
-  std::vector<table::RecordBatch> spare_;  // written batches; guarded by mu_
-  bool closing_ = false;                   // guarded by mu_
-  Status failure_;                         // guarded by mu_; final after Stop
+  std::deque<Group> queue_;  // guarded by mu_
+  bool closing_ = false;     // guarded by mu_
+  Status failure_;           // guarded by mu_; final after Stop
   std::thread thread_;
 };
 
@@ -368,10 +366,6 @@ Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& 
     }
   }
   const clean::ColumnSet cleaned_columns = stream_tables ? clean::ColumnSet::kAll : options.columns;
-  std::vector<std::string> kept_columns[3];
-  for (TableKind kind : clean::kAllTables) {
-    kept_columns[static_cast<int>(kind)] = clean::OutputColumns(kind, options.columns);
-  }
   auto worker = [&] {
     clean::BatchCleaner cleaner(cleaned_columns);
     while (true) {
@@ -407,28 +401,35 @@ Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& 
       failure = result.status;
       break;
     }
-    for (int k = 0; k < 3 && stream_tables; ++k) {
-      auto keep = streams[k]->Add(result.batch.tables[k]);
-      if (!keep.ok()) {
-        failure = keep.status();
-        break;
-      }
-      loaded.stats[k].duplicates +=
-          static_cast<int64_t>(std::count(keep->begin(), keep->end(), uint8_t{0}));
-      // Only the query columns stay: projected first, so the others are not copied.
-      auto projected = frame::Project(result.batch.tables[k], kept_columns[k]);
-      if (!projected.ok()) {
-        failure = projected.status();
-        break;
-      }
-      result.batch.tables[k] = frame::Filter(*projected, *keep);
-    }
-    if (!failure.ok()) break;
     for (int k = 0; k < 3; ++k) {
-      AppendTable(finals[k], result.batch.tables[k]);
+      frame::Table& cleaned = result.batch.tables[k];
+      if (stream_tables) {
+        // The kept rows of the query columns go straight to the final table;
+        // the whole group (every column) to the table's file.
+        auto keep = streams[k]->Keep(cleaned);
+        if (!keep.ok()) {
+          failure = keep.status();
+          break;
+        }
+        loaded.stats[k].duplicates += static_cast<int64_t>(cleaned.num_rows() - keep->size());
+        for (size_t c = 0; c < finals[k]->num_columns(); ++c) {
+          int index = cleaned.Find(finals[k]->name(c));
+          if (index < 0) {
+            failure = InternalError("cleaned table without " + finals[k]->name(c));
+            break;
+          }
+          finals[k]->mutable_column(c).AppendRows(cleaned.column(index), *keep);
+        }
+        if (!failure.ok()) break;
+        failure = streams[k]->Add(std::move(cleaned), std::move(keep).value());
+        if (!failure.ok()) break;
+      } else {
+        AppendTable(finals[k], cleaned);
+      }
       loaded.stats[k].records += result.batch.records[k];
       loaded.stats[k].rejected += result.batch.rejected[k];
     }
+    if (!failure.ok()) break;
     loaded.follower_count_rejected += result.batch.follower_count_rejected;
     for (auto& r : result.batch.rejects) loaded.rejects.push_back(std::move(r));
     objects_done += static_cast<int64_t>(groups[g].second - groups[g].first);

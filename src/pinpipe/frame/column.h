@@ -39,6 +39,8 @@ class Bitmap {
     words_.clear();
     size_ = 0;
   }
+  // Bit i is bit i % 64 of word i / 64 (nullptr while empty).
+  const uint64_t* words() const { return words_.data(); }
 
  private:
   std::vector<uint64_t> words_;
@@ -94,10 +96,29 @@ class Column {
   const std::vector<int64_t>& ints() const { return ints_; }
   const std::vector<int32_t>& codes() const { return codes_; }
 
+  // Raw storage, for encoders that read a column in place (e.g. a Parquet
+  // writer): validity bits (see Bitmap::words); kString rows as
+  // bytes()[offsets()[r], offsets()[r + 1]); kDict entries as
+  // dict_bytes()[dict_offsets()[e], dict_offsets()[e + 1]); kListDouble row r's
+  // elements as doubles()[list_offsets()[r], list_offsets()[r + 1]) with
+  // validity bits list_valid_words(). Valid until the column is changed.
+  const uint64_t* valid_words() const { return valid_.words(); }
+  const std::vector<uint64_t>& offsets() const { return offsets_; }
+  const std::string& bytes() const { return bytes_; }
+  const std::vector<uint64_t>& dict_offsets() const { return dict_offsets_; }
+  const std::string& dict_bytes() const { return dict_bytes_; }
+  const std::vector<double>& doubles() const { return doubles_; }
+  const std::vector<uint64_t>& list_offsets() const { return list_offsets_; }
+  const uint64_t* list_valid_words() const { return list_valid_.words(); }
+
   // Rows `rows` of this column, in that order (a gather). Dictionaries are kept.
   Column Take(std::span<const uint32_t> rows) const;
   // Appends every row of `other` (same type). Dictionary codes are remapped.
   void AppendColumn(const Column& other);
+  // Appends rows `rows` of `other` (same type), in that order: the same as
+  // AppendColumn(other.Take(rows)) without the intermediate column; only the
+  // dictionary entries those rows use are interned.
+  void AppendRows(const Column& other, std::span<const uint32_t> rows);
 
  private:
   int32_t Intern(std::string_view value);
