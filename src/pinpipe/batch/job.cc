@@ -27,7 +27,6 @@ namespace {
 
 using clean::TableKind;
 
-constexpr size_t kPadding = 64;  // simdjson::SIMDJSON_PADDING
 constexpr int64_t kGroupBytes = 8 << 20;
 constexpr size_t kGroupObjects = 512;
 constexpr size_t kMaxGroupsAhead = 6;
@@ -67,9 +66,9 @@ Status CleanGroup(objstore::ObjectStore& store, const std::vector<Item>& items, 
       }
       data = std::move(plain).value();
     }
-    size_t size = data.size();
-    data.resize(size + kPadding, '\0');
-    cleaner->AddLines(item.kind, data.data(), size, data.size(), item.info.key);
+    // No padding appended: that would reallocate and copy the whole object;
+    // without it only a last line within simdjson's padding of the end is copied.
+    cleaner->AddLines(item.kind, data.data(), data.size(), data.size(), item.info.key);
   }
   return Status::Ok();
 }
