@@ -50,6 +50,20 @@ void Column::Reserve(size_t rows) {
   }
 }
 
+void Column::Clear() {
+  valid_.Clear();
+  ints_.clear();
+  doubles_.clear();
+  offsets_.resize(1);  // offsets_[0] is 0
+  bytes_.clear();
+  codes_.clear();
+  dict_offsets_.clear();
+  dict_bytes_.clear();
+  dict_index_.clear();
+  list_offsets_.resize(1);
+  list_valid_.Clear();
+}
+
 void Column::AppendNull() {
   switch (type_) {
     case DataType::kInt64:
@@ -260,6 +274,10 @@ void Column::AppendRows(const Column& other, std::span<const uint32_t> rows) {
 void Table::AddColumn(std::string name, Column column) {
   names_.push_back(std::move(name));
   columns_.push_back(std::move(column));
+}
+
+void Table::ClearRows() {
+  for (Column& c : columns_) c.Clear();
 }
 
 int Table::Find(std::string_view name) const {

@@ -63,6 +63,9 @@ class Column {
   bool IsValid(size_t row) const { return valid_.Get(row); }
   size_t NullCount() const;
   void Reserve(size_t rows);
+  // Removes every row (and a dictionary's entries), keeping the memory for
+  // the next ones.
+  void Clear();
 
   // Appenders; the value kind must match type() (int64 for kInt64 and kTimestamp).
   void AppendNull();
@@ -144,6 +147,8 @@ class Table {
 
   // Adds a column; all columns must have the same size when the table is used.
   void AddColumn(std::string name, Column column);
+  // Removes every row of every column (Column::Clear), keeping the columns.
+  void ClearRows();
   size_t num_rows() const { return columns_.empty() ? 0 : columns_[0].size(); }
   size_t num_columns() const { return columns_.size(); }
   const std::vector<std::string>& names() const { return names_; }
