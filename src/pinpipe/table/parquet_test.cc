@@ -424,6 +424,49 @@ TEST(ParquetWriterTest, ColumnViewsOutOfRangeAreRefused) {
             StatusCode::kInvalidArgument);
 }
 
+// With min_compression_saving, a column of random bytes is written
+// UNCOMPRESSED (and not tried again for the next 15 row groups) while a
+// repetitive one stays snappy; both read back.
+TEST(ParquetWriterTest, IncompressibleColumnsAreWrittenUncompressed) {
+  std::mt19937 rng(5);
+  RecordBatch b(Schema{{{"noise", ColumnType::kString}, {"text", ColumnType::kString}}});
+  for (int i = 0; i < 20 * 300; ++i) {
+    std::string noise(24, '\0');
+    for (char& c : noise) c = static_cast<char>(rng());
+    b.columns[0].AppendString(noise);
+    b.columns[1].AppendString("a fairly long text that repeats itself, row " + std::to_string(i));
+  }
+  WriterOptions o;
+  o.min_compression_saving = 0.125;
+  auto w = ParquetWriter::Create(b.schema, o);
+  ASSERT_TRUE(w.ok());
+  for (size_t begin = 0; begin < b.num_rows(); begin += 300) {
+    RecordBatch slice(b.schema);
+    for (size_t c = 0; c < 2; ++c) slice.columns[c].AppendFrom(b.columns[c], begin, begin + 300);
+    ASSERT_TRUE((*w)->WriteRowGroups(slice).ok());
+  }
+  auto file = (*w)->Finish();
+  ASSERT_TRUE(file.ok());
+  auto f = ParquetFile::Open(*file);
+  ASSERT_TRUE(f.ok());
+  ASSERT_EQ(f->num_row_groups(), 20);
+  for (int g = 0; g < 20; ++g) {
+    const auto& cols = f->metadata().row_groups[g].columns;
+    EXPECT_EQ(cols[0].meta_data.codec, parquet::kUncompressed) << g;
+    EXPECT_EQ(cols[0].meta_data.total_compressed_size, cols[0].meta_data.total_uncompressed_size);
+    EXPECT_EQ(cols[1].meta_data.codec, parquet::kSnappy) << g;
+    EXPECT_LT(cols[1].meta_data.total_compressed_size * 2,
+              cols[1].meta_data.total_uncompressed_size);
+  }
+  auto back = f->ReadAll();
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ExpectSame(b, *back);
+  // Without the option every chunk has the codec asked for.
+  auto plain = ParquetFile::Open(WriteParquet(b).value());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->metadata().row_groups[0].columns[0].meta_data.codec, parquet::kSnappy);
+}
+
 TEST(ParquetReaderTest, CorruptInputIsDataLossNotACrash) {
   auto file = WriteParquet(MakeBatch(200, 3));
   ASSERT_TRUE(file.ok());

@@ -250,18 +250,25 @@ size_t ValueWidth(int32_t physical) {
   }
 }
 
-// Writes one page (header + compressed body) and accounts its sizes.
-// `scratch` holds the compressed body; it only grows, so that it is neither
-// reallocated nor cleared page after page.
-Status WritePage(parquet::PageHeader header, std::string_view body, parquet::CompressionCodec codec,
-                 int level, std::string* scratch, std::string* out, ColumnChunk* cc) {
+// Writes one page (header + body compressed with the chunk's codec) and
+// accounts its sizes. `scratch` holds the compressed body; it only grows, so
+// that it is neither reallocated nor cleared page after page. With `probe`
+// (a chunk's first page), a body that compresses by less than `min_saving`
+// (a fraction) is written as it is and the chunk becomes UNCOMPRESSED.
+Status WritePage(parquet::PageHeader header, std::string_view body, int level, bool probe,
+                 double min_saving, std::string* scratch, std::string* out, ColumnChunk* cc) {
   std::string_view compressed = body;
+  const auto codec = static_cast<parquet::CompressionCodec>(cc->meta_data.codec);
   if (codec != parquet::kUncompressed) {
     const size_t cap = MaxCompressedSize(codec, body.size());
     if (scratch->size() < cap) scratch->resize(cap);
     PINPIPE_ASSIGN_OR_RETURN(size_t n,
                              CompressTo(codec, level, body, scratch->data(), scratch->size()));
     compressed = std::string_view(scratch->data(), n);
+    if (probe && static_cast<double>(n) > static_cast<double>(body.size()) * (1 - min_saving)) {
+      compressed = body;
+      cc->meta_data.codec = parquet::kUncompressed;
+    }
   }
   header.uncompressed_page_size = static_cast<int32_t>(body.size());
   header.compressed_page_size = static_cast<int32_t>(compressed.size());
@@ -295,14 +302,16 @@ struct ChunkBuffers {
 
 namespace {
 
+// `compress` false: the chunk is written UNCOMPRESSED whatever opts.codec is.
 Status WriteColumnChunk(const LeafSpec& spec, LeafInput in, const WriterOptions& opts,
-                        ChunkBuffers* buffers, std::string* out, ColumnChunk* cc,
+                        bool compress, ChunkBuffers* buffers, std::string* out, ColumnChunk* cc,
                         ChunkStats* stats) {
-  const parquet::CompressionCodec codec = ToThrift(opts.codec);
   auto& md = cc->meta_data;
   md.type = spec.physical;
   md.path_in_schema = spec.path;
-  md.codec = codec;
+  md.codec = compress ? ToThrift(opts.codec) : parquet::kUncompressed;
+  // Whether the next page is the chunk's first, which decides its codec.
+  bool probe = opts.min_compression_saving > 0;
   md.num_values = static_cast<int64_t>(in.num_entries);
   cc->file_offset = static_cast<int64_t>(out->size());
 
@@ -389,7 +398,9 @@ Status WriteColumnChunk(const LeafSpec& spec, LeafInput in, const WriterOptions&
     h.num_values = static_cast<int32_t>(dict.size());
     h.encoding = opts.legacy_dictionary_encoding ? parquet::kPlainDictionary : parquet::kPlain;
     md.dictionary_page_offset = static_cast<int64_t>(out->size());
-    PINPIPE_RETURN_IF_ERROR(WritePage(h, body, codec, opts.zstd_level, &scratch, out, cc));
+    PINPIPE_RETURN_IF_ERROR(
+        WritePage(h, body, opts.zstd_level, probe, opts.min_compression_saving, &scratch, out, cc));
+    probe = false;
     encodings.push_back(h.encoding);
   }
   md.data_page_offset = static_cast<int64_t>(out->size());
@@ -444,7 +455,9 @@ Status WriteColumnChunk(const LeafSpec& spec, LeafInput in, const WriterOptions&
       EncodePlain(spec.physical, in, value, value + values_in_page, &body);
       h.encoding = parquet::kPlain;
     }
-    PINPIPE_RETURN_IF_ERROR(WritePage(h, body, codec, opts.zstd_level, &scratch, out, cc));
+    PINPIPE_RETURN_IF_ERROR(
+        WritePage(h, body, opts.zstd_level, probe, opts.min_compression_saving, &scratch, out, cc));
+    probe = false;
     entry = end;
     value += values_in_page;
   } while (entry < in.num_entries);
@@ -603,6 +616,7 @@ ParquetWriter::ParquetWriter(Schema schema, WriterOptions options)
   }
   meta_.created_by = options_.created_by;
   stats_.resize(schema_.fields.size());
+  uncompressed_left_.resize(schema_.fields.size());
 }
 
 ParquetWriter::~ParquetWriter() = default;
@@ -684,7 +698,16 @@ Status ParquetWriter::EncodeLeaves(size_t rows, Gather gather) {
     PINPIPE_RETURN_IF_ERROR(gather(c, f, &b, &in, &nulls));
     ColumnChunk cc;
     ChunkStats cs;
-    PINPIPE_RETURN_IF_ERROR(WriteColumnChunk(spec, in, options_, &b, &out_, &cc, &cs));
+    // A column whose pages did not compress enough is written uncompressed
+    // for the next kUncompressedRowGroups row groups, then tried again.
+    const bool compress = uncompressed_left_[c] == 0;
+    PINPIPE_RETURN_IF_ERROR(WriteColumnChunk(spec, in, options_, compress, &b, &out_, &cc, &cs));
+    if (!compress) {
+      --uncompressed_left_[c];
+    } else if (options_.codec != Codec::kUncompressed &&
+               cc.meta_data.codec == parquet::kUncompressed) {
+      uncompressed_left_[c] = kUncompressedRowGroups;
+    }
     cc.file_offset += base;
     cc.meta_data.data_page_offset += base;
     if (cc.meta_data.dictionary_page_offset >= 0) cc.meta_data.dictionary_page_offset += base;
@@ -1173,7 +1196,8 @@ Result<std::string> WriteNestedParquet(const std::vector<NestedField>& fields,
     LeafInput in = sh.leaves[i].View(sh.specs[i]);
     ColumnChunk cc;
     ChunkStats cs;
-    PINPIPE_RETURN_IF_ERROR(WriteColumnChunk(sh.specs[i], in, options, &buffers, &out, &cc, &cs));
+    PINPIPE_RETURN_IF_ERROR(
+        WriteColumnChunk(sh.specs[i], in, options, true, &buffers, &out, &cc, &cs));
     rg.total_byte_size += cc.meta_data.total_uncompressed_size;
     rg.columns.push_back(std::move(cc));
   }

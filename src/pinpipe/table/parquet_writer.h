@@ -46,6 +46,13 @@ struct WriterOptions {
   // identical bytes) instead of RLE_DICTIONARY, for old readers such as
   // parquetjs-lite.
   bool legacy_dictionary_encoding = false;
+  // When above 0: a column chunk whose first page compresses by less than
+  // this fraction (0.125: to more than 87.5% of its size) is written
+  // UNCOMPRESSED (the codec is per chunk in Parquet), and so are that
+  // column's next 15 row groups before it is tried again. Near-random strings
+  // (UUIDs), timestamps and dictionary indices then skip a compressor that
+  // would save them little.
+  double min_compression_saving = 0;
   std::string created_by = "pinpipe version 0.1.0";
 };
 
@@ -143,6 +150,8 @@ class ParquetWriter {
   int64_t taken_ = 0;  // bytes before out_ that TakeBytes returned
   parquet::FileMetaData meta_;
   std::vector<ColumnStats> stats_;
+  static constexpr int kUncompressedRowGroups = 15;
+  std::vector<int> uncompressed_left_;  // per column: row groups still written uncompressed
   int64_t num_rows_ = 0;
   bool finished_ = false;
   std::unique_ptr<ChunkBuffers> buffers_;  // reused by every column chunk
