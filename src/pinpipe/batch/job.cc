@@ -323,6 +323,32 @@ class TableStream {
 
 }  // namespace
 
+// The three table files being written, and the spare tables their threads
+// hand back (declared first: the streams use it until they finish).
+class TableFiles {
+ public:
+  TablePool spares;
+  std::unique_ptr<TableStream> streams[3];
+
+  Status Finish() {
+    Status first;
+    for (auto& stream : streams) {
+      if (!stream) continue;
+      Status status = stream->Finish();  // rows already de-duplicated
+      if (first.ok()) first = status;
+      stream.reset();
+    }
+    return first;
+  }
+};
+
+Status FinishTables(Loaded* loaded) {
+  if (!loaded->table_files) return Status::Ok();
+  Status status = loaded->table_files->Finish();
+  loaded->table_files.reset();
+  return status;
+}
+
 Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& options) {
   std::vector<Item> items;
   Loaded loaded;
@@ -383,8 +409,9 @@ Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& 
   // Streaming the tables out needs every column from the cleaners; only the
   // query columns (options.columns) stay in memory.
   const bool stream_tables = !options.tables_dir.empty();
-  TablePool spares;  // before the streams, which use it until they finish
-  std::unique_ptr<TableStream> streams[3];
+  auto files = std::make_shared<TableFiles>();
+  TablePool& spares = files->spares;
+  std::unique_ptr<TableStream>* streams = files->streams;
   if (stream_tables) {
     std::error_code ec;
     std::filesystem::create_directories(options.tables_dir, ec);
@@ -484,12 +511,12 @@ Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& 
   for (auto& t : pool) t.join();
   if (!failure.ok()) return failure;
   for (int k = 0; k < 3; ++k) {
-    if (stream_tables) {
-      PINPIPE_RETURN_IF_ERROR(streams[k]->Finish());  // rows already de-duplicated
-    } else {
-      loaded.stats[k].duplicates = clean::DropDuplicates(finals[k]);
-    }
+    if (!stream_tables) loaded.stats[k].duplicates = clean::DropDuplicates(finals[k]);
     loaded.stats[k].rows = static_cast<int64_t>(finals[k]->num_rows());
+  }
+  if (stream_tables) {
+    loaded.table_files = std::move(files);
+    if (options.finish_tables) PINPIPE_RETURN_IF_ERROR(FinishTables(&loaded));
   }
   return loaded;
 }
@@ -515,6 +542,8 @@ Result<JobReport> RunBatchJob(objstore::ObjectStore& store, const JobOptions& op
     // Written while loading, row group by row group (see TableStream).
     load.tables_dir = (std::filesystem::path(options.out_dir) / "cleaned").string();
   }
+  // The tables' last row groups are written while the questions run.
+  load.finish_tables = false;
   PINPIPE_ASSIGN_OR_RETURN(report.loaded, LoadCleanTables(store, load));
   report.timings_ms.emplace_back("read_and_clean", MillisSince(start));
   for (const auto& id : ids) {
@@ -522,6 +551,11 @@ Result<JobReport> RunBatchJob(objstore::ObjectStore& store, const JobOptions& op
     PINPIPE_ASSIGN_OR_RETURN(frame::Table result, RunQuestion(id, report.loaded.tables));
     report.timings_ms.emplace_back(id, MillisSince(q_start));
     report.results.emplace_back(id, std::move(result));
+  }
+  if (report.loaded.table_files) {
+    auto t_start = std::chrono::steady_clock::now();
+    PINPIPE_RETURN_IF_ERROR(FinishTables(&report.loaded));
+    report.timings_ms.emplace_back("finish_tables", MillisSince(t_start));
   }
   if (options.terminal) {
     std::ostream& out = *options.terminal;
