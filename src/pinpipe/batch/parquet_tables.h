@@ -55,8 +55,8 @@ class CleanedViews {
   std::vector<std::vector<uint64_t>> narrow_valid_;  // its validity bits
 };
 
-// The whole table as one Parquet file (converted in slices, so the extra memory
-// is about one row group, plus the file itself).
+// The whole table as one Parquet file, a row group per 65,536 rows encoded in
+// place (CleanedViews), so the extra memory is the file itself.
 Result<std::string> CleanedTableParquet(const frame::Table& cleaned, clean::TableKind kind,
                                         const table::WriterOptions& options = {});
 
