@@ -164,7 +164,17 @@ class TablePool {
  public:
   void Put(int kind, frame::Table table) {
     std::lock_guard lock(mu_);
-    if (spare_[kind].size() < kSpare) spare_[kind].push_back(std::move(table));
+    if (!closed_ && spare_[kind].size() < kSpare) spare_[kind].push_back(std::move(table));
+  }
+  // Frees the spares and every table put from now on: once the cleaning is
+  // done, their memory is better left to the questions.
+  void Close() {
+    std::vector<frame::Table> freed[3];
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+      for (int k = 0; k < 3; ++k) freed[k].swap(spare_[k]);
+    }
   }
   // A spare table of `kind`, if there is one.
   std::optional<frame::Table> Get(int kind) {
@@ -179,6 +189,7 @@ class TablePool {
   static constexpr size_t kSpare = 2;
   std::mutex mu_;
   std::vector<frame::Table> spare_[3];  // guarded by mu_
+  bool closed_ = false;                 // guarded by mu_
 };
 
 // One cleaned table streamed to a Parquet file while the groups merge: rows
@@ -509,6 +520,7 @@ Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& 
     cv.notify_all();
   }
   for (auto& t : pool) t.join();
+  spares.Close();
   if (!failure.ok()) return failure;
   for (int k = 0; k < 3; ++k) {
     if (!stream_tables) loaded.stats[k].duplicates = clean::DropDuplicates(finals[k]);
