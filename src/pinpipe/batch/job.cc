@@ -27,7 +27,6 @@ namespace {
 
 using clean::TableKind;
 
-constexpr size_t kPadding = 64;  // simdjson::SIMDJSON_PADDING
 constexpr int64_t kGroupBytes = 8 << 20;
 constexpr size_t kGroupObjects = 512;
 constexpr size_t kMaxGroupsAhead = 6;
@@ -67,9 +66,9 @@ Status CleanGroup(objstore::ObjectStore& store, const std::vector<Item>& items, 
       }
       data = std::move(plain).value();
     }
-    size_t size = data.size();
-    data.resize(size + kPadding, '\0');
-    cleaner->AddLines(item.kind, data.data(), size, data.size(), item.info.key);
+    // No padding appended: that would reallocate and copy the whole object;
+    // without it only a last line within simdjson's padding of the end is copied.
+    cleaner->AddLines(item.kind, data.data(), data.size(), data.size(), item.info.key);
   }
   return Status::Ok();
 }
@@ -156,21 +155,63 @@ class StreamingDeduper {
   clean::Deduper others_;
 };
 
+// Cleaned group tables that are done with (merged, or written), handed back
+// to the cleaners: a group's columns then grow in memory that is already
+// mapped instead of in fresh pages, whose zeroing by the kernel cost more CPU
+// than the encoding of the tables. Holds at most kSpare tables per table kind
+// (about one group's worth each). Thread-safe.
+class TablePool {
+ public:
+  void Put(int kind, frame::Table table) {
+    std::lock_guard lock(mu_);
+    if (!closed_ && spare_[kind].size() < kSpare) spare_[kind].push_back(std::move(table));
+  }
+  // Frees the spares and every table put from now on: once the cleaning is
+  // done, their memory is better left to the questions.
+  void Close() {
+    std::vector<frame::Table> freed[3];
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+      for (int k = 0; k < 3; ++k) freed[k].swap(spare_[k]);
+    }
+  }
+  // A spare table of `kind`, if there is one.
+  std::optional<frame::Table> Get(int kind) {
+    std::lock_guard lock(mu_);
+    if (spare_[kind].empty()) return std::nullopt;
+    frame::Table table = std::move(spare_[kind].back());
+    spare_[kind].pop_back();
+    return table;
+  }
+
+ private:
+  static constexpr size_t kSpare = 2;
+  std::mutex mu_;
+  std::vector<frame::Table> spare_[3];  // guarded by mu_
+  bool closed_ = false;                 // guarded by mu_
+};
+
 // One cleaned table streamed to a Parquet file while the groups merge: rows
 // are de-duplicated as they arrive (first ind wins, null inds dropped, like
-// DropDuplicates), and every row group goes to the file as soon as it fills,
-// so memory holds about one merged group per table, not the table or the file.
-// The row groups are encoded, compressed and written on the stream's own
-// thread, so that work overlaps with the cleaning and merging of the next
-// groups; at most kQueuedBatches row groups wait for it.
+// DropDuplicates), and each merged group's kept rows go to the file as one row
+// group, so memory holds about one merged group per table, not the table or
+// the file. The row groups are encoded (straight from the cleaned group's
+// columns, CleanedViews), compressed and written on the stream's own thread,
+// so that work overlaps with the cleaning and merging of the next groups; at
+// most kQueuedGroups groups wait for it.
 class TableStream {
  public:
+  // Written groups go to `pool` (which must outlive the stream).
   static Result<std::unique_ptr<TableStream>> Open(const std::filesystem::path& path,
-                                                   TableKind kind) {
+                                                   TableKind kind, TablePool* pool) {
     table::WriterOptions options;
+    // UUIDs, timestamps and dictionary indices compress by a few percent at
+    // most; snappy on them cost more CPU than it saved bytes.
+    options.min_compression_saving = 0.125;
     PINPIPE_ASSIGN_OR_RETURN(auto writer,
                              table::ParquetWriter::Create(clean::CleanedSchema(kind), options));
-    auto stream = std::unique_ptr<TableStream>(new TableStream(kind, std::move(writer)));
+    auto stream = std::unique_ptr<TableStream>(new TableStream(kind, std::move(writer), pool));
     stream->path_ = path;
     stream->file_.open(path, std::ios::binary | std::ios::trunc);
     if (!stream->file_) return UnavailableError("cannot write " + path.string());
@@ -180,37 +221,32 @@ class TableStream {
 
   ~TableStream() { Stop(); }
 
-  // Queues the rows of `cleaned` that are first sightings (the rest are
-  // duplicates) for writing; returns which rows those are (1 = kept). Fails
-  // with the writer's error once a write has failed.
-  Result<std::vector<uint8_t>> Add(const frame::Table& cleaned) {
+  // The rows of `cleaned` that are first sightings, in order (the others are
+  // duplicates). Call once per group, in arrival order, before Add.
+  Result<std::vector<uint32_t>> Keep(const frame::Table& cleaned) {
     int index = cleaned.Find("ind");
     if (index < 0) return InvalidArgumentError("cleaned table without ind");
     const frame::Column& ind = cleaned.column(index);
-    std::vector<uint8_t> keep(cleaned.num_rows(), 0);
     std::vector<uint32_t> rows;
-    rows.reserve(keep.size());
-    for (size_t r = 0; r < keep.size(); ++r) {
-      keep[r] = !ind.IsNull(r) && dedup_.FirstTime(ind.Int64At(r));
-      if (keep[r]) rows.push_back(static_cast<uint32_t>(r));
-    }
-    // One row group per merged group (up to kGroupBytes of input, ~10k+ rows).
-    // A batch the thread has written, to reuse its memory.
-    table::RecordBatch batch;
-    {
-      std::lock_guard lock(mu_);
-      if (!spare_.empty()) {
-        batch = std::move(spare_.back());
-        spare_.pop_back();
+    rows.reserve(ind.size());
+    for (size_t r = 0; r < ind.size(); ++r) {
+      if (!ind.IsNull(r) && dedup_.FirstTime(ind.Int64At(r))) {
+        rows.push_back(static_cast<uint32_t>(r));
       }
     }
-    PINPIPE_RETURN_IF_ERROR(ToRecordBatch(cleaned, kind_, rows, &batch));
+    return rows;
+  }
+
+  // Queues rows `rows` (from Keep) of `cleaned` (every column) for writing as
+  // one row group. Fails with the writer's error once a write has failed.
+  Status Add(frame::Table cleaned, std::vector<uint32_t> rows) {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !failure_.ok() || queue_.size() < kQueuedBatches; });
+    cv_.wait(lock, [&] { return !failure_.ok() || queue_.size() < kQueuedGroups; });
     if (!failure_.ok()) return failure_;
-    queue_.push_back(std::move(batch));
+    if (rows.empty()) return Status::Ok();
+    queue_.push_back({std::move(cleaned), std::move(rows)});
     cv_.notify_all();
-    return keep;
+    return Status::Ok();
   }
 
   // Writes what is queued, the last row group and the footer, and closes the file.
@@ -225,10 +261,15 @@ class TableStream {
   }
 
  private:
-  static constexpr size_t kQueuedBatches = 1;
+  static constexpr size_t kQueuedGroups = 1;
 
-  TableStream(TableKind kind, std::unique_ptr<table::ParquetWriter> writer)
-      : kind_(kind), writer_(std::move(writer)) {}
+  struct Group {
+    frame::Table cleaned;
+    std::vector<uint32_t> rows;
+  };
+
+  TableStream(TableKind kind, std::unique_ptr<table::ParquetWriter> writer, TablePool* pool)
+      : kind_(kind), writer_(std::move(writer)), pool_(pool) {}
 
   // Lets the thread write what is queued, and waits for it.
   void Stop() {
@@ -242,25 +283,24 @@ class TableStream {
 
   void Run() {
     std::string bytes;
+    CleanedViews views;
     while (true) {
-      table::RecordBatch batch;
+      Group group;
       {
         std::unique_lock lock(mu_);
         cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
         if (queue_.empty()) return;
-        batch = std::move(queue_.front());
+        group = std::move(queue_.front());
         queue_.pop_front();
         cv_.notify_all();
       }
-      Status status = writer_->WriteRowGroups(batch);
+      Status status = views.Reset(group.cleaned, kind_);
+      if (status.ok()) status = writer_->WriteRowGroup(views.columns(), group.rows);
       if (status.ok()) {
         writer_->TakeBytes(&bytes);
         status = Flush(bytes);
       }
-      {
-        std::lock_guard lock(mu_);
-        if (spare_.empty()) spare_.push_back(std::move(batch));
-      }
+      pool_->Put(static_cast<int>(kind_), std::move(group.cleaned));
       if (!status.ok()) {
         std::lock_guard lock(mu_);
         failure_ = status;
@@ -280,19 +320,45 @@ class TableStream {
 
   TableKind kind_;
   std::unique_ptr<table::ParquetWriter> writer_;  // used by thread_ until Stop
+  TablePool* pool_;
   std::filesystem::path path_;
   std::ofstream file_;
   StreamingDeduper dedup_;  // used by the caller's thread only
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<table::RecordBatch> queue_;   // guarded by mu_
-  std::vector<table::RecordBatch> spare_;  // written batches; guarded by mu_
-  bool closing_ = false;                   // guarded by mu_
-  Status failure_;                         // guarded by mu_; final after Stop
+  std::deque<Group> queue_;  // guarded by mu_
+  bool closing_ = false;     // guarded by mu_
+  Status failure_;           // guarded by mu_; final after Stop
   std::thread thread_;
 };
 
 }  // namespace
+
+// The three table files being written, and the spare tables their threads
+// hand back (declared first: the streams use it until they finish).
+class TableFiles {
+ public:
+  TablePool spares;
+  std::unique_ptr<TableStream> streams[3];
+
+  Status Finish() {
+    Status first;
+    for (auto& stream : streams) {
+      if (!stream) continue;
+      Status status = stream->Finish();  // rows already de-duplicated
+      if (first.ok()) first = status;
+      stream.reset();
+    }
+    return first;
+  }
+};
+
+Status FinishTables(Loaded* loaded) {
+  if (!loaded->table_files) return Status::Ok();
+  Status status = loaded->table_files->Finish();
+  loaded->table_files.reset();
+  return status;
+}
 
 Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& options) {
   std::vector<Item> items;
@@ -354,7 +420,9 @@ Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& 
   // Streaming the tables out needs every column from the cleaners; only the
   // query columns (options.columns) stay in memory.
   const bool stream_tables = !options.tables_dir.empty();
-  std::unique_ptr<TableStream> streams[3];
+  auto files = std::make_shared<TableFiles>();
+  TablePool& spares = files->spares;
+  std::unique_ptr<TableStream>* streams = files->streams;
   if (stream_tables) {
     std::error_code ec;
     std::filesystem::create_directories(options.tables_dir, ec);
@@ -364,14 +432,10 @@ Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& 
           streams[static_cast<int>(kind)],
           TableStream::Open(std::filesystem::path(options.tables_dir) /
                                 (std::string(clean::TableKindName(kind)) + ".parquet"),
-                            kind));
+                            kind, &spares));
     }
   }
   const clean::ColumnSet cleaned_columns = stream_tables ? clean::ColumnSet::kAll : options.columns;
-  std::vector<std::string> kept_columns[3];
-  for (TableKind kind : clean::kAllTables) {
-    kept_columns[static_cast<int>(kind)] = clean::OutputColumns(kind, options.columns);
-  }
   auto worker = [&] {
     clean::BatchCleaner cleaner(cleaned_columns);
     while (true) {
@@ -385,6 +449,9 @@ Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& 
       GroupResult result;
       result.status = CleanGroup(store, items, groups[g].first, groups[g].second, &cleaner);
       result.batch = cleaner.Take();
+      for (TableKind kind : clean::kAllTables) {
+        if (auto spare = spares.Get(static_cast<int>(kind))) cleaner.Reuse(kind, std::move(*spare));
+      }
       std::lock_guard lock(mu);
       results[g] = std::move(result);
       cv.notify_all();
@@ -407,28 +474,36 @@ Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& 
       failure = result.status;
       break;
     }
-    for (int k = 0; k < 3 && stream_tables; ++k) {
-      auto keep = streams[k]->Add(result.batch.tables[k]);
-      if (!keep.ok()) {
-        failure = keep.status();
-        break;
-      }
-      loaded.stats[k].duplicates +=
-          static_cast<int64_t>(std::count(keep->begin(), keep->end(), uint8_t{0}));
-      // Only the query columns stay: projected first, so the others are not copied.
-      auto projected = frame::Project(result.batch.tables[k], kept_columns[k]);
-      if (!projected.ok()) {
-        failure = projected.status();
-        break;
-      }
-      result.batch.tables[k] = frame::Filter(*projected, *keep);
-    }
-    if (!failure.ok()) break;
     for (int k = 0; k < 3; ++k) {
-      AppendTable(finals[k], result.batch.tables[k]);
+      frame::Table& cleaned = result.batch.tables[k];
+      if (stream_tables) {
+        // The kept rows of the query columns go straight to the final table;
+        // the whole group (every column) to the table's file.
+        auto keep = streams[k]->Keep(cleaned);
+        if (!keep.ok()) {
+          failure = keep.status();
+          break;
+        }
+        loaded.stats[k].duplicates += static_cast<int64_t>(cleaned.num_rows() - keep->size());
+        for (size_t c = 0; c < finals[k]->num_columns(); ++c) {
+          int index = cleaned.Find(finals[k]->name(c));
+          if (index < 0) {
+            failure = InternalError("cleaned table without " + finals[k]->name(c));
+            break;
+          }
+          finals[k]->mutable_column(c).AppendRows(cleaned.column(index), *keep);
+        }
+        if (!failure.ok()) break;
+        failure = streams[k]->Add(std::move(cleaned), std::move(keep).value());
+        if (!failure.ok()) break;
+      } else {
+        AppendTable(finals[k], cleaned);
+        spares.Put(k, std::move(cleaned));
+      }
       loaded.stats[k].records += result.batch.records[k];
       loaded.stats[k].rejected += result.batch.rejected[k];
     }
+    if (!failure.ok()) break;
     loaded.follower_count_rejected += result.batch.follower_count_rejected;
     for (auto& r : result.batch.rejects) loaded.rejects.push_back(std::move(r));
     objects_done += static_cast<int64_t>(groups[g].second - groups[g].first);
@@ -445,14 +520,15 @@ Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& 
     cv.notify_all();
   }
   for (auto& t : pool) t.join();
+  spares.Close();
   if (!failure.ok()) return failure;
   for (int k = 0; k < 3; ++k) {
-    if (stream_tables) {
-      PINPIPE_RETURN_IF_ERROR(streams[k]->Finish());  // rows already de-duplicated
-    } else {
-      loaded.stats[k].duplicates = clean::DropDuplicates(finals[k]);
-    }
+    if (!stream_tables) loaded.stats[k].duplicates = clean::DropDuplicates(finals[k]);
     loaded.stats[k].rows = static_cast<int64_t>(finals[k]->num_rows());
+  }
+  if (stream_tables) {
+    loaded.table_files = std::move(files);
+    if (options.finish_tables) PINPIPE_RETURN_IF_ERROR(FinishTables(&loaded));
   }
   return loaded;
 }
@@ -478,6 +554,8 @@ Result<JobReport> RunBatchJob(objstore::ObjectStore& store, const JobOptions& op
     // Written while loading, row group by row group (see TableStream).
     load.tables_dir = (std::filesystem::path(options.out_dir) / "cleaned").string();
   }
+  // The tables' last row groups are written while the questions run.
+  load.finish_tables = false;
   PINPIPE_ASSIGN_OR_RETURN(report.loaded, LoadCleanTables(store, load));
   report.timings_ms.emplace_back("read_and_clean", MillisSince(start));
   for (const auto& id : ids) {
@@ -485,6 +563,11 @@ Result<JobReport> RunBatchJob(objstore::ObjectStore& store, const JobOptions& op
     PINPIPE_ASSIGN_OR_RETURN(frame::Table result, RunQuestion(id, report.loaded.tables));
     report.timings_ms.emplace_back(id, MillisSince(q_start));
     report.results.emplace_back(id, std::move(result));
+  }
+  if (report.loaded.table_files) {
+    auto t_start = std::chrono::steady_clock::now();
+    PINPIPE_RETURN_IF_ERROR(FinishTables(&report.loaded));
+    report.timings_ms.emplace_back("finish_tables", MillisSince(t_start));
   }
   if (options.terminal) {
     std::ostream& out = *options.terminal;

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -35,6 +36,10 @@ struct LoadOptions {
   // loading, a row group at a time: memory holds `columns` of the tables plus
   // about one row group per table, never the whole files.
   std::string tables_dir;
+  // With tables_dir: false returns as soon as the tables are in memory, while
+  // the files' last row groups may still be encoding on their threads (so the
+  // caller can answer the questions meanwhile); FinishTables completes them.
+  bool finish_tables = true;
   // Called on the caller's thread as groups of objects finish.
   std::function<void(int64_t objects_done, int64_t objects_total)> progress;
 };
@@ -48,16 +53,23 @@ struct TableStats {
   int64_t rows = 0;  // cleaned rows after de-duplication
 };
 
+// The table files still being written (LoadOptions::finish_tables = false).
+class TableFiles;
+
 struct Loaded {
   CleanTables tables;
   std::vector<clean::Reject> rejects;
   TableStats stats[3];  // by clean::TableKind
   int64_t follower_count_rejected = 0;
+  std::shared_ptr<TableFiles> table_files;  // see FinishTables
 };
 
 // NotFound when none of the three topics has an object; the store's error
 // (e.g. Unavailable) when listing or reading fails.
 Result<Loaded> LoadCleanTables(objstore::ObjectStore& store, const LoadOptions& options);
+// Waits for the table files LoadCleanTables left writing and completes them
+// (footer, close); their write error if one failed. Ok when there are none.
+Status FinishTables(Loaded* loaded);
 
 struct JobOptions {
   LoadOptions load;

@@ -92,6 +92,62 @@ TEST(LoadTest, ManyObjectsAcrossGroupsEqualOneThread) {
   }
 }
 
+// Table files left writing (finish_tables = false) and completed by
+// FinishTables are the files LoadCleanTables completes itself, byte for byte,
+// with the de-duplicated rows; across many groups, so that tables handed back
+// to the cleaners are reused.
+TEST(LoadTest, TableFilesFinishedLaterAreTheSameFiles) {
+  MemoryStore store;
+  for (int i = 0; i < 1500; ++i) {
+    store.Add(Key("p.pin", i % 3, i), "{\"index\": " + std::to_string(i % 700) +
+                                          ", \"category\": \"c" + std::to_string(i % 13) +
+                                          "\", \"title\": \"t" + std::to_string(i) + "\"}\n");
+  }
+  store.Add(Key("p.user", 0, 0), "{\"ind\": 1, \"first_name\": \"A\", \"age\": 20}\n");
+  auto dir = std::filesystem::temp_directory_path() /
+             ("batch_job_later_test_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::map<std::string, std::string> files[2];
+  for (int later = 0; later < 2; ++later) {
+    LoadOptions options;
+    options.prefix = "p";
+    options.tables_dir = (dir / std::to_string(later)).string();
+    options.finish_tables = later == 0;
+    options.columns = clean::ColumnSet::kQueryOnly;
+    auto loaded = LoadCleanTables(store, options);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    EXPECT_EQ(loaded->table_files != nullptr, later == 1);
+    ASSERT_TRUE(FinishTables(&*loaded).ok());
+    EXPECT_EQ(loaded->table_files, nullptr);
+    EXPECT_TRUE(FinishTables(&*loaded).ok());  // nothing left to finish
+    EXPECT_EQ(loaded->stats[0].rows, 700);
+    EXPECT_EQ(loaded->stats[0].duplicates, 800);
+    for (const char* t : {"pin", "geo", "user"}) {
+      std::ifstream in(std::filesystem::path(options.tables_dir) / (std::string(t) + ".parquet"),
+                       std::ios::binary);
+      files[later][t] = std::string(std::istreambuf_iterator<char>(in), {});
+    }
+  }
+  std::filesystem::remove_all(dir);
+  EXPECT_TRUE(files[0] == files[1]);
+  auto pin = table::ParquetFile::Open(files[1]["pin"]);
+  ASSERT_TRUE(pin.ok()) << pin.status().ToString();
+  EXPECT_EQ(pin->num_rows(), 700);
+  auto rows = pin->ReadAll();
+  ASSERT_TRUE(rows.ok());
+  // The rows (first arrivals, in arrival order) of the in-memory path.
+  LoadOptions memory;
+  memory.prefix = "p";
+  auto want = LoadCleanTables(store, memory);
+  ASSERT_TRUE(want.ok());
+  ASSERT_EQ(want->tables.pin.num_rows(), 700u);
+  const int title = rows->schema.FindField("title");
+  for (size_t r = 0; r < 700; ++r) {
+    EXPECT_EQ(rows->columns[0].GetInt64(r), want->tables.pin.Get("ind").Int64At(r)) << r;
+    EXPECT_EQ(rows->columns[title].GetString(r), want->tables.pin.Get("title").StringAt(r)) << r;
+  }
+}
+
 TEST(LoadTest, NoDataAndUnreachableStoreAreClearErrors) {
   MemoryStore store;
   store.Add(Key("other.pin", 0, 0), "{\"index\": 1}\n");

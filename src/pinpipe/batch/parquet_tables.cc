@@ -166,15 +166,101 @@ Status ToRecordBatch(const frame::Table& cleaned, clean::TableKind kind,
   return ToRecordBatchInto(cleaned, kind, RowList{rows}, out);
 }
 
+Status CleanedViews::Reset(const frame::Table& cleaned, clean::TableKind kind) {
+  const std::span<const clean::CleanedColumn> schema = clean::CleanedColumns(kind);
+  columns_.assign(schema.size(), table::ColumnView{});
+  narrow_.resize(schema.size());
+  narrow_valid_.resize(schema.size());
+  for (size_t f = 0; f < schema.size(); ++f) {
+    const std::string name(schema[f].name);
+    int index = cleaned.Find(name);
+    if (index < 0) {
+      return InvalidArgumentError("the cleaned " + std::string(clean::TableKindName(kind)) +
+                                  " table has no column '" + name + "'");
+    }
+    const frame::Column& from = cleaned.column(index);
+    const ColumnType to = schema[f].table_type;
+    table::ColumnView& v = columns_[f];
+    v.size = from.size();
+    v.valid = from.valid_words();
+    bool fits = false;
+    switch (to) {
+      case ColumnType::kInt64:
+        fits = from.type() == DataType::kInt64;
+        v.i64 = from.ints().data();
+        break;
+      case ColumnType::kTimestampMicros:
+        fits = from.type() == DataType::kTimestamp;
+        v.i64 = from.ints().data();
+        break;
+      case ColumnType::kInt32: {
+        // Narrowed: a value outside the 32-bit range is null.
+        fits = from.type() == DataType::kInt64;
+        if (!fits) break;
+        std::vector<int32_t>& values = narrow_[f];
+        std::vector<uint64_t>& valid = narrow_valid_[f];
+        values.resize(from.size());
+        valid.assign((from.size() + 63) / 64, 0);
+        for (size_t r = 0; r < from.size(); ++r) {
+          const int64_t x = from.Int64At(r);
+          if (from.IsNull(r) || x < std::numeric_limits<int32_t>::min() ||
+              x > std::numeric_limits<int32_t>::max()) {
+            values[r] = 0;
+            continue;
+          }
+          values[r] = static_cast<int32_t>(x);
+          valid[r >> 6] |= uint64_t{1} << (r & 63);
+        }
+        v.i32 = values.data();
+        v.valid = valid.data();
+        break;
+      }
+      case ColumnType::kString:
+        if (from.type() == DataType::kString) {
+          fits = true;
+          v.offsets = from.offsets().data();
+          v.bytes = from.bytes().data();
+        } else if (from.type() == DataType::kDict) {
+          fits = true;
+          v.codes = from.codes().data();
+          v.dict_size = from.DictSize();
+          v.dict_offsets = from.dict_offsets().data();
+          v.dict_bytes = from.dict_bytes().data();
+        }
+        break;
+      case ColumnType::kDoubleList:
+        fits = from.type() == DataType::kListDouble;
+        v.offsets = from.list_offsets().data();
+        v.f64 = from.doubles().data();
+        v.element_valid = from.list_valid_words();
+        break;
+      case ColumnType::kBoolean:
+      case ColumnType::kDouble:
+        break;
+    }
+    if (!fits) {
+      return InvalidArgumentError(
+          "column '" + name + "' of type " + std::string(frame::DataTypeName(from.type())) +
+          " cannot be written as " + std::string(table::ColumnTypeName(to)));
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::string> CleanedTableParquet(const frame::Table& cleaned, clean::TableKind kind,
                                         const table::WriterOptions& options) {
   PINPIPE_ASSIGN_OR_RETURN(auto writer,
                            table::ParquetWriter::Create(clean::CleanedSchema(kind), options));
+  CleanedViews views;
+  PINPIPE_RETURN_IF_ERROR(views.Reset(cleaned, kind));
   const size_t rows = cleaned.num_rows();
+  std::vector<uint32_t> slice;
   for (size_t begin = 0; begin < rows; begin += kSliceRows) {
-    PINPIPE_ASSIGN_OR_RETURN(table::RecordBatch slice,
-                             ToRecordBatch(cleaned, kind, begin, begin + kSliceRows));
-    PINPIPE_RETURN_IF_ERROR(writer->Write(slice));
+    slice.clear();
+    for (size_t r = begin; r < std::min(rows, begin + kSliceRows); ++r) {
+      slice.push_back(static_cast<uint32_t>(r));
+    }
+    PINPIPE_RETURN_IF_ERROR(writer->WriteRowGroup(views.columns(), slice));
   }
   return writer->Finish();
 }

@@ -1,6 +1,7 @@
 // The batch job's cleaned tables as Parquet: frame::Table (as clean::BatchCleaner
-// builds it, ColumnSet::kAll) -> table::RecordBatch in clean::CleanedSchema ->
-// one snappy Parquet file per table.
+// builds it, ColumnSet::kAll) -> Parquet in clean::CleanedSchema, either
+// through a table::RecordBatch (ToRecordBatch, a copy) or encoded in place
+// (CleanedViews, what `pinpipe batch --out` and CleanedTableParquet use).
 //
 // Type mapping: frame kInt64 -> long (int for `age`; an age outside the 32-bit
 // range becomes null), kString/kDict -> string, kTimestamp -> timestamp (UTC
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "pinpipe/base/status.h"
 #include "pinpipe/clean/cleaner.h"
@@ -36,8 +38,25 @@ Result<table::RecordBatch> ToRecordBatch(const frame::Table& cleaned, clean::Tab
 Status ToRecordBatch(const frame::Table& cleaned, clean::TableKind kind,
                      std::span<const uint32_t> rows, table::RecordBatch* out);
 
-// The whole table as one Parquet file (converted in slices, so the extra memory
-// is about one row group, plus the file itself).
+// Views of the columns of `cleaned` in clean::CleanedSchema(kind) order, for
+// table::ParquetWriter::WriteRowGroup, which encodes them in place (the types
+// map as for ToRecordBatch). They point into `cleaned` and, for an integer
+// column (age: long in memory), into a narrowed copy this object holds; valid
+// while both stay unchanged. Reset again to reuse the copy's memory.
+class CleanedViews {
+ public:
+  // InvalidArgument as ToRecordBatch.
+  Status Reset(const frame::Table& cleaned, clean::TableKind kind);
+  std::span<const table::ColumnView> columns() const { return columns_; }
+
+ private:
+  std::vector<table::ColumnView> columns_;
+  std::vector<std::vector<int32_t>> narrow_;         // per integer column
+  std::vector<std::vector<uint64_t>> narrow_valid_;  // its validity bits
+};
+
+// The whole table as one Parquet file, a row group per 65,536 rows encoded in
+// place (CleanedViews), so the extra memory is the file itself.
 Result<std::string> CleanedTableParquet(const frame::Table& cleaned, clean::TableKind kind,
                                         const table::WriterOptions& options = {});
 

@@ -486,6 +486,17 @@ CleanedBatch BatchCleaner::Take() {
   return out;
 }
 
+bool BatchCleaner::Reuse(TableKind kind, frame::Table table) {
+  frame::Table& current = batch_.tables[static_cast<int>(kind)];
+  if (current.num_rows() != 0 || table.names() != current.names()) return false;
+  for (size_t c = 0; c < table.num_columns(); ++c) {
+    if (table.column(c).type() != current.column(c).type()) return false;
+  }
+  table.ClearRows();
+  current = std::move(table);
+  return true;
+}
+
 int64_t DropDuplicates(frame::Table* table) {
   int index = table->Find("ind");
   if (index < 0 || table->num_rows() == 0) return 0;

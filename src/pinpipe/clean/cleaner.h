@@ -126,6 +126,12 @@ class BatchCleaner {
 
   // The tables and rejects so far; the cleaner starts over empty.
   CleanedBatch Take();
+  // Lets the cleaner go on into `table` (emptied, its memory kept) instead of
+  // its empty table of `kind`, so that a caller can hand back the tables it is
+  // done with rather than have every batch grow new ones. Ignored (false)
+  // unless the cleaner's table of `kind` is empty and `table` has its columns
+  // and types.
+  bool Reuse(TableKind kind, frame::Table table);
 
  private:
   void Add(TableKind kind, std::string_view json, size_t readable, std::string_view source,

@@ -157,6 +157,38 @@ TEST(BatchCleanerTest, LinesRejectsAndDedupKeepFirst) {
   EXPECT_EQ(user.Get("ind").Int64At(1), 7);
 }
 
+// A table handed back goes on emptied (no rows, no dictionary entries) and
+// gives the same rows as a new one; one with other columns is not taken.
+TEST(BatchCleanerTest, ReusedTablesCleanLikeNewOnes) {
+  BatchCleaner fresh, reused;
+  reused.AddRecord(TableKind::kPin, kStoryRow, "old", 1);
+  CleanedBatch old = reused.Take();
+  ASSERT_EQ(old.tables[0].num_rows(), 1u);
+  EXPECT_FALSE(reused.Reuse(TableKind::kGeo, old.tables[0]));  // pin columns
+  EXPECT_FALSE(reused.Reuse(TableKind::kPin, EmptyTable(TableKind::kPin, ColumnSet::kQueryOnly)));
+  EXPECT_TRUE(reused.Reuse(TableKind::kPin, std::move(old.tables[0])));
+  const std::string other =
+      R"J({"index": 9, "poster_name": "p", "category": "art", "is_image_or_video": "image"})J";
+  for (BatchCleaner* c : {&fresh, &reused}) c->AddRecord(TableKind::kPin, other, "new", 1);
+  const frame::Table a = std::move(fresh.Take().tables[0]);
+  const frame::Table b = std::move(reused.Take().tables[0]);
+  ASSERT_EQ(a.num_rows(), 1u);
+  ASSERT_EQ(b.num_rows(), 1u);
+  ASSERT_EQ(a.names(), b.names());
+  for (size_t c = 0; c < a.num_columns(); ++c) {
+    ASSERT_EQ(a.column(c).IsNull(0), b.column(c).IsNull(0)) << a.name(c);
+    if (a.column(c).IsNull(0)) continue;
+    if (a.column(c).type() == frame::DataType::kInt64) {
+      EXPECT_EQ(a.column(c).Int64At(0), b.column(c).Int64At(0)) << a.name(c);
+    } else {
+      EXPECT_EQ(a.column(c).StringAt(0), b.column(c).StringAt(0)) << a.name(c);
+    }
+    if (a.column(c).type() == frame::DataType::kDict) {
+      EXPECT_EQ(b.column(c).DictSize(), 1u) << a.name(c);  // the old row's entries are gone
+    }
+  }
+}
+
 TEST(BatchCleanerTest, SparseIndsDedupWithHashSet) {
   BatchCleaner cleaner(ColumnSet::kQueryOnly);
   int64_t inds[] = {1000000000000, -5, 1000000000000, 3, -5, 42};

@@ -50,6 +50,20 @@ void Column::Reserve(size_t rows) {
   }
 }
 
+void Column::Clear() {
+  valid_.Clear();
+  ints_.clear();
+  doubles_.clear();
+  offsets_.resize(1);  // offsets_[0] is 0
+  bytes_.clear();
+  codes_.clear();
+  dict_offsets_.clear();
+  dict_bytes_.clear();
+  dict_index_.clear();
+  list_offsets_.resize(1);
+  list_valid_.Clear();
+}
+
 void Column::AppendNull() {
   switch (type_) {
     case DataType::kInt64:
@@ -206,9 +220,64 @@ void Column::AppendColumn(const Column& other) {
   }
 }
 
+void Column::AppendRows(const Column& other, std::span<const uint32_t> rows) {
+  assert(other.type_ == type_);
+  // No Reserve, as in AppendColumn: repeated appends rely on geometric growth.
+  switch (type_) {
+    case DataType::kInt64:
+    case DataType::kTimestamp:
+      for (uint32_t r : rows) {
+        ints_.push_back(other.ints_[r]);
+        valid_.Append(other.valid_.Get(r));
+      }
+      return;
+    case DataType::kDouble:
+      for (uint32_t r : rows) {
+        doubles_.push_back(other.doubles_[r]);
+        valid_.Append(other.valid_.Get(r));
+      }
+      return;
+    case DataType::kString:
+      for (uint32_t r : rows) {
+        bytes_.append(other.bytes_, other.offsets_[r], other.offsets_[r + 1] - other.offsets_[r]);
+        offsets_.push_back(bytes_.size());
+        valid_.Append(other.valid_.Get(r));
+      }
+      return;
+    case DataType::kDict: {
+      // Interned on first use: a group's dictionary may hold entries of rows not taken.
+      std::vector<int32_t> remap(other.DictSize(), -1);
+      for (uint32_t r : rows) {
+        int32_t code = other.codes_[r];
+        if (code >= 0) {
+          if (remap[code] < 0) remap[code] = Intern(other.DictValue(code));
+          code = remap[code];
+        }
+        codes_.push_back(code);
+        valid_.Append(other.valid_.Get(r));
+      }
+      return;
+    }
+    case DataType::kListDouble:
+      for (uint32_t r : rows) {
+        for (size_t j = other.list_offsets_[r]; j < other.list_offsets_[r + 1]; ++j) {
+          doubles_.push_back(other.doubles_[j]);
+          list_valid_.Append(other.list_valid_.Get(j));
+        }
+        list_offsets_.push_back(doubles_.size());
+        valid_.Append(other.valid_.Get(r));
+      }
+      return;
+  }
+}
+
 void Table::AddColumn(std::string name, Column column) {
   names_.push_back(std::move(name));
   columns_.push_back(std::move(column));
+}
+
+void Table::ClearRows() {
+  for (Column& c : columns_) c.Clear();
 }
 
 int Table::Find(std::string_view name) const {

@@ -39,6 +39,8 @@ class Bitmap {
     words_.clear();
     size_ = 0;
   }
+  // Bit i is bit i % 64 of word i / 64 (nullptr while empty).
+  const uint64_t* words() const { return words_.data(); }
 
  private:
   std::vector<uint64_t> words_;
@@ -61,6 +63,9 @@ class Column {
   bool IsValid(size_t row) const { return valid_.Get(row); }
   size_t NullCount() const;
   void Reserve(size_t rows);
+  // Removes every row (and a dictionary's entries), keeping the memory for
+  // the next ones.
+  void Clear();
 
   // Appenders; the value kind must match type() (int64 for kInt64 and kTimestamp).
   void AppendNull();
@@ -94,10 +99,29 @@ class Column {
   const std::vector<int64_t>& ints() const { return ints_; }
   const std::vector<int32_t>& codes() const { return codes_; }
 
+  // Raw storage, for encoders that read a column in place (e.g. a Parquet
+  // writer): validity bits (see Bitmap::words); kString rows as
+  // bytes()[offsets()[r], offsets()[r + 1]); kDict entries as
+  // dict_bytes()[dict_offsets()[e], dict_offsets()[e + 1]); kListDouble row r's
+  // elements as doubles()[list_offsets()[r], list_offsets()[r + 1]) with
+  // validity bits list_valid_words(). Valid until the column is changed.
+  const uint64_t* valid_words() const { return valid_.words(); }
+  const std::vector<uint64_t>& offsets() const { return offsets_; }
+  const std::string& bytes() const { return bytes_; }
+  const std::vector<uint64_t>& dict_offsets() const { return dict_offsets_; }
+  const std::string& dict_bytes() const { return dict_bytes_; }
+  const std::vector<double>& doubles() const { return doubles_; }
+  const std::vector<uint64_t>& list_offsets() const { return list_offsets_; }
+  const uint64_t* list_valid_words() const { return list_valid_.words(); }
+
   // Rows `rows` of this column, in that order (a gather). Dictionaries are kept.
   Column Take(std::span<const uint32_t> rows) const;
   // Appends every row of `other` (same type). Dictionary codes are remapped.
   void AppendColumn(const Column& other);
+  // Appends rows `rows` of `other` (same type), in that order: the same as
+  // AppendColumn(other.Take(rows)) without the intermediate column; only the
+  // dictionary entries those rows use are interned.
+  void AppendRows(const Column& other, std::span<const uint32_t> rows);
 
  private:
   int32_t Intern(std::string_view value);
@@ -123,6 +147,8 @@ class Table {
 
   // Adds a column; all columns must have the same size when the table is used.
   void AddColumn(std::string name, Column column);
+  // Removes every row of every column (Column::Clear), keeping the columns.
+  void ClearRows();
   size_t num_rows() const { return columns_.empty() ? 0 : columns_[0].size(); }
   size_t num_columns() const { return columns_.size(); }
   const std::vector<std::string>& names() const { return names_; }

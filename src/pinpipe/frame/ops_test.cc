@@ -73,6 +73,71 @@ TEST(ColumnTest, StringsListsAndTake) {
   EXPECT_FALSE(s.IsNull(2));
 }
 
+// AppendRows is AppendColumn of a Take, for every type; a dictionary gains
+// only the entries of the rows taken.
+TEST(ColumnTest, AppendRowsIsAppendOfTake) {
+  Column l(DataType::kListDouble);
+  double v1[] = {1.5, 0};
+  bool ok1[] = {true, false};
+  l.AppendList(v1, ok1);
+  l.AppendNull();
+  l.AppendList({}, {});
+  double v2[] = {-2.0};
+  bool ok2[] = {true};
+  l.AppendList(v2, ok2);
+  Column d(DataType::kDouble);
+  for (double x : {0.5, -1.0, 2.0, 4.5}) d.AppendDouble(x);
+  const Column sources[] = {Ints({4, std::nullopt, 6, 7}),
+                            Strings(DataType::kString, {"a", nullptr, "", "dd"}),
+                            Strings(DataType::kDict, {"p", "q", nullptr, "r"}), l, d};
+  const std::vector<uint32_t> rows = {3, 1, 3, 0};
+  for (const Column& src : sources) {
+    Column want(src.type());
+    if (src.type() == DataType::kDict) want.AppendString("q");
+    if (src.type() == DataType::kInt64) want.AppendInt64(1);
+    Column got = want;
+    want.AppendColumn(src.Take(rows));
+    got.AppendRows(src, rows);
+    ASSERT_EQ(got.size(), want.size()) << DataTypeName(src.type());
+    for (size_t r = 0; r < want.size(); ++r) {
+      ASSERT_EQ(got.IsNull(r), want.IsNull(r)) << DataTypeName(src.type()) << " " << r;
+      if (want.IsNull(r)) continue;
+      switch (src.type()) {
+        case DataType::kInt64:
+        case DataType::kTimestamp:
+          EXPECT_EQ(got.Int64At(r), want.Int64At(r));
+          break;
+        case DataType::kDouble:
+          EXPECT_EQ(got.DoubleAt(r), want.DoubleAt(r));
+          break;
+        case DataType::kString:
+        case DataType::kDict:
+          EXPECT_EQ(got.StringAt(r), want.StringAt(r));
+          break;
+        case DataType::kListDouble:
+          ASSERT_EQ(got.ListSize(r), want.ListSize(r)) << r;
+          for (size_t j = 0; j < want.ListSize(r); ++j) {
+            EXPECT_EQ(got.ListValueValid(r, j), want.ListValueValid(r, j));
+            if (want.ListValueValid(r, j)) {
+              EXPECT_EQ(got.ListValue(r, j), want.ListValue(r, j));
+            }
+          }
+          break;
+      }
+    }
+    if (src.type() == DataType::kDict) {
+      EXPECT_EQ(got.DictSize(), 3u);  // q (there before), r, p
+      EXPECT_EQ(got.CodeAt(1), got.CodeAt(3));
+      EXPECT_EQ(got.CodeAt(2), 0);  // row 1 of src is "q", interned before
+      Column one(DataType::kDict);
+      one.AppendRows(src, std::vector<uint32_t>{3, 2});
+      EXPECT_EQ(one.DictSize(), 1u);  // r only: p and q are not taken
+      EXPECT_EQ(one.StringAt(0), "r");
+      EXPECT_TRUE(one.IsNull(1));
+    }
+  }
+}
+
 TEST(OpsTest, HashJoinInnerNullsNeverMatchAndDuplicatesFanOut) {
   Column left = Ints({1, 2, std::nullopt, 3, 2});
   Column right = Ints({2, 3, 3, std::nullopt, 9});

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <random>
 
 #include "pinpipe/table/encoding.h"
@@ -231,6 +232,239 @@ TEST(ParquetWriterTest, RejectsNullInRequiredColumnAndBadSchema) {
   EXPECT_FALSE(ParquetWriter::Create(Schema{}).ok());
   EXPECT_FALSE(
       ParquetWriter::Create(Schema{{{"a", ColumnType::kInt64}, {"a", ColumnType::kInt64}}}).ok());
+}
+
+// A RecordBatch's columns in ColumnView's layout (bitmaps, 64-bit offsets),
+// owned here, for WriteRowGroup.
+struct ViewArrays {
+  std::vector<std::vector<uint64_t>> valid, element_valid, offsets;
+  std::vector<ColumnView> views;
+
+  static std::vector<uint64_t> Bits(size_t n, const std::function<bool(size_t)>& bit) {
+    std::vector<uint64_t> words((n + 63) / 64, 0);
+    for (size_t i = 0; i < n; ++i) {
+      if (bit(i)) words[i / 64] |= uint64_t{1} << (i % 64);
+    }
+    return words;
+  }
+
+  explicit ViewArrays(const RecordBatch& b) {
+    const size_t n = b.columns.size();
+    valid.resize(n);
+    element_valid.resize(n);
+    offsets.resize(n);
+    for (size_t c = 0; c < n; ++c) {
+      const Column& col = b.columns[c];
+      ColumnView v;
+      v.size = col.size();
+      valid[c] = Bits(col.size(), [&](size_t r) { return !col.IsNull(r); });
+      v.valid = valid[c].data();
+      v.b = col.fixed8().data();
+      v.i32 = col.i32().data();
+      v.i64 = col.i64().data();
+      v.f64 = col.f64().data();
+      if (col.type() == ColumnType::kString || col.type() == ColumnType::kDoubleList) {
+        offsets[c].assign(col.offsets().begin(), col.offsets().end());
+        v.offsets = offsets[c].data();
+        v.bytes = col.bytes().data();
+      }
+      if (col.type() == ColumnType::kDoubleList) {
+        element_valid[c] =
+            Bits(col.fixed8().size(), [&](size_t i) { return !col.ListValueIsNull(i); });
+        v.element_valid = element_valid[c].data();
+      }
+      views.push_back(v);
+    }
+  }
+};
+
+RecordBatch Gather(const RecordBatch& b, const std::vector<uint32_t>& rows) {
+  RecordBatch out(b.schema);
+  for (uint32_t r : rows) {
+    for (size_t c = 0; c < b.columns.size(); ++c) out.columns[c].AppendFrom(b.columns[c], r, r + 1);
+  }
+  return out;
+}
+
+// Chosen rows (out of order, repeated) of caller-owned arrays read back as
+// the same rows of the batch they came from, after rows that Write buffered.
+TEST(ParquetWriterTest, RowGroupsFromColumnViews) {
+  RecordBatch batch = MakeBatch(3000, 3);
+  ViewArrays arrays(batch);
+  std::mt19937 rng(4);
+  std::vector<uint32_t> rows;
+  for (int i = 0; i < 2500; ++i) rows.push_back(rng() % 3000);
+  for (Codec codec : {Codec::kUncompressed, Codec::kSnappy}) {
+    WriterOptions o;
+    o.codec = codec;
+    o.page_bytes = 4096;
+    auto w = ParquetWriter::Create(batch.schema, o);
+    ASSERT_TRUE(w.ok());
+    RecordBatch head = Gather(batch, {7, 8, 9});
+    ASSERT_TRUE((*w)->Write(head).ok());
+    ASSERT_TRUE((*w)->WriteRowGroup(arrays.views, rows).ok());
+    ASSERT_TRUE((*w)->WriteRowGroup(arrays.views, {}).ok());  // no rows: no row group
+    auto file = (*w)->Finish();
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    auto f = ParquetFile::Open(*file);
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    EXPECT_EQ(f->num_row_groups(), 2);
+    auto back = f->ReadAll();
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    RecordBatch want = head;
+    ASSERT_TRUE(want.Append(Gather(batch, rows)).ok());
+    ExpectSame(want, *back);
+    EXPECT_EQ((*w)->column_stats()[1].null_count,
+              static_cast<int64_t>(want.columns[1].null_count()));
+  }
+}
+
+// Strings given as codes into the caller's dictionary: a dictionary page of
+// only the entries the rows use (so min/max are theirs), PLAIN when nearly
+// every value is distinct; the values read back either way.
+TEST(ParquetWriterTest, CodedStringsUseTheirDictionary) {
+  const std::vector<std::string> entries = {"zeta", "art", "beauty", "aardvark", "travel"};
+  std::vector<uint64_t> dict_offsets = {0};
+  std::string dict_bytes;
+  for (const auto& e : entries) {
+    dict_bytes += e;
+    dict_offsets.push_back(dict_bytes.size());
+  }
+  // Codes 1 (art), 2 (beauty), 4 (travel) and nulls; entries 0 and 3 unused.
+  std::vector<int32_t> codes;
+  std::vector<uint64_t> valid(2, 0);
+  for (uint32_t r = 0; r < 100; ++r) {
+    const bool null = r % 10 == 3;
+    codes.push_back(null ? -1 : std::vector<int32_t>{1, 2, 4}[r % 3]);
+    if (!null) valid[r / 64] |= uint64_t{1} << (r % 64);
+  }
+  ColumnView v;
+  v.size = codes.size();
+  v.valid = valid.data();
+  v.codes = codes.data();
+  v.dict_offsets = dict_offsets.data();
+  v.dict_bytes = dict_bytes.data();
+  v.dict_size = entries.size();
+  std::vector<uint32_t> rows(100);
+  for (uint32_t r = 0; r < 100; ++r) rows[r] = r;
+  Schema schema{{{"cat", ColumnType::kString}}};
+  auto w = ParquetWriter::Create(schema);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->WriteRowGroup({&v, 1}, rows).ok());
+  // Mostly distinct: 64 rows over 64 entries.
+  std::vector<int32_t> distinct_codes(64);
+  std::vector<uint64_t> distinct_offsets = {0};
+  std::string distinct_bytes;
+  for (int i = 0; i < 64; ++i) {
+    distinct_codes[i] = 63 - i;
+    distinct_bytes += "v" + std::to_string(i);
+    distinct_offsets.push_back(distinct_bytes.size());
+  }
+  ColumnView d;
+  d.size = 64;
+  d.codes = distinct_codes.data();
+  d.dict_offsets = distinct_offsets.data();
+  d.dict_bytes = distinct_bytes.data();
+  d.dict_size = 64;
+  ASSERT_TRUE((*w)->WriteRowGroup({&d, 1}, std::span(rows).first(64)).ok());
+  auto file = (*w)->Finish();
+  ASSERT_TRUE(file.ok());
+  auto f = ParquetFile::Open(*file);
+  ASSERT_TRUE(f.ok());
+  ASSERT_EQ(f->num_row_groups(), 2);
+  const auto& coded = f->metadata().row_groups[0].columns[0].meta_data;
+  EXPECT_GE(coded.dictionary_page_offset, 4);
+  EXPECT_EQ(coded.statistics.min_value, "art");
+  EXPECT_EQ(coded.statistics.max_value, "travel");
+  EXPECT_EQ(coded.statistics.null_count, 10);
+  const auto& plain = f->metadata().row_groups[1].columns[0].meta_data;
+  EXPECT_LT(plain.dictionary_page_offset, 0);
+  EXPECT_EQ(plain.statistics.min_value, "v0");
+  EXPECT_EQ(plain.statistics.max_value, "v9");
+  auto back = f->ReadAll();
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  const Column& got = back->columns[0];
+  ASSERT_EQ(got.size(), 164u);
+  for (size_t r = 0; r < 100; ++r) {
+    ASSERT_EQ(got.IsNull(r), codes[r] < 0) << r;
+    if (codes[r] >= 0) {
+      EXPECT_EQ(got.GetString(r), entries[codes[r]]) << r;
+    }
+  }
+  for (size_t r = 0; r < 64; ++r) EXPECT_EQ(got.GetString(100 + r), "v" + std::to_string(63 - r));
+}
+
+TEST(ParquetWriterTest, ColumnViewsOutOfRangeAreRefused) {
+  std::vector<int64_t> values = {1, 2, 3};
+  std::vector<uint64_t> one_null = {0b101};
+  ColumnView v;
+  v.size = 3;
+  v.i64 = values.data();
+  Schema schema{{{"x", ColumnType::kInt64, false}}};
+  auto w = ParquetWriter::Create(schema);
+  ASSERT_TRUE(w.ok());
+  const std::vector<uint32_t> past = {0, 3};
+  EXPECT_EQ((*w)->WriteRowGroup({&v, 1}, past).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ((*w)->WriteRowGroup({}, std::vector<uint32_t>{0}).code(), StatusCode::kInvalidArgument);
+  v.valid = one_null.data();
+  EXPECT_EQ((*w)->WriteRowGroup({&v, 1}, std::vector<uint32_t>{0, 1}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE((*w)->WriteRowGroup({&v, 1}, std::vector<uint32_t>{0, 2}).ok());
+  std::vector<int32_t> codes = {0, 5};
+  std::vector<uint64_t> dict_offsets = {0, 1};
+  ColumnView s;
+  s.size = 2;
+  s.codes = codes.data();
+  s.dict_offsets = dict_offsets.data();
+  s.dict_bytes = "a";
+  s.dict_size = 1;
+  auto ws = ParquetWriter::Create(Schema{{{"s", ColumnType::kString}}});
+  ASSERT_TRUE(ws.ok());
+  EXPECT_EQ((*ws)->WriteRowGroup({&s, 1}, std::vector<uint32_t>{0, 1}).code(),
+            StatusCode::kInvalidArgument);
+}
+
+// With min_compression_saving, a column of random bytes is written
+// UNCOMPRESSED (and not tried again for the next 15 row groups) while a
+// repetitive one stays snappy; both read back.
+TEST(ParquetWriterTest, IncompressibleColumnsAreWrittenUncompressed) {
+  std::mt19937 rng(5);
+  RecordBatch b(Schema{{{"noise", ColumnType::kString}, {"text", ColumnType::kString}}});
+  for (int i = 0; i < 20 * 300; ++i) {
+    std::string noise(24, '\0');
+    for (char& c : noise) c = static_cast<char>(rng());
+    b.columns[0].AppendString(noise);
+    b.columns[1].AppendString("a fairly long text that repeats itself, row " + std::to_string(i));
+  }
+  WriterOptions o;
+  o.min_compression_saving = 0.125;
+  auto w = ParquetWriter::Create(b.schema, o);
+  ASSERT_TRUE(w.ok());
+  for (size_t begin = 0; begin < b.num_rows(); begin += 300) {
+    RecordBatch slice(b.schema);
+    for (size_t c = 0; c < 2; ++c) slice.columns[c].AppendFrom(b.columns[c], begin, begin + 300);
+    ASSERT_TRUE((*w)->WriteRowGroups(slice).ok());
+  }
+  auto file = (*w)->Finish();
+  ASSERT_TRUE(file.ok());
+  auto f = ParquetFile::Open(*file);
+  ASSERT_TRUE(f.ok());
+  ASSERT_EQ(f->num_row_groups(), 20);
+  for (int g = 0; g < 20; ++g) {
+    const auto& cols = f->metadata().row_groups[g].columns;
+    EXPECT_EQ(cols[0].meta_data.codec, parquet::kUncompressed) << g;
+    EXPECT_EQ(cols[0].meta_data.total_compressed_size, cols[0].meta_data.total_uncompressed_size);
+    EXPECT_EQ(cols[1].meta_data.codec, parquet::kSnappy) << g;
+    EXPECT_LT(cols[1].meta_data.total_compressed_size * 2,
+              cols[1].meta_data.total_uncompressed_size);
+  }
+  auto back = f->ReadAll();
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ExpectSame(b, *back);
+  // Without the option every chunk has the codec asked for.
+  auto plain = ParquetFile::Open(WriteParquet(b).value());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->metadata().row_groups[0].columns[0].meta_data.codec, parquet::kSnappy);
 }
 
 TEST(ParquetReaderTest, CorruptInputIsDataLossNotACrash) {

@@ -69,6 +69,11 @@ struct LeafInput {
   const int64_t* i64 = nullptr;
   const double* f64 = nullptr;
   const std::string_view* str = nullptr;
+  // Strings given as codes into a dictionary instead of `str`: value i is
+  // code_dict[codes[i]].
+  const int32_t* codes = nullptr;
+  const std::string_view* code_dict = nullptr;
+  size_t code_dict_size = 0;
 };
 
 struct ChunkStats {
@@ -245,18 +250,25 @@ size_t ValueWidth(int32_t physical) {
   }
 }
 
-// Writes one page (header + compressed body) and accounts its sizes.
-// `scratch` holds the compressed body; it only grows, so that it is neither
-// reallocated nor cleared page after page.
-Status WritePage(parquet::PageHeader header, std::string_view body, parquet::CompressionCodec codec,
-                 int level, std::string* scratch, std::string* out, ColumnChunk* cc) {
+// Writes one page (header + body compressed with the chunk's codec) and
+// accounts its sizes. `scratch` holds the compressed body; it only grows, so
+// that it is neither reallocated nor cleared page after page. With `probe`
+// (a chunk's first page), a body that compresses by less than `min_saving`
+// (a fraction) is written as it is and the chunk becomes UNCOMPRESSED.
+Status WritePage(parquet::PageHeader header, std::string_view body, int level, bool probe,
+                 double min_saving, std::string* scratch, std::string* out, ColumnChunk* cc) {
   std::string_view compressed = body;
+  const auto codec = static_cast<parquet::CompressionCodec>(cc->meta_data.codec);
   if (codec != parquet::kUncompressed) {
     const size_t cap = MaxCompressedSize(codec, body.size());
     if (scratch->size() < cap) scratch->resize(cap);
     PINPIPE_ASSIGN_OR_RETURN(size_t n,
                              CompressTo(codec, level, body, scratch->data(), scratch->size()));
     compressed = std::string_view(scratch->data(), n);
+    if (probe && static_cast<double>(n) > static_cast<double>(body.size()) * (1 - min_saving)) {
+      compressed = body;
+      cc->meta_data.codec = parquet::kUncompressed;
+    }
   }
   header.uncompressed_page_size = static_cast<int32_t>(body.size());
   header.compressed_page_size = static_cast<int32_t>(compressed.size());
@@ -277,18 +289,29 @@ struct ChunkBuffers {
   std::string scratch;  // one page, compressed (see WritePage)
   std::vector<uint32_t> indices;
   std::vector<std::string_view> dict;
+  std::vector<uint32_t> remap;             // caller's dictionary code -> index in `dict`
+  std::vector<std::string_view> expanded;  // coded strings as values, when PLAIN
+  // A column's leaf gathered for WriteColumnChunk (EncodeRowGroup, WriteRowGroup).
+  std::vector<uint8_t> def, rep, b;
+  std::vector<uint8_t> row_def;  // WriteRowGroup: 1 for each row that is not null
+  std::vector<int32_t> i32, codes;
+  std::vector<int64_t> i64;
+  std::vector<double> f64;
+  std::vector<std::string_view> views, code_dict;
 };
 
 namespace {
 
-Status WriteColumnChunk(const LeafSpec& spec, const LeafInput& in, const WriterOptions& opts,
-                        ChunkBuffers* buffers, std::string* out, ColumnChunk* cc,
+// `compress` false: the chunk is written UNCOMPRESSED whatever opts.codec is.
+Status WriteColumnChunk(const LeafSpec& spec, LeafInput in, const WriterOptions& opts,
+                        bool compress, ChunkBuffers* buffers, std::string* out, ColumnChunk* cc,
                         ChunkStats* stats) {
-  const parquet::CompressionCodec codec = ToThrift(opts.codec);
   auto& md = cc->meta_data;
   md.type = spec.physical;
   md.path_in_schema = spec.path;
-  md.codec = codec;
+  md.codec = compress ? ToThrift(opts.codec) : parquet::kUncompressed;
+  // Whether the next page is the chunk's first, which decides its codec.
+  bool probe = opts.min_compression_saving > 0;
   md.num_values = static_cast<int64_t>(in.num_entries);
   cc->file_offset = static_cast<int64_t>(out->size());
 
@@ -297,7 +320,28 @@ Status WriteColumnChunk(const LeafSpec& spec, const LeafInput& in, const WriterO
   std::vector<uint32_t>& indices = buffers->indices;
   std::vector<std::string_view>& dict = buffers->dict;
   dict.clear();
-  if (opts.dictionary && spec.physical == parquet::kByteArray && in.num_values > 0) {
+  if (opts.dictionary && in.codes != nullptr && in.num_values > 0) {
+    // The caller's dictionary: entries in order of first use, without hashing.
+    use_dict = true;
+    std::vector<uint32_t>& remap = buffers->remap;
+    remap.assign(in.code_dict_size, UINT32_MAX);
+    indices.resize(in.num_values);
+    int64_t dict_bytes = 0;
+    for (size_t i = 0; i < in.num_values; ++i) {
+      const auto code = static_cast<uint32_t>(in.codes[i]);
+      if (remap[code] == UINT32_MAX) {
+        remap[code] = static_cast<uint32_t>(dict.size());
+        dict.push_back(in.code_dict[code]);
+        dict_bytes += 4 + static_cast<int64_t>(in.code_dict[code].size());
+        if (dict_bytes > opts.dictionary_page_bytes) {
+          use_dict = false;
+          break;
+        }
+      }
+      indices[i] = remap[code];
+    }
+    if (use_dict && dict.size() * 2 > in.num_values && in.num_values > 16) use_dict = false;
+  } else if (opts.dictionary && spec.physical == parquet::kByteArray && in.num_values > 0) {
     use_dict = true;
     std::unordered_map<std::string_view, uint32_t> map;
     map.reserve(std::min<size_t>(in.num_values, 4096));
@@ -318,6 +362,15 @@ Status WriteColumnChunk(const LeafSpec& spec, const LeafInput& in, const WriterO
       indices[i] = it->second;
     }
     if (use_dict && dict.size() * 2 > in.num_values && in.num_values > 16) use_dict = false;
+  }
+  if (!use_dict && in.codes != nullptr) {
+    // PLAIN after all: the values themselves.
+    dict.clear();
+    std::vector<std::string_view>& expanded = buffers->expanded;
+    expanded.resize(in.num_values);
+    for (size_t i = 0; i < in.num_values; ++i) expanded[i] = in.code_dict[in.codes[i]];
+    in.str = expanded.data();
+    in.codes = nullptr;
   }
   if (use_dict) {
     // The values' min and max are the dictionary's.
@@ -345,7 +398,9 @@ Status WriteColumnChunk(const LeafSpec& spec, const LeafInput& in, const WriterO
     h.num_values = static_cast<int32_t>(dict.size());
     h.encoding = opts.legacy_dictionary_encoding ? parquet::kPlainDictionary : parquet::kPlain;
     md.dictionary_page_offset = static_cast<int64_t>(out->size());
-    PINPIPE_RETURN_IF_ERROR(WritePage(h, body, codec, opts.zstd_level, &scratch, out, cc));
+    PINPIPE_RETURN_IF_ERROR(
+        WritePage(h, body, opts.zstd_level, probe, opts.min_compression_saving, &scratch, out, cc));
+    probe = false;
     encodings.push_back(h.encoding);
   }
   md.data_page_offset = static_cast<int64_t>(out->size());
@@ -400,7 +455,9 @@ Status WriteColumnChunk(const LeafSpec& spec, const LeafInput& in, const WriterO
       EncodePlain(spec.physical, in, value, value + values_in_page, &body);
       h.encoding = parquet::kPlain;
     }
-    PINPIPE_RETURN_IF_ERROR(WritePage(h, body, codec, opts.zstd_level, &scratch, out, cc));
+    PINPIPE_RETURN_IF_ERROR(
+        WritePage(h, body, opts.zstd_level, probe, opts.min_compression_saving, &scratch, out, cc));
+    probe = false;
     entry = end;
     value += values_in_page;
   } while (entry < in.num_entries);
@@ -559,6 +616,7 @@ ParquetWriter::ParquetWriter(Schema schema, WriterOptions options)
   }
   meta_.created_by = options_.created_by;
   stats_.resize(schema_.fields.size());
+  uncompressed_left_.resize(schema_.fields.size());
 }
 
 ParquetWriter::~ParquetWriter() = default;
@@ -620,127 +678,36 @@ Status ParquetWriter::FlushRowGroup() {
   return Status::Ok();
 }
 
-Status ParquetWriter::EncodeRowGroup(const RecordBatch& src, size_t begin, size_t end) {
-  const size_t rows = end - begin;
+template <typename Gather>
+Status ParquetWriter::EncodeLeaves(size_t rows, Gather gather) {
   if (rows == 0) return Status::Ok();
   parquet::RowGroup rg;
   rg.num_rows = static_cast<int64_t>(rows);
   const int64_t base = taken_;  // WriteColumnChunk's offsets are relative to out_
   rg.file_offset = base + static_cast<int64_t>(out_.size());
   rg.ordinal = static_cast<int32_t>(meta_.row_groups.size());
-  std::vector<uint8_t> def, rep;
-  std::vector<int64_t> i64;
-  std::vector<int32_t> i32;
-  std::vector<double> f64;
-  std::vector<uint8_t> b;
-  std::vector<std::string_view> views;
+  ChunkBuffers& b = *buffers_;
   for (size_t c = 0; c < schema_.fields.size(); ++c) {
     const Field& f = schema_.fields[c];
-    const Column& col = src.columns[c];
     std::vector<SchemaElement> unused;
     LeafSpec spec;
     AppendSchemaElements(f, &unused, &spec);
     LeafInput in;
     in.num_entries = rows;
-    const size_t nulls = static_cast<size_t>(
-        std::count(col.valid().begin() + begin, col.valid().begin() + end, uint8_t{0}));
-    const bool has_nulls = nulls > 0;
-    if (f.nullable) in.def = col.valid().data() + begin;  // 0/1 per row is the def level
-    in.num_values = rows - nulls;
-    switch (f.type) {
-      case ColumnType::kBoolean:
-        if (has_nulls) {
-          b.clear();
-          for (size_t i = begin; i < end; ++i) {
-            if (!col.IsNull(i)) b.push_back(col.fixed8()[i]);
-          }
-          in.b = b.data();
-        } else {
-          in.b = col.fixed8().data() + begin;
-        }
-        break;
-      case ColumnType::kInt32:
-        if (has_nulls) {
-          i32.clear();
-          for (size_t i = begin; i < end; ++i) {
-            if (!col.IsNull(i)) i32.push_back(col.i32()[i]);
-          }
-          in.i32 = i32.data();
-        } else {
-          in.i32 = col.i32().data() + begin;
-        }
-        break;
-      case ColumnType::kInt64:
-      case ColumnType::kTimestampMicros:
-        if (has_nulls) {
-          i64.clear();
-          for (size_t i = begin; i < end; ++i) {
-            if (!col.IsNull(i)) i64.push_back(col.i64()[i]);
-          }
-          in.i64 = i64.data();
-        } else {
-          in.i64 = col.i64().data() + begin;
-        }
-        break;
-      case ColumnType::kDouble:
-        if (has_nulls) {
-          f64.clear();
-          for (size_t i = begin; i < end; ++i) {
-            if (!col.IsNull(i)) f64.push_back(col.f64()[i]);
-          }
-          in.f64 = f64.data();
-        } else {
-          in.f64 = col.f64().data() + begin;
-        }
-        break;
-      case ColumnType::kString:
-        views.clear();
-        views.reserve(in.num_values);
-        for (size_t i = begin; i < end; ++i) {
-          if (!col.IsNull(i)) views.push_back(col.GetString(i));
-        }
-        in.str = views.data();
-        break;
-      case ColumnType::kDoubleList: {
-        // Levels: null list d=0 (nullable only), empty list d=base, element
-        // null d=base+1, element d=base+2; rep 0 at a row's first entry.
-        const uint8_t base = f.nullable ? 1 : 0;
-        def.clear();
-        rep.clear();
-        f64.clear();
-        for (size_t i = begin; i < end; ++i) {
-          if (col.IsNull(i)) {
-            def.push_back(0);
-            rep.push_back(0);
-            continue;
-          }
-          size_t lb = col.ListBegin(i), le = col.ListEnd(i);
-          if (lb == le) {
-            def.push_back(base);
-            rep.push_back(0);
-            continue;
-          }
-          for (size_t k = lb; k < le; ++k) {
-            rep.push_back(k == lb ? 0 : 1);
-            if (col.ListValueIsNull(k)) {
-              def.push_back(base + 1);
-            } else {
-              def.push_back(base + 2);
-              f64.push_back(col.ListValue(k));
-            }
-          }
-        }
-        in.def = def.data();
-        in.rep = rep.data();
-        in.num_entries = def.size();
-        in.num_values = f64.size();
-        in.f64 = f64.data();
-        break;
-      }
-    }
+    size_t nulls = 0;  // null rows
+    PINPIPE_RETURN_IF_ERROR(gather(c, f, &b, &in, &nulls));
     ColumnChunk cc;
     ChunkStats cs;
-    PINPIPE_RETURN_IF_ERROR(WriteColumnChunk(spec, in, options_, buffers_.get(), &out_, &cc, &cs));
+    // A column whose pages did not compress enough is written uncompressed
+    // for the next kUncompressedRowGroups row groups, then tried again.
+    const bool compress = uncompressed_left_[c] == 0;
+    PINPIPE_RETURN_IF_ERROR(WriteColumnChunk(spec, in, options_, compress, &b, &out_, &cc, &cs));
+    if (!compress) {
+      --uncompressed_left_[c];
+    } else if (options_.codec != Codec::kUncompressed &&
+               cc.meta_data.codec == parquet::kUncompressed) {
+      uncompressed_left_[c] = kUncompressedRowGroups;
+    }
     cc.file_offset += base;
     cc.meta_data.data_page_offset += base;
     if (cc.meta_data.dictionary_page_offset >= 0) cc.meta_data.dictionary_page_offset += base;
@@ -755,6 +722,220 @@ Status ParquetWriter::EncodeRowGroup(const RecordBatch& src, size_t begin, size_
   num_rows_ += rg.num_rows;
   meta_.row_groups.push_back(std::move(rg));
   return Status::Ok();
+}
+
+namespace {
+
+// The list levels of one row: null list d=0 (nullable only), empty list
+// d=base, element null d=base+1, element d=base+2; rep 0 at a row's first entry.
+template <typename ElementNull>
+void AppendListLevels(bool null, size_t lb, size_t le, uint8_t base, const double* values,
+                      ElementNull element_null, ChunkBuffers* b) {
+  if (null || lb == le) {
+    b->def.push_back(null ? 0 : base);
+    b->rep.push_back(0);
+    return;
+  }
+  for (size_t k = lb; k < le; ++k) {
+    b->rep.push_back(k == lb ? 0 : 1);
+    if (element_null(k)) {
+      b->def.push_back(base + 1);
+    } else {
+      b->def.push_back(base + 2);
+      b->f64.push_back(values[k]);
+    }
+  }
+}
+
+void PointAtList(ChunkBuffers* b, LeafInput* in) {
+  in->def = b->def.data();
+  in->rep = b->rep.data();
+  in->num_entries = b->def.size();
+  in->num_values = b->f64.size();
+  in->f64 = b->f64.data();
+}
+
+// Densely the values of the non-null rows [begin, end) of `values`.
+template <typename T>
+const T* DenseValues(const std::vector<T>& values, const Column& col, size_t begin, size_t end,
+                     bool has_nulls, std::vector<T>* dense) {
+  if (!has_nulls) return values.data() + begin;
+  dense->clear();
+  for (size_t i = begin; i < end; ++i) {
+    if (!col.IsNull(i)) dense->push_back(values[i]);
+  }
+  return dense->data();
+}
+
+bool Bit(const uint64_t* words, size_t i) { return (words[i >> 6] >> (i & 63)) & 1; }
+
+// Densely the values of the non-null rows `rows` of `values`.
+template <typename T>
+const T* GatherValues(const T* values, const uint8_t* def, std::span<const uint32_t> rows,
+                      std::vector<T>* dense) {
+  dense->clear();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (def[i]) dense->push_back(values[rows[i]]);
+  }
+  return dense->data();
+}
+
+}  // namespace
+
+Status ParquetWriter::EncodeRowGroup(const RecordBatch& src, size_t begin, size_t end) {
+  return EncodeLeaves(
+      end - begin, [&](size_t c, const Field& f, ChunkBuffers* b, LeafInput* in, size_t* nulls) {
+        const Column& col = src.columns[c];
+        *nulls = static_cast<size_t>(
+            std::count(col.valid().begin() + begin, col.valid().begin() + end, uint8_t{0}));
+        const bool has_nulls = *nulls > 0;
+        if (f.nullable) in->def = col.valid().data() + begin;  // 0/1 per row is the def level
+        in->num_values = end - begin - *nulls;
+        switch (f.type) {
+          case ColumnType::kBoolean:
+            in->b = DenseValues(col.fixed8(), col, begin, end, has_nulls, &b->b);
+            break;
+          case ColumnType::kInt32:
+            in->i32 = DenseValues(col.i32(), col, begin, end, has_nulls, &b->i32);
+            break;
+          case ColumnType::kInt64:
+          case ColumnType::kTimestampMicros:
+            in->i64 = DenseValues(col.i64(), col, begin, end, has_nulls, &b->i64);
+            break;
+          case ColumnType::kDouble:
+            in->f64 = DenseValues(col.f64(), col, begin, end, has_nulls, &b->f64);
+            break;
+          case ColumnType::kString:
+            b->views.clear();
+            b->views.reserve(in->num_values);
+            for (size_t i = begin; i < end; ++i) {
+              if (!col.IsNull(i)) b->views.push_back(col.GetString(i));
+            }
+            in->str = b->views.data();
+            break;
+          case ColumnType::kDoubleList: {
+            const uint8_t base = f.nullable ? 1 : 0;
+            b->def.clear();
+            b->rep.clear();
+            b->f64.clear();
+            for (size_t i = begin; i < end; ++i) {
+              AppendListLevels(
+                  col.IsNull(i), col.ListBegin(i), col.ListEnd(i), base, col.f64().data(),
+                  [&](size_t k) { return col.ListValueIsNull(k); }, b);
+            }
+            PointAtList(b, in);
+            break;
+          }
+        }
+        return Status::Ok();
+      });
+}
+
+Status ParquetWriter::WriteRowGroup(std::span<const ColumnView> columns,
+                                    std::span<const uint32_t> rows) {
+  if (finished_) return FailedPreconditionError("parquet: writer already finished");
+  if (columns.size() != schema_.fields.size()) {
+    return InvalidArgumentError(fmt::format("parquet: {} columns for a schema of {} fields",
+                                            columns.size(), schema_.fields.size()));
+  }
+  // Checked before anything is encoded, so that a refused call leaves the file as it was.
+  const uint32_t max_row = rows.empty() ? 0 : *std::max_element(rows.begin(), rows.end());
+  for (size_t c = 0; c < columns.size() && !rows.empty(); ++c) {
+    const ColumnView& v = columns[c];
+    const Field& f = schema_.fields[c];
+    if (max_row >= v.size) {
+      return InvalidArgumentError(
+          fmt::format("parquet: row {} is past column {}'s {} rows", max_row, f.name, v.size));
+    }
+    if (!f.nullable && v.valid != nullptr) {
+      for (uint32_t r : rows) {
+        if (!Bit(v.valid, r)) {
+          return InvalidArgumentError("parquet: column " + f.name +
+                                      " is not nullable but has nulls");
+        }
+      }
+    }
+    if (f.type == ColumnType::kString && v.codes != nullptr) {
+      for (uint32_t r : rows) {
+        const int32_t code = v.codes[r];
+        if ((v.valid == nullptr || Bit(v.valid, r)) &&
+            (code < 0 || static_cast<size_t>(code) >= v.dict_size)) {
+          return InvalidArgumentError(
+              fmt::format("parquet: column {} has code {} outside its dictionary of {} entries",
+                          f.name, code, v.dict_size));
+        }
+      }
+    }
+  }
+  if (pending_.num_rows() > 0) PINPIPE_RETURN_IF_ERROR(FlushRowGroup());
+  return EncodeLeaves(rows.size(), [&](size_t c, const Field& f, ChunkBuffers* b, LeafInput* in,
+                                       size_t* nulls) {
+    const ColumnView& v = columns[c];
+    const size_t n = rows.size();
+    // Definition levels of the rows (also when not nullable: they find the nulls).
+    std::vector<uint8_t>& row_def = b->row_def;
+    row_def.resize(n);
+    if (v.valid == nullptr) {
+      std::fill(row_def.begin(), row_def.end(), uint8_t{1});
+    } else {
+      for (size_t i = 0; i < n; ++i) row_def[i] = Bit(v.valid, rows[i]);
+    }
+    *nulls = n - static_cast<size_t>(std::count(row_def.begin(), row_def.end(), uint8_t{1}));
+    if (f.nullable) in->def = row_def.data();
+    in->num_values = n - *nulls;
+    const uint8_t* def = row_def.data();
+    switch (f.type) {
+      case ColumnType::kBoolean:
+        in->b = GatherValues(v.b, def, rows, &b->b);
+        break;
+      case ColumnType::kInt32:
+        in->i32 = GatherValues(v.i32, def, rows, &b->i32);
+        break;
+      case ColumnType::kInt64:
+      case ColumnType::kTimestampMicros:
+        in->i64 = GatherValues(v.i64, def, rows, &b->i64);
+        break;
+      case ColumnType::kDouble:
+        in->f64 = GatherValues(v.f64, def, rows, &b->f64);
+        break;
+      case ColumnType::kString:
+        if (v.codes != nullptr) {
+          in->codes = GatherValues(v.codes, def, rows, &b->codes);
+          b->code_dict.resize(v.dict_size);
+          for (size_t e = 0; e < v.dict_size; ++e) {
+            b->code_dict[e] = std::string_view(v.dict_bytes + v.dict_offsets[e],
+                                               v.dict_offsets[e + 1] - v.dict_offsets[e]);
+          }
+          in->code_dict = b->code_dict.data();
+          in->code_dict_size = v.dict_size;
+        } else {
+          b->views.clear();
+          for (size_t i = 0; i < n; ++i) {
+            if (!def[i]) continue;
+            const uint32_t r = rows[i];
+            b->views.emplace_back(v.bytes + v.offsets[r], v.offsets[r + 1] - v.offsets[r]);
+          }
+          in->str = b->views.data();
+        }
+        break;
+      case ColumnType::kDoubleList: {
+        const uint8_t base = f.nullable ? 1 : 0;
+        b->def.clear();
+        b->rep.clear();
+        b->f64.clear();
+        for (size_t i = 0; i < n; ++i) {
+          const uint32_t r = rows[i];
+          AppendListLevels(
+              !row_def[i], row_def[i] ? v.offsets[r] : 0, row_def[i] ? v.offsets[r + 1] : 0, base,
+              v.f64,
+              [&](size_t k) { return v.element_valid != nullptr && !Bit(v.element_valid, k); }, b);
+        }
+        PointAtList(b, in);
+        break;
+      }
+    }
+    return Status::Ok();
+  });
 }
 
 std::string ParquetWriter::TakeBytes() {
@@ -1015,7 +1196,8 @@ Result<std::string> WriteNestedParquet(const std::vector<NestedField>& fields,
     LeafInput in = sh.leaves[i].View(sh.specs[i]);
     ColumnChunk cc;
     ChunkStats cs;
-    PINPIPE_RETURN_IF_ERROR(WriteColumnChunk(sh.specs[i], in, options, &buffers, &out, &cc, &cs));
+    PINPIPE_RETURN_IF_ERROR(
+        WriteColumnChunk(sh.specs[i], in, options, true, &buffers, &out, &cc, &cs));
     rg.total_byte_size += cc.meta_data.total_uncompressed_size;
     rg.columns.push_back(std::move(cc));
   }

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,13 @@ struct WriterOptions {
   // identical bytes) instead of RLE_DICTIONARY, for old readers such as
   // parquetjs-lite.
   bool legacy_dictionary_encoding = false;
+  // When above 0: a column chunk whose first page compresses by less than
+  // this fraction (0.125: to more than 87.5% of its size) is written
+  // UNCOMPRESSED (the codec is per chunk in Parquet), and so are that
+  // column's next 15 row groups before it is tried again. Near-random strings
+  // (UUIDs), timestamps and dictionary indices then skip a compressor that
+  // would save them little.
+  double min_compression_saving = 0;
   std::string created_by = "pinpipe version 0.1.0";
 };
 
@@ -56,6 +64,35 @@ struct ColumnStats {
   int64_t min_int = 0, max_int = 0;  // kBoolean, kInt32, kInt64, kTimestampMicros
   double min_double = 0, max_double = 0;
   std::string min_string, max_string;
+};
+
+// One column of arrays the caller owns, for ParquetWriter::WriteRowGroup,
+// which reads them in place (no copy into a RecordBatch first). Row r is null
+// when bit r % 64 of valid[r / 64] is clear (valid == nullptr: no nulls); the
+// values of null rows are not read. Which arrays are read depends on the
+// field's type:
+//   kBoolean: b[r] (0 or 1); kInt32: i32[r]; kInt64, kTimestampMicros: i64[r];
+//   kDouble: f64[r];
+//   kString: bytes[offsets[r], offsets[r + 1]), or, when `codes` is set, the
+//     dictionary entry codes[r] (entry e is dict_bytes[dict_offsets[e],
+//     dict_offsets[e + 1]), 0 <= e < dict_size), which spares the writer the
+//     hashing of every value (entries no written row uses are left out);
+//   kDoubleList: row r's elements are f64[offsets[r], offsets[r + 1]); element
+//     i is null when bit i % 64 of element_valid[i / 64] is clear (nullptr: none).
+struct ColumnView {
+  size_t size = 0;  // rows the arrays hold
+  const uint64_t* valid = nullptr;
+  const uint8_t* b = nullptr;
+  const int32_t* i32 = nullptr;
+  const int64_t* i64 = nullptr;
+  const double* f64 = nullptr;
+  const uint64_t* offsets = nullptr;
+  const char* bytes = nullptr;
+  const int32_t* codes = nullptr;
+  const uint64_t* dict_offsets = nullptr;
+  const char* dict_bytes = nullptr;
+  size_t dict_size = 0;
+  const uint64_t* element_valid = nullptr;
 };
 
 struct ChunkBuffers;
@@ -72,6 +109,13 @@ class ParquetWriter {
   // Like Write, but ends the current row group at the end of `batch`; when
   // nothing is buffered, encodes straight from `batch` without copying it.
   Status WriteRowGroups(const RecordBatch& batch);
+  // Writes rows `rows` (in that order) of `columns` (one per schema field, in
+  // schema order) as one row group, after any rows that Write buffered;
+  // encodes straight from the caller's arrays, so they need to stay valid only
+  // during the call. InvalidArgument for a wrong number of columns, a row past
+  // a column's size, a null in a non-nullable field, or a dictionary code out
+  // of range.
+  Status WriteRowGroup(std::span<const ColumnView> columns, std::span<const uint32_t> rows);
   // The file's bytes written so far (the magic and every finished row group)
   // that no earlier TakeBytes returned, so a caller can stream the file out as
   // row groups fill instead of holding it whole; offsets stay file-absolute.
@@ -95,6 +139,9 @@ class ParquetWriter {
   Status WriteImpl(const RecordBatch& batch, bool end_row_group);
   Status FlushRowGroup();
   Status EncodeRowGroup(const RecordBatch& src, size_t begin, size_t end);
+  // Encodes a row group of `rows` rows whose column c's leaf `gather(c, ...)` fills.
+  template <typename Gather>
+  Status EncodeLeaves(size_t rows, Gather gather);
 
   Schema schema_;
   WriterOptions options_;
@@ -103,6 +150,8 @@ class ParquetWriter {
   int64_t taken_ = 0;  // bytes before out_ that TakeBytes returned
   parquet::FileMetaData meta_;
   std::vector<ColumnStats> stats_;
+  static constexpr int kUncompressedRowGroups = 15;
+  std::vector<int> uncompressed_left_;  // per column: row groups still written uncompressed
   int64_t num_rows_ = 0;
   bool finished_ = false;
   std::unique_ptr<ChunkBuffers> buffers_;  // reused by every column chunk
