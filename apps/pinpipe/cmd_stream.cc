@@ -13,7 +13,7 @@ struct StreamFlags {
   bool once = false;
 };
 
-Status ShowStatus(const Config& config, bool json) {
+Status ShowStreamStatus(const Config& config, bool json) {
   PINPIPE_ASSIGN_OR_RETURN(runtime::StreamStatusFile file, runtime::ReadStreamStatus(config));
   if (json) {
     std::cout << file.text;
@@ -55,7 +55,7 @@ void RegisterStreamCommands(CLI::App& app, CommandContext& ctx) {
   auto json = std::make_shared<bool>(false);
   status->add_flag("--json", *json, "Print JSON instead of a table");
   ctx.SetAction(cmd, [flags, json, status](const Config& config) -> Status {
-    if (status->parsed()) return ShowStatus(config, *json);
+    if (status->parsed()) return ShowStreamStatus(config, *json);
     runtime::SignalWaiter signals;  // before any thread starts
     return runtime::RunStreamJob(config, flags->once, signals, std::cout);
   });

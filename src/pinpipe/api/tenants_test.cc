@@ -14,7 +14,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr char kJsonType[] = "application/vnd.kafka.json.v2+json";
+constexpr char kRestJsonType[] = "application/vnd.kafka.json.v2+json";
 constexpr char kTenants[] = R"(
 [[tenants]]
 name = "alice"
@@ -63,7 +63,7 @@ class TenantsTest : public ::testing::Test {
   http::Response Produce(const std::string& topic, const std::string& key, int n = 1) {
     std::string body = R"({"records":[)";
     for (int i = 0; i < n; ++i) body += std::string(i ? "," : "") + R"({"value":{"i":1}})";
-    return Call("POST", "/topics/" + topic, body + "]}", key, {{"content-type", kJsonType}});
+    return Call("POST", "/topics/" + topic, body + "]}", key, {{"content-type", kRestJsonType}});
   }
   int64_t Stored(const std::string& topic) {
     auto d = broker_.DescribeTopic(topic);
@@ -92,7 +92,7 @@ TEST_F(TenantsTest, KafkaRestIsolation) {
                                                         {"GET", "/topics/bob.pin/partitions/0"},
                                                         {"POST", "/topics/bob.pin/partitions/0"}}) {
     auto res = Call(method, path, R"({"records":[{"value":1}]})", "alice-demo-key",
-                    {{"content-type", kJsonType}});
+                    {{"content-type", kRestJsonType}});
     EXPECT_EQ(res.status, 403) << method << " " << path;
     EXPECT_EQ(json::parse(res.body)["error_code"], 40301) << path;
   }
