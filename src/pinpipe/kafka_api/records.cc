@@ -15,6 +15,17 @@ namespace {
 constexpr size_t kBatchHeaderSize = 61;  // baseOffset .. records count
 constexpr size_t kMaxDecompressed = 256u << 20;
 
+// A record's timestamp and offset are the batch's base plus a delta, in
+// two's-complement 64-bit arithmetic as Kafka's Java code does it: a producer
+// may send any base and delta (Long.MAX_VALUE + 1 is not an error there), and
+// a fetched batch may hold timestamps far apart. Signed overflow would be UB.
+int64_t WrappingAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+int64_t WrappingSub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+
 bool Unzstd(std::string_view in, std::string* out) {
   ZSTD_DStream* ds = ZSTD_createDStream();
   if (ds == nullptr) return false;
@@ -124,8 +135,8 @@ void Encode(const Records& records, Access access, std::string* out) {
   w.Int32(-1);  // base sequence
   w.Int32(static_cast<int32_t>(records.size()));
   for (const auto& r : records) {
-    const int64_t ts_delta = access.timestamp(r) - base_ts;
-    const int64_t off_delta = access.offset(r) - base_offset;
+    const int64_t ts_delta = WrappingSub(access.timestamp(r), base_ts);
+    const int64_t off_delta = WrappingSub(access.offset(r), base_offset);
     const auto key = access.key(r);
     const auto value = access.value(r);
     size_t body = 1 + VarintSize(ts_delta) + VarintSize(off_delta);
@@ -209,7 +220,7 @@ bool DecodeRecords(std::string_view body, int32_t count, int64_t base_ts, int32_
     (void)rec.Varint();  // offset delta: the log assigns offsets
     broker::Record& record = out->emplace_back();
     record.partition = partition;
-    record.timestamp_ms = base_ts + ts_delta;
+    record.timestamp_ms = WrappingAdd(base_ts, ts_delta);
     const int32_t klen = rec.Varint();
     if (klen >= 0) record.key.emplace(rec.Raw(static_cast<size_t>(klen)));
     const int32_t vlen = rec.Varint();
