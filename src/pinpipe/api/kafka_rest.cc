@@ -1,6 +1,7 @@
 #include "pinpipe/api/kafka_rest.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "pinpipe/api/codec.h"
 #include "pinpipe/api/errors.h"
@@ -809,7 +810,10 @@ std::string_view KafkaRest::Consumers(http::Request& request, std::string_view r
             int64_t partition = -1, offset = -1;
             if (e.get_object().get(eo) || GetString(eo, "topic", topic) != FieldState::kOk ||
                 GetInt(eo, "partition", partition) != FieldState::kOk ||
-                GetInt(eo, "offset", offset) != FieldState::kOk || partition < 0 || offset < 0) {
+                GetInt(eo, "offset", offset) != FieldState::kOk || partition < 0 ||
+                partition > INT32_MAX || offset < 0 || offset == INT64_MAX) {
+              // The bounds: a partition is an int32 in Kafka, and offset + 1 below must
+              // not overflow.
               KafkaError(response, kKafkaPayloadError,
                          "Payload error. offsets need topic, partition and offset");
               return route;
@@ -844,7 +848,8 @@ std::string_view KafkaRest::Consumers(http::Request& request, std::string_view r
             std::string_view topic;
             int64_t partition = -1;
             if (!e.get_object().get(eo) && GetString(eo, "topic", topic) == FieldState::kOk &&
-                GetInt(eo, "partition", partition) == FieldState::kOk) {
+                GetInt(eo, "partition", partition) == FieldState::kOk && partition >= 0 &&
+                partition <= INT32_MAX) {
               tps.push_back({std::string(topic), static_cast<int32_t>(partition)});
             }
           }

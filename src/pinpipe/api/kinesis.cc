@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -748,12 +749,20 @@ void Kinesis::GetShardIterator(std::string_view name, std::string_view shard_id,
                                            " under account " + options_.account_id +
                                            " is invalid.");
     }
-    offset = seq->offset + (type == "AFTER_SEQUENCE_NUMBER" ? 1 : 0);
+    // A sequence number may name any offset up to INT64_MAX: + 1 must not overflow
+    // (the clamp below brings it to the high watermark anyway).
+    offset = seq->offset;
+    if (type == "AFTER_SEQUENCE_NUMBER" && offset < INT64_MAX) ++offset;
     offset = std::clamp(offset, part.log_start_offset, part.high_watermark);
   } else if (type == "AT_TIMESTAMP") {
     if (!timestamp) return InvalidArgument(response, "Timestamp is required for AT_TIMESTAMP.");
-    auto at = broker_.OffsetForTimestamp(info->name, *shard,
-                                         static_cast<int64_t>(std::floor(*timestamp * 1000)));
+    // Any JSON number is accepted: a double beyond int64 milliseconds would make the
+    // conversion undefined, so it is clamped (before every record, or after all).
+    const double ms = std::floor(*timestamp * 1000);
+    const int64_t at_ms = ms >= 0x1p63   ? INT64_MAX
+                          : ms < -0x1p63 ? INT64_MIN
+                                         : static_cast<int64_t>(ms);
+    auto at = broker_.OffsetForTimestamp(info->name, *shard, at_ms);
     if (!at.ok()) return KinesisErrorFromStatus(response, at.status());
     offset = *at;
   } else {

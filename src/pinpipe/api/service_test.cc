@@ -261,6 +261,24 @@ TEST_F(ServiceTest, ConsumerReadsWhatWasProduced) {
   EXPECT_EQ(res.body, R"({"error_code":40403,"message":"Consumer instance not found."})");
 }
 
+// Offsets and partitions at the ends of int64 and beyond int32 are a payload error
+// (offset + 1 would overflow; partition 2^32 must not commit partition 0).
+TEST_F(ServiceTest, CommitOffsetsOutOfRangeIsAPayloadError) {
+  const std::vector<std::pair<std::string, std::string>> v2 = {
+      {"content-type", "application/vnd.kafka.v2+json"}};
+  ASSERT_EQ(Produce("/topics/o", R"({"records":[{"value":{"a":1}}]})").status, 200);
+  ASSERT_EQ(Call("POST", "/consumers/go", R"({"name":"i","format":"json"})", v2).status, 200);
+  auto res = Call("POST", "/consumers/go/instances/i/offsets",
+                  R"({"offsets":[{"topic":"o","partition":0,"offset":9223372036854775807}]})", v2);
+  EXPECT_EQ(res.status, 422) << res.body;
+  res = Call("POST", "/consumers/go/instances/i/offsets",
+             R"({"offsets":[{"topic":"o","partition":4294967296,"offset":0}]})", v2);
+  EXPECT_EQ(res.status, 422) << res.body;
+  auto committed = broker_.FetchCommittedOffsets("go", "o");
+  ASSERT_TRUE(committed.ok());
+  EXPECT_TRUE(committed->empty());
+}
+
 TEST_F(ServiceTest, BinaryConsumerEncodesBase64) {
   const std::vector<std::pair<std::string, std::string>> v2 = {
       {"content-type", "application/vnd.kafka.v2+json"}};
@@ -515,6 +533,32 @@ TEST_F(ServiceTest, NativeErrors) {
   EXPECT_EQ(type("GetRecords", R"({"ShardIterator":"AAAA"})"), "InvalidArgumentException");
   EXPECT_EQ(type("GetRecords", R"({"ShardIterator":"AAAA","Limit":0})"), "ValidationException");
   EXPECT_EQ(Stored("e"), 0);
+}
+
+// A sequence number of offset INT64_MAX and timestamps beyond int64 milliseconds
+// are accepted and clamped to the ends of the shard (no overflow, no undefined
+// double-to-int conversion).
+TEST_F(ServiceTest, IteratorsBeyondTheEndsOfInt64AreClamped) {
+  ASSERT_EQ(Native("CreateStream", R"({"StreamName":"x","ShardCount":1})").status, 200);
+  ASSERT_EQ(Native("PutRecord",
+                   R"({"StreamName":"x","Data":")" + Base64Encode("a") + R"(","PartitionKey":"k"})")
+                .status,
+            200);
+  auto records = [&](const std::string& request) -> size_t {
+    auto res = Native("GetShardIterator",
+                      R"({"StreamName":"x","ShardId":"shardId-000000000000",)" + request + "}");
+    EXPECT_EQ(res.status, 200) << request << ": " << res.body;
+    if (res.status != 200) return SIZE_MAX;
+    std::string it = json::parse(res.body)["ShardIterator"];
+    res = Native("GetRecords", R"({"ShardIterator":")" + it + R"("})");
+    EXPECT_EQ(res.status, 200) << res.body;
+    return json::parse(res.body)["Records"].size();
+  };
+  EXPECT_EQ(records(R"("ShardIteratorType":"AFTER_SEQUENCE_NUMBER",)"
+                    R"("StartingSequenceNumber":"49000000000000000009223372036854775807")"),
+            0u);
+  EXPECT_EQ(records(R"("ShardIteratorType":"AT_TIMESTAMP","Timestamp":1e300)"), 0u);
+  EXPECT_EQ(records(R"("ShardIteratorType":"AT_TIMESTAMP","Timestamp":-1e300)"), 1u);
 }
 
 TEST_F(ServiceTest, IteratorsAreSignedAndExpire) {

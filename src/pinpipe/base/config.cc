@@ -304,14 +304,28 @@ Result<bool> ParseBool(std::string_view text) {
   return InvalidArgumentError("'" + std::string(text) + "' is not a boolean (true or false)");
 }
 
+namespace {
+
+// `n` units of `scale` each, or InvalidArgument when that leaves int64 (a
+// configuration value is user input: "9999999999999d" is an error, not a wrap).
+Result<int64_t> Scaled(std::string_view text, int64_t n, int64_t scale) {
+  int64_t out = 0;
+  if (__builtin_mul_overflow(n, scale, &out)) {
+    return InvalidArgumentError("'" + std::string(Trim(text)) + "' is out of range");
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<int64_t> ParseMillis(std::string_view text) {
   PINPIPE_ASSIGN_OR_RETURN(auto parsed, NumberAndUnit(text));
   const auto [n, unit] = parsed;
   if (unit.empty() || unit == "ms") return n;
-  if (unit == "s") return n * 1000;
-  if (unit == "m" || unit == "min") return n * 60'000;
-  if (unit == "h") return n * 3'600'000;
-  if (unit == "d") return n * 86'400'000;
+  if (unit == "s") return Scaled(text, n, 1000);
+  if (unit == "m" || unit == "min") return Scaled(text, n, 60'000);
+  if (unit == "h") return Scaled(text, n, 3'600'000);
+  if (unit == "d") return Scaled(text, n, 86'400'000);
   return InvalidArgumentError("'" + std::string(text) + "' is not a duration (e.g. 250ms, 5s, 1h)");
 }
 
@@ -319,12 +333,12 @@ Result<int64_t> ParseBytes(std::string_view text) {
   PINPIPE_ASSIGN_OR_RETURN(auto parsed, NumberAndUnit(text));
   const auto [n, unit] = parsed;
   if (unit.empty() || unit == "B") return n;
-  if (unit == "KiB") return n << 10;
-  if (unit == "MiB") return n << 20;
-  if (unit == "GiB") return n << 30;
-  if (unit == "KB" || unit == "kB") return n * 1000;
-  if (unit == "MB") return n * 1000 * 1000;
-  if (unit == "GB") return n * 1000 * 1000 * 1000;
+  if (unit == "KiB") return Scaled(text, n, int64_t{1} << 10);
+  if (unit == "MiB") return Scaled(text, n, int64_t{1} << 20);
+  if (unit == "GiB") return Scaled(text, n, int64_t{1} << 30);
+  if (unit == "KB" || unit == "kB") return Scaled(text, n, 1000);
+  if (unit == "MB") return Scaled(text, n, int64_t{1000} * 1000);
+  if (unit == "GB") return Scaled(text, n, int64_t{1000} * 1000 * 1000);
   return InvalidArgumentError("'" + std::string(text) + "' is not a size (e.g. 512KiB, 10MiB)");
 }
 

@@ -67,6 +67,12 @@ TEST(ConfigTest, ParsesUnits) {
   EXPECT_EQ(*ParseBytes("10MiB"), 10 << 20);
   EXPECT_EQ(*ParseBytes("1000"), 1000);
   EXPECT_FALSE(ParseBytes("10 parsecs").ok());
+  // Beyond int64 after scaling: an error, not a wrapped (or, in C++, undefined) value.
+  EXPECT_EQ(ParseMillis("9999999999999d").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseMillis("-9999999999999999s").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseBytes("9999999999999GiB").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseBytes("9999999999999GB").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(*ParseBytes("8589934591GiB"), int64_t{8589934591} << 30);
   EXPECT_FALSE(ParseInt("12x").ok());
   EXPECT_TRUE(*ParseBool("on"));
   EXPECT_FALSE(ParseBool("maybe").ok());

@@ -15,6 +15,17 @@ namespace {
 constexpr size_t kBatchHeaderSize = 61;  // baseOffset .. records count
 constexpr size_t kMaxDecompressed = 256u << 20;
 
+// A record's timestamp and offset are the batch's base plus a delta, in
+// two's-complement 64-bit arithmetic as Kafka's Java code does it: a producer
+// may send any base and delta (Long.MAX_VALUE + 1 is not an error there), and
+// a fetched batch may hold timestamps far apart. Signed overflow would be UB.
+int64_t WrappingAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+int64_t WrappingSub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+
 bool Unzstd(std::string_view in, std::string* out) {
   ZSTD_DStream* ds = ZSTD_createDStream();
   if (ds == nullptr) return false;
@@ -132,8 +143,8 @@ template <typename Record, typename Access>
 size_t RecordBodySize(const Record& r, Access access, const BatchBase& base, size_t* headers) {
   const auto key = access.key(r);
   const auto value = access.value(r);
-  size_t body = 1 + VarintSize(access.timestamp(r) - base.min_ts) +
-                VarintSize(access.offset(r) - base.offset);
+  size_t body = 1 + VarintSize(WrappingSub(access.timestamp(r), base.min_ts)) +
+                VarintSize(WrappingSub(access.offset(r), base.offset));
   body += key ? VarintSize(static_cast<int64_t>(key->size())) + key->size() : 1;
   body += value ? VarintSize(static_cast<int64_t>(value->size())) + value->size() : 1;
   *headers = 0;
@@ -194,8 +205,8 @@ void Encode(const Records& records, Access access, std::string* out) {
     const size_t body = RecordBodySize(r, access, base, &headers);
     char* p = PutVarint(fixed, static_cast<int64_t>(body));
     *p++ = 0;  // attributes
-    p = PutVarint(p, access.timestamp(r) - base.min_ts);
-    p = PutVarint(p, access.offset(r) - base.offset);
+    p = PutVarint(p, WrappingSub(access.timestamp(r), base.min_ts));
+    p = PutVarint(p, WrappingSub(access.offset(r), base.offset));
     p = PutVarint(p, key ? static_cast<int64_t>(key->size()) : -1);
     out->append(fixed, static_cast<size_t>(p - fixed));
     if (key) out->append(*key);
@@ -263,7 +274,7 @@ bool DecodeRecords(std::string_view body, int32_t count, int64_t base_ts, int32_
     (void)rec.Varint();  // offset delta: the log assigns offsets
     broker::Record& record = out->emplace_back();
     record.partition = partition;
-    record.timestamp_ms = base_ts + ts_delta;
+    record.timestamp_ms = WrappingAdd(base_ts, ts_delta);
     const int32_t klen = rec.Varint();
     if (klen >= 0) record.key.emplace(rec.Raw(static_cast<size_t>(klen)));
     const int32_t vlen = rec.Varint();

@@ -5,6 +5,8 @@
 #include <snappy.h>
 #include <zstd.h>
 
+#include <limits>
+
 #include "pinpipe/base/gzip.h"
 #include "pinpipe/kafka_api/protocol.h"
 #include "pinpipe/log/crc32c.h"
@@ -96,6 +98,27 @@ TEST(RecordsTest, EncodedSizeIsWhatEncodeAppendsAndLargeBatchesCheckOut) {
   std::string from_refs;
   EncodeBatch(refs, &from_refs);
   EXPECT_EQ(from_refs, batch);
+}
+
+// Timestamps are the producer's: a batch may hold the smallest and the largest
+// int64 at once, whose delta overflows int64. Deltas wrap as in Kafka's Java
+// code (no signed overflow, which UBSan reports) and every timestamp survives.
+TEST(RecordsTest, TimestampsAtBothEndsOfInt64RoundTrip) {
+  std::vector<broker::StoredRecord> in(3);
+  in[0].offset = 0;
+  in[0].timestamp_ms = std::numeric_limits<int64_t>::max();
+  in[1].offset = 1;
+  in[1].timestamp_ms = std::numeric_limits<int64_t>::min();
+  in[2].offset = 2;
+  in[2].timestamp_ms = -1;
+  std::string batch;
+  EncodeBatch(in, &batch);
+  std::vector<broker::Record> out;
+  std::vector<std::string> scratch;
+  ProducedBatches info;
+  ASSERT_EQ(DecodeBatches(batch, 0, &out, &info, &scratch), kNone);
+  ASSERT_EQ(out.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(out[i].timestamp_ms, in[i].timestamp_ms) << i;
 }
 
 TEST(RecordsTest, BadCrcTruncationAndOldMagicAppendNothing) {
