@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <regex>
 #include <set>
@@ -1143,9 +1144,9 @@ class KafkaBroker final : public broker::Broker {
     return Status::Ok();
   }
 
-  // The topic's settings that are set on the topic itself (DYNAMIC_TOPIC_CONFIG).
-  Status DynamicTopicConfigs(const std::string& name,
-                             std::vector<std::pair<std::string, std::string>>* out) {
+  // Calls `each` with every config entry of topic `name` that has a value.
+  Status ForEachTopicConfigEntry(const std::string& name,
+                                 const std::function<void(const rd_kafka_ConfigEntry_t*)>& each) {
     rd_kafka_ConfigResource_t* res =
         rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str());
     Queue q(rd_kafka_queue_new(producer_.get()));
@@ -1165,44 +1166,32 @@ class KafkaBroker final : public broker::Broker {
       size_t cnt = 0;
       const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(resources[i], &cnt);
       for (size_t j = 0; j < cnt; ++j) {
-        const char* value = rd_kafka_ConfigEntry_value(entries[j]);
-        if (value == nullptr || rd_kafka_ConfigEntry_source(entries[j]) !=
-                                    RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG) {
-          continue;
-        }
-        out->emplace_back(rd_kafka_ConfigEntry_name(entries[j]), value);
+        if (rd_kafka_ConfigEntry_value(entries[j]) != nullptr) each(entries[j]);
       }
     }
     return Status::Ok();
   }
 
-  Status DescribeTopicConfig(const std::string& name, broker::TopicConfig* config) {
-    rd_kafka_ConfigResource_t* res =
-        rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str());
-    Queue q(rd_kafka_queue_new(producer_.get()));
-    AdminOptions opts = NewAdminOptions(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
-    rd_kafka_DescribeConfigs(producer_.get(), &res, 1, opts.get(), q.get());
-    rd_kafka_ConfigResource_destroy(res);
-    PINPIPE_ASSIGN_OR_RETURN(Event ev, WaitAdmin(q.get(), "describe configs " + name));
-    size_t n = 0;
-    const rd_kafka_ConfigResource_t** resources = rd_kafka_DescribeConfigs_result_resources(
-        rd_kafka_event_DescribeConfigs_result(ev.get()), &n);
-    for (size_t i = 0; i < n; ++i) {
-      size_t cnt = 0;
-      const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(resources[i], &cnt);
-      for (size_t j = 0; j < cnt; ++j) {
-        std::string key = rd_kafka_ConfigEntry_name(entries[j]);
-        const char* value = rd_kafka_ConfigEntry_value(entries[j]);
-        if (value == nullptr) continue;
-        auto v = ParseInt(value);
-        if (!v.ok()) continue;
-        if (key == "retention.ms") config->retention_ms = *v;
-        if (key == "retention.bytes") config->retention_bytes = *v;
-        if (key == "segment.bytes") config->segment_bytes = *v;
-        if (key == "flush.messages" && *v == 1) config->fsync = "always";
+  // The topic's settings that are set on the topic itself (DYNAMIC_TOPIC_CONFIG).
+  Status DynamicTopicConfigs(const std::string& name,
+                             std::vector<std::pair<std::string, std::string>>* out) {
+    return ForEachTopicConfigEntry(name, [&](const rd_kafka_ConfigEntry_t* entry) {
+      if (rd_kafka_ConfigEntry_source(entry) == RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG) {
+        out->emplace_back(rd_kafka_ConfigEntry_name(entry), rd_kafka_ConfigEntry_value(entry));
       }
-    }
-    return Status::Ok();
+    });
+  }
+
+  Status DescribeTopicConfig(const std::string& name, broker::TopicConfig* config) {
+    return ForEachTopicConfigEntry(name, [&](const rd_kafka_ConfigEntry_t* entry) {
+      const std::string key = rd_kafka_ConfigEntry_name(entry);
+      auto v = ParseInt(rd_kafka_ConfigEntry_value(entry));
+      if (!v.ok()) return;
+      if (key == "retention.ms") config->retention_ms = *v;
+      if (key == "retention.bytes") config->retention_bytes = *v;
+      if (key == "segment.bytes") config->segment_bytes = *v;
+      if (key == "flush.messages" && *v == 1) config->fsync = "always";
+    });
   }
 
   Result<Metadata> FetchMetadata(rd_kafka_topic_t* only) {
