@@ -528,6 +528,22 @@ struct Fetcher {
   std::optional<StoredRecord> stash;  // read but not returned (max_bytes)
 };
 
+// pinpipe's fsync policy as Kafka's topic settings: always -> flush.messages=1,
+// interval:N -> flush.ms=N, never or empty -> nothing (the page cache).
+Status AppendFsyncConfig(const std::string& fsync,
+                         std::vector<std::pair<std::string, std::string>>* configs) {
+  if (fsync == "always") {
+    configs->emplace_back("flush.messages", "1");
+  } else if (fsync.rfind("interval:", 0) == 0) {
+    auto ms = ParseInt(fsync.substr(9));
+    if (!ms.ok() || *ms <= 0) return InvalidArgumentError("bad fsync '" + fsync + "'");
+    configs->emplace_back("flush.ms", std::to_string(*ms));
+  } else if (!fsync.empty() && fsync != "never") {
+    return InvalidArgumentError("bad fsync '" + fsync + "'");
+  }
+  return Status::Ok();
+}
+
 class KafkaBroker final : public broker::Broker {
  public:
   ~KafkaBroker() override {
@@ -594,15 +610,7 @@ class KafkaBroker final : public broker::Broker {
     if (config.partitions < 1) return InvalidArgumentError("partitions must be >= 1");
     std::string name(topic);
     std::vector<std::pair<std::string, std::string>> configs;
-    if (config.fsync == "always") {
-      configs.emplace_back("flush.messages", "1");
-    } else if (config.fsync.rfind("interval:", 0) == 0) {
-      auto ms = ParseInt(config.fsync.substr(9));
-      if (!ms.ok() || *ms <= 0) return InvalidArgumentError("bad fsync '" + config.fsync + "'");
-      configs.emplace_back("flush.ms", std::to_string(*ms));
-    } else if (!config.fsync.empty() && config.fsync != "never") {
-      return InvalidArgumentError("bad fsync '" + config.fsync + "'");
-    }
+    PINPIPE_RETURN_IF_ERROR(AppendFsyncConfig(config.fsync, &configs));
     if (config.retention_ms != 0) {
       configs.emplace_back("retention.ms", std::to_string(config.retention_ms));
     }
@@ -799,15 +807,7 @@ class KafkaBroker final : public broker::Broker {
     put("retention.bytes", config.retention_bytes);
     put("segment.bytes", config.segment_bytes);
     put("segment.ms", config.segment_ms);
-    if (config.fsync == "always") {
-      configs.emplace_back("flush.messages", "1");
-    } else if (config.fsync.rfind("interval:", 0) == 0) {
-      auto ms = ParseInt(config.fsync.substr(9));
-      if (!ms.ok() || *ms <= 0) return InvalidArgumentError("bad fsync '" + config.fsync + "'");
-      configs.emplace_back("flush.ms", std::to_string(*ms));
-    } else if (!config.fsync.empty() && config.fsync != "never") {
-      return InvalidArgumentError("bad fsync '" + config.fsync + "'");
-    }
+    PINPIPE_RETURN_IF_ERROR(AppendFsyncConfig(config.fsync, &configs));
     rd_kafka_ConfigResource_t* res =
         rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str());
     for (const auto& [key, value] : configs) {
